@@ -1,0 +1,47 @@
+//! The accounts service's one error type; the API maps each variant to HTTP in one place.
+
+use clef_core::InputError;
+use clef_store::{Device, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    /// Wrong user name or password; deliberately says nothing about which.
+    #[error("invalid user name or password")]
+    InvalidCredentials,
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    /// The password was right but the account is full.
+    #[error("device limit reached")]
+    DeviceLimitReached {
+        limit: i64,
+        devices: Vec<Device>,
+        /// For the web flow: a single-use ticket to free a slot without the password again.
+        continue_token: Option<String>,
+    },
+    #[error("the account is disabled")]
+    AccountDisabled,
+    /// No credential, or one Clef never issued.
+    #[error("not signed in")]
+    Unauthenticated,
+    /// A credential that was valid and has been signed out; `reason` is a `reason::*` code.
+    #[error("signed out: {reason}")]
+    SignedOut { reason: String },
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
+    #[error("admin rights are needed")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("invalid input: {0}")]
+    Invalid(#[from] InputError),
+    #[error("the setup link is invalid or was already used")]
+    SetupUnavailable,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AccountsResult<T> = Result<T, AccountsError>;

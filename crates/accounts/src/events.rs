@@ -1,0 +1,50 @@
+//! The kinds of entries in a user's security log.
+
+/// What happened, as stored and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    SignedIn,
+    NewDevice,
+    FailedSignIn,
+    SignedOut,
+    SignedOutEverywhere,
+    PasswordChanged,
+    AccountDisabled,
+    AccountEnabled,
+    DeviceLimitRefused,
+    LimitsChanged,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SignedIn => "signed_in",
+            EventKind::NewDevice => "new_device",
+            EventKind::FailedSignIn => "failed_sign_in",
+            EventKind::SignedOut => "signed_out",
+            EventKind::SignedOutEverywhere => "signed_out_everywhere",
+            EventKind::PasswordChanged => "password_changed",
+            EventKind::AccountDisabled => "account_disabled",
+            EventKind::AccountEnabled => "account_enabled",
+            EventKind::DeviceLimitRefused => "device_limit_refused",
+            EventKind::LimitsChanged => "limits_changed",
+        }
+    }
+
+    /// A short description for people.
+    pub fn describe(kind: &str) -> &'static str {
+        match kind {
+            "signed_in" => "Signed in",
+            "new_device" => "Signed in from a new device",
+            "failed_sign_in" => "Failed sign-in",
+            "signed_out" => "Signed out",
+            "signed_out_everywhere" => "Signed out everywhere",
+            "password_changed" => "Password changed",
+            "account_disabled" => "Account disabled",
+            "account_enabled" => "Account enabled",
+            "device_limit_refused" => "Sign-in refused: device limit reached",
+            "limits_changed" => "Limits changed",
+            _ => "Event",
+        }
+    }
+}

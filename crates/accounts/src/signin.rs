@@ -1,0 +1,146 @@
+//! Signing in: throttling, password check, the device limit and its in-flow replacement.
+
+use clef_core::{DeviceId, Password, SecretToken, Username};
+use clef_store::{Admission, CredentialKind, NewDevice, PendingSignIn, Replace, User};
+
+use crate::error::{AccountsError, AccountsResult};
+use crate::events::EventKind;
+use crate::reason;
+use crate::service::{Accounts, DeviceInfo};
+
+/// A sign-in attempt.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub username: String,
+    pub password: Password,
+    pub device: DeviceInfo,
+    pub credential: CredentialKind,
+    pub ip: String,
+    /// Sign this device out to make room (the password proves the right to do so).
+    pub replace: Option<DeviceId>,
+}
+
+/// A completed sign-in: the token leaves the server here, once.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: SecretToken,
+    pub device_id: DeviceId,
+}
+
+/// How long the "free a slot and continue" ticket of a refused sign-in lasts.
+const CONTINUE_TTL_SECS: i64 = 10 * 60;
+
+impl Accounts {
+    /// Signs in, creating a device; refuses at the device limit with the devices holding slots.
+    #[tracing::instrument(skip_all, fields(username = %attempt.username, ip = %attempt.ip))]
+    pub async fn sign_in(&self, attempt: SignIn) -> AccountsResult<SignedIn> {
+        let now = self.clock.now();
+        let key = attempt.username.trim().to_lowercase();
+        let wait = self.throttle.retry_after(&key, &attempt.ip, now);
+        if wait > 0 {
+            tracing::warn!(retry_after = wait, "sign-in throttled");
+            return Err(AccountsError::Throttled { retry_after_secs: wait });
+        }
+        let user = match Username::parse(&attempt.username) {
+            Ok(name) => self.store.user_by_name(name.as_str()).await?,
+            Err(_) => None,
+        };
+        let ok = self.hasher.verify(attempt.password.expose().to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+        let user = match (ok, user) {
+            (true, Some(u)) => u,
+            (_, user) => {
+                self.throttle.record_failure(&key, &attempt.ip, now);
+                tracing::info!(outcome = "failure", "sign-in failed");
+                if let Some(u) = user {
+                    self.record(&u.id, EventKind::FailedSignIn, None, Some(&attempt.ip), Some(format!("from {}", attempt.device.client))).await?;
+                }
+                return Err(AccountsError::InvalidCredentials);
+            }
+        };
+        self.throttle.record_success(&key);
+        if user.disabled {
+            tracing::info!(outcome = "disabled", "sign-in refused: account disabled");
+            return Err(AccountsError::AccountDisabled);
+        }
+        let want_ticket = attempt.credential == CredentialKind::WebSession;
+        self.admit(&user, &attempt.device, attempt.credential, &attempt.ip, attempt.replace, want_ticket).await
+    }
+
+    /// Finishes a sign-in refused at the limit by signing out `replace`, using the ticket the
+    /// refusal gave instead of the password.
+    pub async fn continue_sign_in(&self, ticket: &str, replace: DeviceId, ip: &str) -> AccountsResult<SignedIn> {
+        let pending = self
+            .store
+            .take_pending(&SecretToken::from_presented(ticket).hash(), self.clock.now())
+            .await?
+            .ok_or(AccountsError::Unauthenticated)?;
+        let user = self.store.user_by_id(&pending.user_id).await?.ok_or(AccountsError::Unauthenticated)?;
+        if user.disabled {
+            return Err(AccountsError::AccountDisabled);
+        }
+        let device = DeviceInfo {
+            name: clef_core::DeviceName::parse(&pending.name)?,
+            device_type: clef_core::DeviceType::parse(&pending.device_type)?,
+            client: pending.client,
+        };
+        self.admit(&user, &device, CredentialKind::WebSession, ip, Some(replace), true).await
+    }
+
+    async fn admit(&self, user: &User, info: &DeviceInfo, credential: CredentialKind, ip: &str, replace: Option<DeviceId>, want_ticket: bool) -> AccountsResult<SignedIn> {
+        let now = self.clock.now();
+        let token = self.rng.token();
+        let device = NewDevice {
+            id: DeviceId(self.rng.id()),
+            user_id: user.id.clone(),
+            token_hash: token.hash(),
+            name: info.name.as_str().to_owned(),
+            device_type: info.device_type.as_str().to_owned(),
+            client: info.client.clone(),
+            credential,
+            ip: ip.to_owned(),
+            now,
+            expires_at: now.plus_secs(self.cfg.absolute_lifetime_secs),
+        };
+        let replaced = match &replace {
+            Some(id) => Some(self.device_of(&user.id, id).await?),
+            None => None,
+        };
+        let known = self.store.known_device(&user.id, info.name.as_str(), info.device_type.as_str(), &info.client).await?;
+        let replace_req = replace.map(|device_id| Replace { device_id, reason: reason::REPLACED.to_owned() });
+        match self.store.admit_device(&device, user.max_devices, self.liveness(), replace_req.as_ref()).await? {
+            Admission::Admitted => {}
+            Admission::ReplaceNotFound => return Err(AccountsError::NotFound("device")),
+            Admission::LimitReached(devices) => {
+                tracing::info!(outcome = "device_limit", limit = user.max_devices, "sign-in refused at device limit");
+                self.record(&user.id, EventKind::DeviceLimitRefused, None, Some(ip), Some(format!("{} ({})", info.name.as_str(), info.client))).await?;
+                let continue_token = if want_ticket { Some(self.issue_ticket(user, info, ip).await?) } else { None };
+                return Err(AccountsError::DeviceLimitReached { limit: user.max_devices, devices, continue_token });
+            }
+        }
+        let created = self.store.device_by_id(&device.id).await?.ok_or(AccountsError::NotFound("device"))?;
+        if let Some(old) = replaced {
+            self.record(&user.id, EventKind::SignedOut, Some(&old), Some(ip), Some(format!("to make room for {}", created.name))).await?;
+        }
+        self.record(&user.id, EventKind::SignedIn, Some(&created), Some(ip), Some(created.client.clone())).await?;
+        if !known {
+            self.record(&user.id, EventKind::NewDevice, Some(&created), Some(ip), Some(format!("{} on {}", created.client, created.device_type))).await?;
+        }
+        tracing::info!(outcome = "success", device = %created.id, "signed in");
+        Ok(SignedIn { token, device_id: created.id })
+    }
+
+    async fn issue_ticket(&self, user: &User, info: &DeviceInfo, ip: &str) -> AccountsResult<String> {
+        let ticket = self.rng.token();
+        let pending = PendingSignIn {
+            token_hash: ticket.hash(),
+            user_id: user.id.clone(),
+            name: info.name.as_str().to_owned(),
+            device_type: info.device_type.as_str().to_owned(),
+            client: info.client.clone(),
+            ip: ip.to_owned(),
+            expires_at: self.clock.now().plus_secs(CONTINUE_TTL_SECS),
+        };
+        self.store.put_pending(&pending).await?;
+        Ok(ticket.expose().to_owned())
+    }
+}

@@ -1,0 +1,122 @@
+//! Request extractors: the client's address, its credential, and JSON bodies with clear errors.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use clef_accounts::{AccountsError, AuthContext};
+use clef_core::SecretToken;
+use serde::de::DeserializeOwned;
+
+use crate::{ApiError, AppState};
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl ClientIp {
+    pub fn from_parts(parts: &Parts, state: &AppState) -> ClientIp {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let Some(peer) = peer else { return ClientIp("unknown".into()) };
+        let trusted = &state.http.trusted_proxies;
+        if !trusted.contains(&peer) {
+            return ClientIp(peer.to_string());
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .collect::<Vec<_>>();
+        let client = forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer);
+        ClientIp(client.to_string())
+    }
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp::from_parts(parts, state))
+    }
+}
+
+/// The value of the named cookie, if sent.
+pub fn session_cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The credential sent: a bearer token, else the session cookie. The flag says it was the cookie.
+pub fn bearer_or_cookie(headers: &HeaderMap, cookie_name: &str) -> Option<(SecretToken, bool)> {
+    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let token = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?;
+        return Some((SecretToken::from_presented(token.trim()), false));
+    }
+    session_cookie_value(headers, cookie_name).map(|v| (SecretToken::from_presented(&v), true))
+}
+
+/// Whether a browser request comes from our own pages: `Sec-Fetch-Site` if sent, and `Origin`
+/// if sent must name the host the request was sent to. Clients that send neither are not browsers.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+    }
+    match headers.get(ORIGIN).map(|v| v.to_str()) {
+        None => true,
+        Some(Ok(origin)) => {
+            let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let authority = origin.split_once("://").map(|(_, a)| a).unwrap_or_default();
+            !host.is_empty() && authority.eq_ignore_ascii_case(host)
+        }
+        Some(Err(_)) => false,
+    }
+}
+
+/// The signed-in device making an API request. A cookie-borne credential on a state-changing
+/// request must come from our own origin.
+#[derive(Debug, Clone)]
+pub struct Auth(pub AuthContext);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ip = ClientIp::from_parts(parts, state);
+        let (token, via_cookie) = bearer_or_cookie(&parts.headers, state.http.session_cookie_name())
+            .ok_or(ApiError::Accounts(AccountsError::Unauthenticated))?;
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if via_cookie && unsafe_method && !same_origin(&parts.headers) {
+            return Err(ApiError::CrossSite);
+        }
+        Ok(Auth(state.accounts.authenticate(&token, &ip.0).await?))
+    }
+}
+
+
+/// A JSON body whose errors are ours: 400 `invalid_json` with the parser's explanation, 413 when
+/// too large. Unknown fields are refused by the DTOs themselves.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge),
+            Err(rej) => Err(ApiError::BadRequest { code: "invalid_json", message: rej.body_text() }),
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The REST API under `/api/v1`, plus the pieces of HTTP every front-end shares: application
+//! state, the client's address, credentials from a bearer token or the session cookie, and the
+//! one mapping from service errors to HTTP.
+
+mod admin;
+mod dto;
+mod error;
+mod extract;
+mod headers;
+mod openapi;
+mod sessions;
+
+use std::net::IpAddr;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, patch, post, put};
+use axum::Router;
+use clef_accounts::Accounts;
+
+pub use error::{signed_out_message, ApiError};
+pub use extract::{bearer_or_cookie, same_origin, session_cookie_value, ApiJson, Auth, ClientIp};
+pub use headers::security_headers;
+
+/// Settings the HTTP layer needs.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Where people reach Clef, such as `https://music.example.org`; links are built from it.
+    pub public_url: String,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl HttpConfig {
+    /// Cookies are `Secure` and `__Host-` prefixed when Clef is reached over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-clef_session"
+        } else {
+            "clef_session"
+        }
+    }
+}
+
+/// Everything a handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub accounts: Accounts,
+    pub http: std::sync::Arc<HttpConfig>,
+}
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The `/api/v1` routes and `/healthz`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/sessions", post(sessions::sign_in))
+        .route("/api/v1/sessions/current", delete(sessions::sign_out_current))
+        .route("/api/v1/devices", get(sessions::list_devices))
+        .route("/api/v1/devices/sign-out-everywhere", post(sessions::sign_out_everywhere))
+        .route("/api/v1/devices/{id}", delete(sessions::sign_out_device))
+        .route("/api/v1/me", get(sessions::me))
+        .route("/api/v1/me/password", put(sessions::change_password))
+        .route("/api/v1/security-events", get(sessions::security_events))
+        .route("/api/v1/admin/users", get(admin::list_users).post(admin::create_user))
+        .route("/api/v1/admin/users/{username}", patch(admin::update_user))
+        .route("/api/v1/admin/security-events", get(admin::security_events))
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,93 @@
+//! The OpenAPI 3.1 document for the REST API, kept beside the routes it describes.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+fn error_ref() -> Value {
+    json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+fn ok(schema: Value) -> Value {
+    json!({ "description": "ok", "content": { "application/json": { "schema": schema } } })
+}
+
+fn body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+pub async fn document() -> Json<Value> {
+    let err = error_ref();
+    let r = |s: &str| json!({ "$ref": format!("#/components/schemas/{s}") });
+    let list = |s: &str| json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{s}") } });
+    let id_param = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-f]{32}$" } }]);
+    let user_param = json!([{ "name": "username", "in": "path", "required": true, "schema": { "type": "string" } }]);
+    let limit_param = json!([{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1 } }]);
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Clef API", "version": env!("CARGO_PKG_VERSION") },
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "cookie": { "type": "apiKey", "in": "cookie", "name": "clef_session" }
+            },
+            "schemas": {
+                "Error": { "type": "object", "required": ["error", "message"], "properties": {
+                    "error": { "type": "string", "examples": ["invalid_credentials", "device_limit_reached", "signed_out"] },
+                    "message": { "type": "string" },
+                    "reason": { "type": "string", "enum": ["signed_out_by_user", "signed_out_everywhere", "password_changed", "password_reset", "expired", "account_disabled", "access_removed", "replaced_at_device_limit"] },
+                    "limit": { "type": "integer" },
+                    "devices": { "type": "array", "items": { "$ref": "#/components/schemas/Device" } },
+                    "retry_after": { "type": "integer" }
+                } },
+                "SignIn": { "type": "object", "additionalProperties": false, "required": ["username", "password"], "properties": {
+                    "username": { "type": "string" },
+                    "password": { "type": "string", "minLength": 1, "maxLength": 1024 },
+                    "device": { "type": "object", "additionalProperties": false, "properties": {
+                        "name": { "type": "string", "minLength": 1, "maxLength": 64 },
+                        "type": { "type": "string", "enum": ["computer", "phone", "tablet", "speaker", "tv", "car", "web", "app"] },
+                        "client": { "type": "string" } } },
+                    "replace_device_id": { "type": "string", "description": "at the device limit: sign this device out and complete the sign-in" }
+                } },
+                "Session": { "type": "object", "properties": { "token": { "type": "string" }, "device_id": { "type": "string" } } },
+                "Device": { "type": "object", "properties": {
+                    "id": { "type": "string" }, "name": { "type": "string" }, "type": { "type": "string" }, "client": { "type": "string" },
+                    "ip": { "type": "string" }, "first_seen": { "type": "string", "format": "date-time" }, "last_seen": { "type": "string", "format": "date-time" },
+                    "current": { "type": "boolean" }, "playing": { "type": "boolean" } } },
+                "SignOutEverywhere": { "type": "object", "additionalProperties": false, "properties": { "keep_current": { "type": "boolean" } } },
+                "ChangePassword": { "type": "object", "additionalProperties": false, "required": ["current_password", "new_password"], "properties": {
+                    "current_password": { "type": "string" }, "new_password": { "type": "string", "minLength": 8, "maxLength": 128 } } },
+                "User": { "type": "object", "properties": {
+                    "id": { "type": "string" }, "username": { "type": "string" }, "is_admin": { "type": "boolean" }, "disabled": { "type": "boolean" },
+                    "max_devices": { "type": "integer" }, "max_streams": { "type": "integer" }, "created_at": { "type": "string" } } },
+                "CreateUser": { "type": "object", "additionalProperties": false, "required": ["username", "password"], "properties": {
+                    "username": { "type": "string" }, "password": { "type": "string" }, "is_admin": { "type": "boolean" } } },
+                "UpdateUser": { "type": "object", "additionalProperties": false, "properties": {
+                    "max_devices": { "type": "integer", "minimum": 1, "maximum": 1000 }, "max_streams": { "type": "integer", "minimum": 1, "maximum": 1000 }, "disabled": { "type": "boolean" } } },
+                "Event": { "type": "object", "properties": {
+                    "id": { "type": "string" }, "user_id": { "type": "string" }, "at": { "type": "string" }, "kind": { "type": "string" }, "description": { "type": "string" },
+                    "device_id": { "type": ["string", "null"] }, "device_name": { "type": ["string", "null"] }, "ip": { "type": ["string", "null"] }, "detail": { "type": ["string", "null"] } } }
+            }
+        },
+        "security": [{ "bearer": [] }, { "cookie": [] }],
+        "paths": {
+            "/api/v1/sessions": { "post": { "summary": "Sign in as a new device", "security": [], "requestBody": body("SignIn"),
+                "responses": { "201": ok(r("Session")), "400": err, "401": err, "409": err, "413": err, "422": err, "429": err } } },
+            "/api/v1/sessions/current": { "delete": { "summary": "Sign this device out", "responses": { "204": { "description": "signed out" }, "401": err } } },
+            "/api/v1/devices": { "get": { "summary": "This account's devices", "responses": { "200": ok(list("Device")), "401": err } } },
+            "/api/v1/devices/{id}": { "delete": { "summary": "Sign one device out", "parameters": id_param, "responses": { "204": { "description": "signed out" }, "401": err, "404": err } } },
+            "/api/v1/devices/sign-out-everywhere": { "post": { "summary": "Sign out every device", "requestBody": body("SignOutEverywhere"),
+                "responses": { "200": ok(json!({ "type": "object", "properties": { "signed_out": { "type": "integer" } } })), "401": err } } },
+            "/api/v1/me": { "get": { "summary": "The signed-in user", "responses": { "200": ok(r("User")), "401": err } } },
+            "/api/v1/me/password": { "put": { "summary": "Change the password; signs out every other device", "requestBody": body("ChangePassword"),
+                "responses": { "204": { "description": "changed" }, "401": err, "403": err, "422": err } } },
+            "/api/v1/security-events": { "get": { "summary": "This account's security log", "parameters": limit_param.clone(), "responses": { "200": ok(list("Event")), "401": err } } },
+            "/api/v1/admin/users": {
+                "get": { "summary": "All users", "responses": { "200": ok(list("User")), "401": err, "403": err } },
+                "post": { "summary": "Create a user", "requestBody": body("CreateUser"), "responses": { "201": ok(r("User")), "403": err, "409": err, "422": err } } },
+            "/api/v1/admin/users/{username}": { "patch": { "summary": "Set limits or disable a user", "parameters": user_param, "requestBody": body("UpdateUser"),
+                "responses": { "200": ok(r("User")), "403": err, "404": err, "422": err } } },
+            "/api/v1/admin/security-events": { "get": { "summary": "Every user's security log", "parameters": limit_param, "responses": { "200": ok(list("Event")), "403": err } } },
+            "/healthz": { "get": { "summary": "Liveness", "security": [], "responses": { "200": { "description": "ok" } } } }
+        }
+    }))
+}

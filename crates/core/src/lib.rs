@@ -1,0 +1,12 @@
+//! Clef's shared vocabulary: time and randomness as injectable services, ids, secret tokens and
+//! validated input types. Nothing here performs I/O beyond asking the OS for random bytes.
+
+mod clock;
+mod ids;
+mod input;
+mod token;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use ids::{DeviceId, UserId};
+pub use input::{DeviceName, DeviceType, InputError, Password, Username};
+pub use token::{OsRandom, Random, SecretToken, TokenHash};

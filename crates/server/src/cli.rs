@@ -1,0 +1,176 @@
+//! The command line: `clef serve`, `clef user …`, `clef devices …`, `clef migrate`.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use clef_accounts::Actor;
+use clef_core::{DeviceId, OsRandom, SystemClock};
+
+use crate::config::{Config, Overrides};
+
+#[derive(Debug, Parser)]
+#[command(name = "clef", version, about = "Clef: your music, on every device you own, under your control")]
+pub struct Cli {
+    /// Configuration file (TOML).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data folder: database, pepper, caches. Default ./clef-data.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on. Default 127.0.0.1:4533.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// The address people use to reach Clef, such as https://music.example.org.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// A music folder (repeatable).
+        #[arg(long = "music")]
+        music: Vec<PathBuf>,
+    },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// See and sign out a user's devices.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
+    /// Bring the database schema up to date and exit.
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add {
+        name: String,
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password; signs out every device of that user.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user and sign out all of their devices.
+    Disable { name: String },
+    /// Enable a disabled user.
+    Enable { name: String },
+    /// List users.
+    List,
+    /// Set a user's device and stream limits.
+    Limits {
+        name: String,
+        #[arg(long)]
+        devices: Option<i64>,
+        #[arg(long)]
+        streams: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// List a user's signed-in devices.
+    List { user: String },
+    /// Sign out one device of a user.
+    Revoke { user: String, device_id: String },
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("New password: ")?;
+    let again = rpassword::prompt_password("Again: ")?;
+    if first != again {
+        bail!("the two passwords differ");
+    }
+    Ok(first)
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut flags = Overrides { config: cli.config.clone(), data_dir: cli.data_dir.clone(), ..Default::default() };
+    if let Command::Serve { listen, public_url, music } = &cli.command {
+        flags.listen = *listen;
+        flags.public_url = public_url.clone();
+        flags.music_dirs = music.clone();
+    }
+    let cfg = Config::from_process(&flags)?;
+    if let Command::Serve { .. } = cli.command {
+        return serve(cfg).await;
+    }
+    let (_store, accounts) = crate::open_services(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+    let c = Actor::Console;
+    match cli.command {
+        Command::Serve { .. } | Command::Migrate => println!("database is up to date"),
+        Command::User(UserCommand::Add { name, admin, password_stdin }) => {
+            let u = accounts.create_user(c, &name, read_password(password_stdin)?, admin).await?;
+            println!("created {}{}", u.username, if u.is_admin { " (admin)" } else { "" });
+        }
+        Command::User(UserCommand::Passwd { name, password_stdin }) => {
+            let n = accounts.reset_password_from_console(&name, read_password(password_stdin)?).await?;
+            println!("password set; {n} device(s) signed out");
+        }
+        Command::User(UserCommand::Disable { name }) => {
+            accounts.set_disabled(c, &name, true).await?;
+            println!("{name} disabled and signed out everywhere");
+        }
+        Command::User(UserCommand::Enable { name }) => {
+            accounts.set_disabled(c, &name, false).await?;
+            println!("{name} enabled");
+        }
+        Command::User(UserCommand::List) => {
+            println!("{:<24} {:<6} {:<9} {:>7} {:>7}", "USER", "ADMIN", "STATE", "DEVICES", "STREAMS");
+            for u in accounts.list_users(c).await? {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!("{:<24} {:<6} {:<9} {:>7} {:>7}", u.username, if u.is_admin { "yes" } else { "" }, state, u.max_devices, u.max_streams);
+            }
+        }
+        Command::User(UserCommand::Limits { name, devices, streams }) => {
+            let u = accounts.set_limits(c, &name, devices, streams).await?;
+            println!("{}: up to {} devices, {} streams", u.username, u.max_devices, u.max_streams);
+        }
+        Command::Devices(DevicesCommand::List { user }) => {
+            println!("{:<32}  {:<24} {:<8} {:<16} {:<20}", "ID", "NAME", "TYPE", "IP", "LAST SEEN");
+            for d in accounts.devices_of(c, &user).await? {
+                println!("{:<32}  {:<24} {:<8} {:<16} {:<20}", d.id, d.name, d.device_type, d.ip, d.last_seen.to_rfc3339());
+            }
+        }
+        Command::Devices(DevicesCommand::Revoke { user, device_id }) => {
+            let id = DeviceId::parse(&device_id).context("a device id is 32 hexadecimal characters")?;
+            accounts.revoke_from_console(&user, &id).await?;
+            println!("device {id} signed out");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let app = crate::build_app(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
+    let url = cfg.public_url();
+    println!("Clef is listening on http://{} (data in {})", listener.local_addr()?, cfg.data_dir.display());
+    if let Some(token) = app.accounts.issue_setup_token().await? {
+        println!("No admin yet. Open this link to create one (it works once):\n\n    {url}/setup?token={}\n", token.expose());
+    } else {
+        println!("Open {url}/ to sign in.");
+    }
+    crate::serve(app, listener).await
+}

@@ -1,0 +1,67 @@
+//! The `clef` server as a library: configuration, wiring of store, services and front-ends, and
+//! serving. The binary in `main.rs` is a thin command line over it; tests start it on port 0.
+
+pub mod cli;
+pub mod config;
+mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use clef_accounts::{Accounts, AccountsConfig};
+use clef_api::{AppState, HttpConfig};
+use clef_core::{Clock, Random};
+use clef_store::SqlStore;
+
+pub use config::Config;
+pub use telemetry::init_tracing;
+
+/// A wired application, ready to serve.
+#[derive(Clone)]
+pub struct App {
+    pub router: Router,
+    pub accounts: Accounts,
+    pub store: Arc<SqlStore>,
+}
+
+/// Opens the store (running migrations) and builds the accounts service.
+pub async fn open_services(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> anyhow::Result<(Arc<SqlStore>, Accounts)> {
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating the data folder {}", cfg.data_dir.display()))?;
+    let store = Arc::new(SqlStore::connect(&cfg.database_url()).await.context("opening the database")?);
+    let mut acfg = AccountsConfig::with_pepper(cfg.pepper()?);
+    acfg.idle_timeout_secs = cfg.idle_timeout_days * 86_400;
+    acfg.absolute_lifetime_secs = cfg.absolute_lifetime_days * 86_400;
+    acfg.default_max_devices = cfg.default_max_devices;
+    acfg.default_max_streams = cfg.default_max_streams;
+    let accounts = Accounts::new(store.clone(), clock, rng, acfg)?;
+    Ok((store, accounts))
+}
+
+/// Builds the whole application: REST API, web pages and security headers.
+pub async fn build_app(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> anyhow::Result<App> {
+    let (store, accounts) = open_services(cfg, clock, rng).await?;
+    let state = AppState {
+        accounts: accounts.clone(),
+        http: Arc::new(HttpConfig { public_url: cfg.public_url(), trusted_proxies: cfg.trusted_proxies.clone() }),
+    };
+    let router = clef_web::router(state.clone())
+        .merge(clef_api::router(state))
+        .layer(axum::middleware::from_fn(clef_api::security_headers))
+        .layer(telemetry::http_trace_layer());
+    Ok(App { router, accounts, store })
+}
+
+/// Serves `app` on `listener` until the process ends.
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    axum::serve(listener, app.router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,10 @@
+//! The one integration-test binary: each module starts real servers on port 0 and drives them
+//! over HTTP (and, in `browser`, through headless Chromium).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_bad_input;
+mod browser;
+mod limits;
+mod revocation;
+mod security;

@@ -1,0 +1,25 @@
+//! Persistence for Clef: repository traits (what the services need) and one SQL implementation that
+//! runs on SQLite (embedded, the default) and PostgreSQL (scale-out), chosen by the URL's scheme.
+
+mod migrations;
+mod model;
+mod repo;
+mod sql;
+
+pub use model::*;
+pub use repo::{AccountStore, Store};
+pub use sql::{Backend, SqlStore};
+
+/// Everything that can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the name says which (for example `username`).
+    #[error("already exists: {0}")]
+    Conflict(&'static str),
+    #[error("unsupported database URL: {0}")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,133 @@
+//! Plain records moved in and out of the store.
+
+use clef_core::{DeviceId, Timestamp, TokenHash, UserId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    /// The PHC string of the password hash.
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub max_devices: i64,
+    pub max_streams: i64,
+    pub created_at: Timestamp,
+}
+
+/// How a device authenticates: the web page's cookie or an API client's bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    WebSession,
+    ApiToken,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::WebSession => "web_session",
+            CredentialKind::ApiToken => "api_token",
+        }
+    }
+    pub fn parse(s: &str) -> CredentialKind {
+        if s == "web_session" {
+            CredentialKind::WebSession
+        } else {
+            CredentialKind::ApiToken
+        }
+    }
+}
+
+/// A signed-in device: one credential, one slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: DeviceId,
+    pub user_id: UserId,
+    pub name: String,
+    pub device_type: String,
+    pub client: String,
+    pub credential: CredentialKind,
+    pub ip: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// The absolute end of this sign-in, whatever its use.
+    pub expires_at: Timestamp,
+    pub revoked: Option<Revocation>,
+}
+
+/// Why and when a device was signed out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub at: Timestamp,
+    /// One of the API's reason codes, such as `signed_out_everywhere`.
+    pub reason: String,
+    /// The device that did it, if a device did.
+    pub by_device: Option<DeviceId>,
+}
+
+/// A device about to be created.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: DeviceId,
+    pub user_id: UserId,
+    pub token_hash: TokenHash,
+    pub name: String,
+    pub device_type: String,
+    pub client: String,
+    pub credential: CredentialKind,
+    pub ip: String,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What counts as a live device at this moment: not revoked, before its absolute end, and used
+/// since `idle_cutoff`. Expired devices hold no slot.
+#[derive(Debug, Clone, Copy)]
+pub struct Liveness {
+    pub now: Timestamp,
+    pub idle_cutoff: Timestamp,
+}
+
+/// The answer to "admit this device if the account has room".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    Admitted,
+    /// The account is full; these live devices hold the slots.
+    LimitReached(Vec<Device>),
+    /// The device to replace is not a live device of this user.
+    ReplaceNotFound,
+}
+
+/// A device to sign out in the same step as admitting a new one.
+#[derive(Debug, Clone)]
+pub struct Replace {
+    pub device_id: DeviceId,
+    pub reason: String,
+}
+
+/// One entry of a user's security log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityEvent {
+    pub id: String,
+    pub user_id: UserId,
+    pub at: Timestamp,
+    pub kind: String,
+    pub device_id: Option<DeviceId>,
+    pub device_name: Option<String>,
+    pub ip: Option<String>,
+    /// Free text for people, such as which device signed this one out.
+    pub detail: Option<String>,
+}
+
+/// A sign-in that proved the password but was refused at the device limit; it lets the same
+/// person free a slot and finish without typing the password again.
+#[derive(Debug, Clone)]
+pub struct PendingSignIn {
+    pub token_hash: TokenHash,
+    pub user_id: UserId,
+    pub name: String,
+    pub device_type: String,
+    pub client: String,
+    pub ip: String,
+    pub expires_at: Timestamp,
+}

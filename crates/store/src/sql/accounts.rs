@@ -1,0 +1,373 @@
+//! `AccountStore` in SQL.
+
+use async_trait::async_trait;
+use clef_core::{DeviceId, Timestamp, TokenHash, UserId};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{bool_int, Backend, SqlStore};
+use crate::model::*;
+use crate::repo::AccountStore;
+use crate::{StoreError, StoreResult};
+
+const USER_COLS: &str = "u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.max_devices, u.max_streams, u.created_at";
+const DEVICE_COLS: &str = "d.id, d.user_id, d.name, d.device_type, d.client, d.credential, d.ip, d.first_seen, d.last_seen, d.expires_at, d.revoked_at, d.revoked_reason, d.revoked_by";
+/// The condition for a live device; binds `$2` = now and `$3` = idle cutoff.
+const LIVE: &str = "d.revoked_at IS NULL AND d.expires_at > $2 AND d.last_seen > $3";
+
+fn user_from(r: &AnyRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: UserId(r.try_get("id")?),
+        username: r.try_get("username")?,
+        password_hash: r.try_get("password_hash")?,
+        is_admin: r.try_get::<i64, _>("is_admin")? != 0,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+        max_devices: r.try_get("max_devices")?,
+        max_streams: r.try_get("max_streams")?,
+        created_at: Timestamp(r.try_get("created_at")?),
+    })
+}
+
+fn device_from(r: &AnyRow, prefix: &str) -> Result<Device, sqlx::Error> {
+    let col = |c: &str| format!("{prefix}{c}");
+    let revoked_at: Option<i64> = r.try_get(col("revoked_at").as_str())?;
+    let revoked = match revoked_at {
+        Some(at) => Some(Revocation {
+            at: Timestamp(at),
+            reason: r.try_get::<Option<String>, _>(col("revoked_reason").as_str())?.unwrap_or_default(),
+            by_device: r.try_get::<Option<String>, _>(col("revoked_by").as_str())?.map(DeviceId),
+        }),
+        None => None,
+    };
+    Ok(Device {
+        id: DeviceId(r.try_get(col("id").as_str())?),
+        user_id: UserId(r.try_get(col("user_id").as_str())?),
+        name: r.try_get(col("name").as_str())?,
+        device_type: r.try_get(col("device_type").as_str())?,
+        client: r.try_get(col("client").as_str())?,
+        credential: CredentialKind::parse(&r.try_get::<String, _>(col("credential").as_str())?),
+        ip: r.try_get(col("ip").as_str())?,
+        first_seen: Timestamp(r.try_get(col("first_seen").as_str())?),
+        last_seen: Timestamp(r.try_get(col("last_seen").as_str())?),
+        expires_at: Timestamp(r.try_get(col("expires_at").as_str())?),
+        revoked,
+    })
+}
+
+fn event_from(r: &AnyRow) -> Result<SecurityEvent, sqlx::Error> {
+    Ok(SecurityEvent {
+        id: r.try_get("id")?,
+        user_id: UserId(r.try_get("user_id")?),
+        at: Timestamp(r.try_get("at")?),
+        kind: r.try_get("kind")?,
+        device_id: r.try_get::<Option<String>, _>("device_id")?.map(DeviceId),
+        device_name: r.try_get("device_name")?,
+        ip: r.try_get("ip")?,
+        detail: r.try_get("detail")?,
+    })
+}
+
+fn conflict(e: sqlx::Error, what: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Database(e),
+    }
+}
+
+async fn live_devices_on(conn: &mut AnyConnection, user: &UserId, live: Liveness) -> Result<Vec<Device>, sqlx::Error> {
+    let sql = format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.user_id = $1 AND {LIVE} ORDER BY d.last_seen DESC, d.id");
+    let rows = sqlx::query(&sql)
+        .bind(user.as_str())
+        .bind(live.now.0)
+        .bind(live.idle_cutoff.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| device_from(r, "")).collect()
+}
+
+async fn revoke_on(conn: &mut AnyConnection, user: &UserId, id: &DeviceId, reason: &str, by: Option<&DeviceId>, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE devices SET revoked_at = $1, revoked_reason = $2, revoked_by = $3 \
+         WHERE id = $4 AND user_id = $5 AND revoked_at IS NULL",
+    )
+    .bind(now.0)
+    .bind(reason)
+    .bind(by.map(|d| d.as_str().to_owned()))
+    .bind(id.as_str())
+    .bind(user.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn create_user(&self, u: &User) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO users (id, username, password_hash, is_admin, disabled, max_devices, max_streams, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(u.id.as_str())
+        .bind(&u.username)
+        .bind(&u.password_hash)
+        .bind(bool_int(u.is_admin))
+        .bind(bool_int(u.disabled))
+        .bind(u.max_devices)
+        .bind(u.max_streams)
+        .bind(u.created_at.0)
+        .execute(&self.write)
+        .await
+        .map_err(|e| conflict(e, "username"))?;
+        Ok(())
+    }
+
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1");
+        let row = sqlx::query(&sql).bind(username).fetch_optional(&self.read).await?;
+        Ok(row.as_ref().map(user_from).transpose()?)
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
+        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&self.read).await?;
+        Ok(row.as_ref().map(user_from).transpose()?)
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let sql = format!("SELECT {USER_COLS} FROM users u ORDER BY u.username");
+        let rows = sqlx::query(&sql).fetch_all(&self.read).await?;
+        Ok(rows.iter().map(user_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn count_admins(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id.as_str())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+            .bind(bool_int(disabled))
+            .bind(id.as_str())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_limits(&self, id: &UserId, max_devices: Option<i64>, max_streams: Option<i64>) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        if let Some(n) = max_devices {
+            sqlx::query("UPDATE users SET max_devices = $1 WHERE id = $2").bind(n).bind(id.as_str()).execute(&mut *tx).await?;
+        }
+        if let Some(n) = max_streams {
+            sqlx::query("UPDATE users SET max_streams = $1 WHERE id = $2").bind(n).bind(id.as_str()).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn admit_device(&self, d: &NewDevice, limit: i64, live: Liveness, replace: Option<&Replace>) -> StoreResult<Admission> {
+        let mut tx = self.write.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Serialises admissions per user across every node; SQLite's single writer already does.
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(d.user_id.as_str()).fetch_optional(&mut *tx).await?;
+        }
+        if let Some(r) = replace {
+            let still_live = live_devices_on(&mut tx, &d.user_id, live).await?.iter().any(|x| x.id == r.device_id);
+            if !still_live {
+                return Ok(Admission::ReplaceNotFound);
+            }
+            revoke_on(&mut tx, &d.user_id, &r.device_id, &r.reason, None, live.now).await?;
+        }
+        let holders = live_devices_on(&mut tx, &d.user_id, live).await?;
+        if i64::try_from(holders.len()).unwrap_or(i64::MAX) >= limit {
+            tx.rollback().await?;
+            return Ok(Admission::LimitReached(holders));
+        }
+        sqlx::query(
+            "INSERT INTO devices (id, user_id, token_hash, name, device_type, client, credential, ip, first_seen, last_seen, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(d.id.as_str())
+        .bind(d.user_id.as_str())
+        .bind(d.token_hash.as_str())
+        .bind(&d.name)
+        .bind(&d.device_type)
+        .bind(&d.client)
+        .bind(d.credential.as_str())
+        .bind(&d.ip)
+        .bind(d.now.0)
+        .bind(d.now.0)
+        .bind(d.expires_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict(e, "device"))?;
+        tx.commit().await?;
+        Ok(Admission::Admitted)
+    }
+
+    async fn device_by_token(&self, hash: &TokenHash) -> StoreResult<Option<(Device, User)>> {
+        let sql = format!("SELECT {DEVICE_COLS}, d.token_hash AS d_token_hash, {USER_COLS} FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1");
+        // Column names repeat (id, …); read the device by position-safe aliases instead.
+        let sql = sql.replacen(DEVICE_COLS, &device_aliases(), 1);
+        let row = sqlx::query(&sql).bind(hash.as_str()).fetch_optional(&self.read).await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get("d_token_hash")?;
+        if !TokenHash(stored).ct_eq(hash) {
+            return Ok(None);
+        }
+        Ok(Some((device_from(&row, "d_")?, user_from(&row)?)))
+    }
+
+    async fn device_by_id(&self, id: &DeviceId) -> StoreResult<Option<Device>> {
+        let sql = format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.id = $1");
+        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&self.read).await?;
+        Ok(row.as_ref().map(|r| device_from(r, "")).transpose()?)
+    }
+
+    async fn known_device(&self, user: &UserId, name: &str, device_type: &str, client: &str) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE user_id = $1 AND name = $2 AND device_type = $3 AND client = $4")
+            .bind(user.as_str())
+            .bind(name)
+            .bind(device_type)
+            .bind(client)
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn touch_device(&self, id: &DeviceId, now: Timestamp, ip: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE devices SET last_seen = $1, ip = $2 WHERE id = $3 AND last_seen < $1")
+            .bind(now.0)
+            .bind(ip)
+            .bind(id.as_str())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn live_devices(&self, user: &UserId, live: Liveness) -> StoreResult<Vec<Device>> {
+        let mut conn = self.read.acquire().await?;
+        Ok(live_devices_on(&mut conn, user, live).await?)
+    }
+
+    async fn revoke_device(&self, user: &UserId, id: &DeviceId, reason: &str, by: Option<&DeviceId>, now: Timestamp) -> StoreResult<bool> {
+        let mut conn = self.write.acquire().await?;
+        Ok(revoke_on(&mut conn, user, id, reason, by, now).await?)
+    }
+
+    async fn revoke_all(&self, user: &UserId, keep: Option<&DeviceId>, reason: &str, by: Option<&DeviceId>, now: Timestamp) -> StoreResult<Vec<DeviceId>> {
+        let mut tx = self.write.begin().await?;
+        let keep = keep.map(|k| k.as_str().to_owned()).unwrap_or_default();
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM devices WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2")
+            .bind(user.as_str())
+            .bind(&keep)
+            .fetch_all(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE devices SET revoked_at = $1, revoked_reason = $2, revoked_by = $3 \
+             WHERE user_id = $4 AND revoked_at IS NULL AND id <> $5",
+        )
+        .bind(now.0)
+        .bind(reason)
+        .bind(by.map(|d| d.as_str().to_owned()))
+        .bind(user.as_str())
+        .bind(&keep)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ids.into_iter().map(DeviceId).collect())
+    }
+
+    async fn add_event(&self, e: &SecurityEvent) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO security_events (id, user_id, at, kind, device_id, device_name, ip, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&e.id)
+        .bind(e.user_id.as_str())
+        .bind(e.at.0)
+        .bind(&e.kind)
+        .bind(e.device_id.as_ref().map(|d| d.as_str().to_owned()))
+        .bind(e.device_name.clone())
+        .bind(e.ip.clone())
+        .bind(e.detail.clone())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn events(&self, user: Option<&UserId>, limit: i64) -> StoreResult<Vec<SecurityEvent>> {
+        let cols = "id, user_id, at, kind, device_id, device_name, ip, detail";
+        let rows = match user {
+            Some(u) => {
+                let sql = format!("SELECT {cols} FROM security_events WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2");
+                sqlx::query(&sql).bind(u.as_str()).bind(limit).fetch_all(&self.read).await?
+            }
+            None => {
+                let sql = format!("SELECT {cols} FROM security_events ORDER BY at DESC, id DESC LIMIT $1");
+                sqlx::query(&sql).bind(limit).fetch_all(&self.read).await?
+            }
+        };
+        Ok(rows.iter().map(event_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn put_pending(&self, p: &PendingSignIn) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_signins (token_hash, user_id, name, device_type, client, ip, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(p.token_hash.as_str())
+        .bind(p.user_id.as_str())
+        .bind(&p.name)
+        .bind(&p.device_type)
+        .bind(&p.client)
+        .bind(&p.ip)
+        .bind(p.expires_at.0)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_pending(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<Option<PendingSignIn>> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM pending_signins WHERE expires_at <= $1").bind(now.0).execute(&mut *tx).await?;
+        let row = sqlx::query("SELECT token_hash, user_id, name, device_type, client, ip, expires_at FROM pending_signins WHERE token_hash = $1")
+            .bind(hash.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(r) = row else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        sqlx::query("DELETE FROM pending_signins WHERE token_hash = $1").bind(hash.as_str()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some(PendingSignIn {
+            token_hash: TokenHash(r.try_get("token_hash")?),
+            user_id: UserId(r.try_get("user_id")?),
+            name: r.try_get("name")?,
+            device_type: r.try_get("device_type")?,
+            client: r.try_get("client")?,
+            ip: r.try_get("ip")?,
+            expires_at: Timestamp(r.try_get("expires_at")?),
+        }))
+    }
+}
+
+/// The device columns aliased with a `d_` prefix, for queries that also select user columns.
+fn device_aliases() -> String {
+    DEVICE_COLS
+        .split(", ")
+        .map(|c| format!("{c} AS d_{}", c.trim_start_matches("d.")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,162 @@
+//! Test support: a real Clef server on port 0 with its own temporary data folder and database,
+//! a manual clock the test moves, captured logs, and small HTTP helpers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use clef_accounts::{Accounts, Actor};
+use clef_core::{ManualClock, OsRandom, SystemClock, Clock};
+use clef_server::Config;
+use clef_store::{SqlStore, User};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// How a test server differs from the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Pretend Clef is reached over TLS (public URL https), which changes cookie names and flags.
+    pub https: bool,
+    pub trusted_proxies: Vec<IpAddr>,
+    /// A database URL other than the temporary SQLite file.
+    pub database_url: Option<String>,
+}
+
+/// A running server.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub accounts: Accounts,
+    pub store: Arc<SqlStore>,
+    pub clock: ManualClock,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything every test server has logged so far in this test binary.
+pub fn logs() -> String {
+    let buf = LOGS.get().map(|l| l.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default();
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+fn init_logs() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = Capture(buf.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+        buf
+    });
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(opts: Options) -> TestServer {
+        init_logs();
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let scheme = if opts.https { "https" } else { "http" };
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            listen: addr,
+            public_url: Some(format!("{scheme}://{addr}")),
+            database_url: opts.database_url.clone(),
+            trusted_proxies: opts.trusted_proxies.clone(),
+            ..Config::default()
+        };
+        let clock = ManualClock::new(SystemClock.now());
+        let app = clef_server::build_app(&config, Arc::new(clock.clone()), Arc::new(OsRandom)).await.unwrap();
+        let (accounts, store) = (app.accounts.clone(), app.store.clone());
+        let task = tokio::spawn(async move {
+            let _ = clef_server::serve(app, listener).await;
+        });
+        TestServer { addr, accounts, store, clock, config, dir, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Creates a user from the server console.
+    pub async fn create_user(&self, name: &str, password: &str, admin: bool) -> User {
+        self.accounts.create_user(Actor::Console, name, password.to_owned(), admin).await.unwrap()
+    }
+
+    /// A client without a cookie jar.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// A client whose connections come from `ip` (any 127.0.0.0/8 address works on loopback).
+    pub fn client_from(&self, ip: IpAddr) -> reqwest::Client {
+        reqwest::Client::builder().local_address(ip).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// `POST /api/v1/sessions` with a device name.
+    pub async fn sign_in(&self, client: &reqwest::Client, user: &str, password: &str, device: &str) -> reqwest::Response {
+        self.sign_in_body(client, json!({ "username": user, "password": password, "device": { "name": device, "type": "phone", "client": "testkit" } })).await
+    }
+
+    pub async fn sign_in_body(&self, client: &reqwest::Client, body: Value) -> reqwest::Response {
+        client.post(self.url("/api/v1/sessions")).json(&body).send().await.unwrap()
+    }
+
+    /// Signs in and returns the bearer token, failing the test otherwise.
+    pub async fn token(&self, user: &str, password: &str, device: &str) -> String {
+        let r = self.sign_in(&self.client(), user, password, device).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "sign-in as {user} failed: {}", r.text().await.unwrap_or_default());
+        let v: Value = r.json().await.unwrap();
+        v["token"].as_str().unwrap().to_owned()
+    }
+
+    /// `GET path` with a bearer token; returns status and JSON body (Null if none).
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let r = self.client().get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Any method with a bearer token and optional JSON body.
+    pub async fn call(&self, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.client().request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
