@@ -56,6 +56,7 @@ pub struct Accounts {
     pub(crate) throttle: Arc<Throttle>,
     pub(crate) cfg: Arc<AccountsConfig>,
     pub(crate) setup: Arc<Mutex<Option<TokenHash>>>,
+    event_seq: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Accounts {
@@ -69,6 +70,7 @@ impl Accounts {
             throttle: Arc::new(Throttle::new(cfg.throttle)),
             cfg: Arc::new(cfg),
             setup: Arc::new(Mutex::new(None)),
+            event_seq: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
     }
 
@@ -109,10 +111,11 @@ impl Accounts {
     }
 
     pub(crate) async fn record(&self, user: &UserId, kind: EventKind, device: Option<&Device>, ip: Option<&str>, detail: Option<String>) -> AccountsResult<()> {
+        let at = self.clock.now();
         let event = SecurityEvent {
-            id: self.rng.id(),
+            id: self.event_id(at),
             user_id: user.clone(),
-            at: self.clock.now(),
+            at,
             kind: kind.as_str().to_owned(),
             device_id: device.map(|d| d.id.clone()),
             device_name: device.map(|d| d.name.clone()),
@@ -121,6 +124,14 @@ impl Accounts {
         };
         self.store.add_event(&event).await?;
         Ok(())
+    }
+
+    /// Event ids sort in the order events happened: the time, then a sequence number for events in
+    /// the same millisecond, then randomness so ids from different nodes never collide.
+    fn event_id(&self, at: Timestamp) -> String {
+        let seq = self.event_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xff_ffff;
+        let random = self.rng.id();
+        format!("{:012x}{seq:06x}{}", at.0.max(0), &random[..14])
     }
 
     /// The caller's security log, newest first.

@@ -28,6 +28,12 @@ pub struct App {
 
 /// Opens the store (running migrations) and builds the accounts service.
 pub async fn open_services(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> anyhow::Result<(Arc<SqlStore>, Accounts)> {
+    open_services_with(cfg, clock, rng, |_| {}).await
+}
+
+/// Like `open_services`, letting the caller adjust the accounts settings first (tests use it for
+/// short timeouts).
+pub async fn open_services_with(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>, tweak: impl FnOnce(&mut AccountsConfig)) -> anyhow::Result<(Arc<SqlStore>, Accounts)> {
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating the data folder {}", cfg.data_dir.display()))?;
     let store = Arc::new(SqlStore::connect(&cfg.database_url()).await.context("opening the database")?);
     let mut acfg = AccountsConfig::with_pepper(cfg.pepper()?);
@@ -35,13 +41,19 @@ pub async fn open_services(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Ran
     acfg.absolute_lifetime_secs = cfg.absolute_lifetime_days * 86_400;
     acfg.default_max_devices = cfg.default_max_devices;
     acfg.default_max_streams = cfg.default_max_streams;
+    tweak(&mut acfg);
     let accounts = Accounts::new(store.clone(), clock, rng, acfg)?;
     Ok((store, accounts))
 }
 
 /// Builds the whole application: REST API, web pages and security headers.
 pub async fn build_app(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> anyhow::Result<App> {
-    let (store, accounts) = open_services(cfg, clock, rng).await?;
+    build_app_with(cfg, clock, rng, |_| {}).await
+}
+
+/// Like `build_app`, with adjusted accounts settings.
+pub async fn build_app_with(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>, tweak: impl FnOnce(&mut AccountsConfig)) -> anyhow::Result<App> {
+    let (store, accounts) = open_services_with(cfg, clock, rng, tweak).await?;
     let state = AppState {
         accounts: accounts.clone(),
         http: Arc::new(HttpConfig { public_url: cfg.public_url(), trusted_proxies: cfg.trusted_proxies.clone() }),

@@ -22,6 +22,8 @@ pub struct Options {
     pub trusted_proxies: Vec<IpAddr>,
     /// A database URL other than the temporary SQLite file.
     pub database_url: Option<String>,
+    /// Changes to the accounts settings (short timeouts, cheap hashing for bulk tests).
+    pub tweak: Option<fn(&mut clef_accounts::AccountsConfig)>,
 }
 
 /// A running server.
@@ -98,7 +100,8 @@ impl TestServer {
             ..Config::default()
         };
         let clock = ManualClock::new(SystemClock.now());
-        let app = clef_server::build_app(&config, Arc::new(clock.clone()), Arc::new(OsRandom)).await.unwrap();
+        let tweak = opts.tweak.unwrap_or(|_| {});
+        let app = clef_server::build_app_with(&config, Arc::new(clock.clone()), Arc::new(OsRandom), tweak).await.unwrap();
         let (accounts, store) = (app.accounts.clone(), app.store.clone());
         let task = tokio::spawn(async move {
             let _ = clef_server::serve(app, listener).await;

@@ -5,6 +5,8 @@
 
 mod api_bad_input;
 mod browser;
+mod cli;
 mod limits;
 mod revocation;
 mod security;
+mod web_security;

@@ -182,14 +182,17 @@ impl AccountStore for SqlStore {
             sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(d.user_id.as_str()).fetch_optional(&mut *tx).await?;
         }
         if let Some(r) = replace {
-            let still_live = live_devices_on(&mut tx, &d.user_id, live).await?.iter().any(|x| x.id == r.device_id);
-            if !still_live {
+            let sql = format!("SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE} AND d.id = $4");
+            let n: i64 = sqlx::query_scalar(&sql).bind(d.user_id.as_str()).bind(live.now.0).bind(live.idle_cutoff.0).bind(r.device_id.as_str()).fetch_one(&mut *tx).await?;
+            if n == 0 {
                 return Ok(Admission::ReplaceNotFound);
             }
             revoke_on(&mut tx, &d.user_id, &r.device_id, &r.reason, None, live.now).await?;
         }
-        let holders = live_devices_on(&mut tx, &d.user_id, live).await?;
-        if i64::try_from(holders.len()).unwrap_or(i64::MAX) >= limit {
+        let sql = format!("SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE}");
+        let held: i64 = sqlx::query_scalar(&sql).bind(d.user_id.as_str()).bind(live.now.0).bind(live.idle_cutoff.0).fetch_one(&mut *tx).await?;
+        if held >= limit {
+            let holders = live_devices_on(&mut tx, &d.user_id, live).await?;
             tx.rollback().await?;
             return Ok(Admission::LimitReached(holders));
         }

@@ -1,0 +1,266 @@
+//! The store conformance suite: every test runs against SQLite and against PostgreSQL, so both
+//! implementations keep one contract. PostgreSQL is reached at `CLEF_TEST_POSTGRES_URL`
+//! (default: the local server on 127.0.0.1:5432); each test gets a fresh database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use clef_core::{DeviceId, OsRandom, Random, Timestamp, UserId};
+use clef_store::*;
+use sqlx::Executor;
+
+struct Db {
+    store: SqlStore,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::open_sqlite_file(&dir.path().join("t.db")).await.unwrap();
+    Db { store, _dir: Some(dir) }
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("CLEF_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+async fn postgres() -> Db {
+    sqlx::any::install_default_drivers();
+    let admin = pg_admin_url();
+    let name = format!("clef_test_{}", OsRandom.id());
+    let pool = sqlx::AnyPool::connect(&admin).await.expect("PostgreSQL must be running for the conformance suite (see README)");
+    pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let url = match admin.rfind('/') {
+        Some(i) => format!("{}/{name}", &admin[..i]),
+        None => panic!("CLEF_TEST_POSTGRES_URL needs a database path"),
+    };
+    let store = SqlStore::connect(&url).await.unwrap();
+    Db { store, _dir: None }
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(super::sqlite().await.store).await } )* }
+        mod on_postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(super::postgres().await.store).await } )* }
+    };
+}
+
+conformance!(
+    users_roundtrip_and_unique_names,
+    migrations_are_idempotent,
+    device_limit_holds_under_concurrency,
+    replace_frees_exactly_one_slot,
+    expired_and_idle_devices_hold_no_slot,
+    revocation_scopes,
+    events_newest_first_per_user,
+    pending_sign_in_is_single_use,
+    token_lookup_and_no_raw_tokens,
+);
+
+const T0: Timestamp = Timestamp(1_700_000_000_000);
+
+fn user(name: &str) -> User {
+    User {
+        id: UserId(OsRandom.id()),
+        username: name.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        is_admin: false,
+        disabled: false,
+        max_devices: 6,
+        max_streams: 6,
+        created_at: T0,
+    }
+}
+
+fn device(u: &User, name: &str, now: Timestamp) -> (NewDevice, clef_core::SecretToken) {
+    let token = OsRandom.token();
+    let d = NewDevice {
+        id: DeviceId(OsRandom.id()),
+        user_id: u.id.clone(),
+        token_hash: token.hash(),
+        name: name.into(),
+        device_type: "phone".into(),
+        client: "test".into(),
+        credential: CredentialKind::ApiToken,
+        ip: "127.0.0.1".into(),
+        now,
+        expires_at: now.plus_secs(30 * 86_400),
+    };
+    (d, token)
+}
+
+fn live(now: Timestamp) -> Liveness {
+    Liveness { now, idle_cutoff: now.minus_secs(30 * 86_400) }
+}
+
+async fn users_roundtrip_and_unique_names(s: SqlStore) {
+    let u = user("anna");
+    s.create_user(&u).await.unwrap();
+    assert_eq!(s.user_by_name("anna").await.unwrap(), Some(u.clone()));
+    assert_eq!(s.user_by_id(&u.id).await.unwrap(), Some(u.clone()));
+    assert!(matches!(s.create_user(&User { id: UserId(OsRandom.id()), ..u.clone() }).await, Err(StoreError::Conflict("username"))));
+    s.set_limits(&u.id, Some(2), None).await.unwrap();
+    s.set_disabled(&u.id, true).await.unwrap();
+    let back = s.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!((back.max_devices, back.max_streams, back.disabled), (2, 6, true));
+    assert_eq!(s.count_admins().await.unwrap(), 0);
+    assert_eq!(s.list_users().await.unwrap().len(), 1);
+}
+
+async fn migrations_are_idempotent(s: SqlStore) {
+    // Opening again must find the schema current and change nothing.
+    let n: Vec<String> = s.raw_strings("SELECT CAST(version AS TEXT) FROM schema_migrations").await.unwrap();
+    assert_eq!(n, vec!["1".to_string()]);
+    assert!(s.integrity_ok().await.unwrap());
+}
+
+async fn device_limit_holds_under_concurrency(s: SqlStore) {
+    let s = Arc::new(s);
+    for round in 0..20 {
+        let u = user(&format!("round{round}"));
+        s.create_user(&u).await.unwrap();
+        let barrier = Arc::new(tokio::sync::Barrier::new(50));
+        let tasks = (0..50).map(|i| {
+            let (s, u, barrier) = (s.clone(), u.clone(), barrier.clone());
+            tokio::spawn(async move {
+                let (d, _) = device(&u, &format!("d{i}"), T0);
+                barrier.wait().await;
+                s.admit_device(&d, 6, live(T0), None).await.unwrap()
+            })
+        });
+        let results = futures::future::join_all(tasks).await;
+        let admitted = results.iter().filter(|r| matches!(r.as_ref().unwrap(), Admission::Admitted)).count();
+        assert_eq!(admitted, 6, "round {round}");
+        for r in &results {
+            if let Admission::LimitReached(holders) = r.as_ref().unwrap() {
+                assert!(holders.len() == 6, "a refusal names the 6 holders, got {}", holders.len());
+            }
+        }
+        assert_eq!(s.live_devices(&u.id, live(T0)).await.unwrap().len(), 6);
+    }
+}
+
+async fn replace_frees_exactly_one_slot(s: SqlStore) {
+    let u = user("anna");
+    s.create_user(&u).await.unwrap();
+    let mut ids = vec![];
+    for i in 0..2 {
+        let (d, _) = device(&u, &format!("d{i}"), T0);
+        assert_eq!(s.admit_device(&d, 2, live(T0), None).await.unwrap(), Admission::Admitted);
+        ids.push(d.id);
+    }
+    let (third, _) = device(&u, "third", T0);
+    assert!(matches!(s.admit_device(&third, 2, live(T0), None).await.unwrap(), Admission::LimitReached(v) if v.len() == 2));
+    let unknown = Replace { device_id: DeviceId(OsRandom.id()), reason: "x".into() };
+    assert_eq!(s.admit_device(&third, 2, live(T0), Some(&unknown)).await.unwrap(), Admission::ReplaceNotFound);
+    let r = Replace { device_id: ids[0].clone(), reason: "replaced_at_device_limit".into() };
+    assert_eq!(s.admit_device(&third, 2, live(T0), Some(&r)).await.unwrap(), Admission::Admitted);
+    let gone = s.device_by_id(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(gone.revoked.unwrap().reason, "replaced_at_device_limit");
+    let names: Vec<String> = s.live_devices(&u.id, live(T0)).await.unwrap().into_iter().map(|d| d.name).collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"third".to_string()) && names.contains(&"d1".to_string()));
+}
+
+async fn expired_and_idle_devices_hold_no_slot(s: SqlStore) {
+    let u = user("anna");
+    s.create_user(&u).await.unwrap();
+    let (a, _) = device(&u, "old", T0);
+    s.admit_device(&a, 1, live(T0), None).await.unwrap();
+    let (b, _) = device(&u, "new", T0);
+    assert!(matches!(s.admit_device(&b, 1, live(T0), None).await.unwrap(), Admission::LimitReached(_)));
+    // Thirty days and a second later the old device is idle and no longer holds its slot.
+    let later = T0.plus_secs(30 * 86_400 + 1);
+    let (c, _) = device(&u, "new", later);
+    assert_eq!(s.admit_device(&c, 1, live(later), None).await.unwrap(), Admission::Admitted);
+    // Use moves last-seen forward; it never moves back.
+    s.touch_device(&c.id, later.plus_secs(10), "10.0.0.1").await.unwrap();
+    s.touch_device(&c.id, later, "10.0.0.2").await.unwrap();
+    let d = s.device_by_id(&c.id).await.unwrap().unwrap();
+    assert_eq!((d.last_seen, d.ip.as_str()), (later.plus_secs(10), "10.0.0.1"));
+}
+
+async fn revocation_scopes(s: SqlStore) {
+    let (u, other) = (user("anna"), user("bob"));
+    s.create_user(&u).await.unwrap();
+    s.create_user(&other).await.unwrap();
+    let mut mine = vec![];
+    for i in 0..4 {
+        let (d, _) = device(&u, &format!("d{i}"), T0);
+        s.admit_device(&d, 6, live(T0), None).await.unwrap();
+        mine.push(d.id);
+    }
+    let (theirs, _) = device(&other, "bob's", T0);
+    s.admit_device(&theirs, 6, live(T0), None).await.unwrap();
+    // Another user's device cannot be revoked through this user.
+    assert!(!s.revoke_device(&u.id, &theirs.id, "signed_out_by_user", None, T0).await.unwrap());
+    assert!(s.revoke_device(&u.id, &mine[0], "signed_out_by_user", Some(&mine[1]), T0).await.unwrap());
+    assert!(!s.revoke_device(&u.id, &mine[0], "signed_out_by_user", None, T0).await.unwrap(), "already revoked");
+    let out = s.revoke_all(&u.id, Some(&mine[1]), "signed_out_everywhere", Some(&mine[1]), T0).await.unwrap();
+    assert_eq!(out.len(), 2);
+    let live_now: Vec<DeviceId> = s.live_devices(&u.id, live(T0)).await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(live_now, vec![mine[1].clone()]);
+    assert_eq!(s.live_devices(&other.id, live(T0)).await.unwrap().len(), 1, "other users untouched");
+    let first = s.device_by_id(&mine[0]).await.unwrap().unwrap().revoked.unwrap();
+    assert_eq!((first.reason.as_str(), first.by_device), ("signed_out_by_user", Some(mine[1].clone())));
+    assert!(s.known_device(&u.id, "d0", "phone", "test").await.unwrap());
+    assert!(!s.known_device(&u.id, "d9", "phone", "test").await.unwrap());
+}
+
+async fn events_newest_first_per_user(s: SqlStore) {
+    let (u, other) = (user("anna"), user("bob"));
+    s.create_user(&u).await.unwrap();
+    s.create_user(&other).await.unwrap();
+    for (i, who) in [&u, &other, &u].into_iter().enumerate() {
+        let e = SecurityEvent {
+            id: OsRandom.id(),
+            user_id: who.id.clone(),
+            at: T0.plus_secs(i as i64),
+            kind: format!("k{i}"),
+            device_id: None,
+            device_name: Some("Анна ☕".into()),
+            ip: None,
+            detail: None,
+        };
+        s.add_event(&e).await.unwrap();
+    }
+    let mine: Vec<String> = s.events(Some(&u.id), 10).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(mine, vec!["k2", "k0"]);
+    assert_eq!(s.events(None, 10).await.unwrap().len(), 3);
+    assert_eq!(s.events(None, 1).await.unwrap()[0].device_name.as_deref(), Some("Анна ☕"));
+}
+
+async fn pending_sign_in_is_single_use(s: SqlStore) {
+    let u = user("anna");
+    s.create_user(&u).await.unwrap();
+    let ticket = OsRandom.token();
+    let p = PendingSignIn {
+        token_hash: ticket.hash(),
+        user_id: u.id.clone(),
+        name: "web".into(),
+        device_type: "web".into(),
+        client: "Chromium".into(),
+        ip: "127.0.0.1".into(),
+        expires_at: T0.plus_secs(600),
+    };
+    s.put_pending(&p).await.unwrap();
+    assert!(s.take_pending(&ticket.hash(), T0).await.unwrap().is_some());
+    assert!(s.take_pending(&ticket.hash(), T0).await.unwrap().is_none(), "single use");
+    let late = OsRandom.token();
+    s.put_pending(&PendingSignIn { token_hash: late.hash(), ..p }).await.unwrap();
+    assert!(s.take_pending(&late.hash(), T0.plus_secs(601)).await.unwrap().is_none(), "expired");
+}
+
+async fn token_lookup_and_no_raw_tokens(s: SqlStore) {
+    let u = user("anna");
+    s.create_user(&u).await.unwrap();
+    let (d, token) = device(&u, "phone", T0);
+    s.admit_device(&d, 6, live(T0), None).await.unwrap();
+    let (found, owner) = s.device_by_token(&token.hash()).await.unwrap().unwrap();
+    assert_eq!((found.id, owner.id), (d.id.clone(), u.id.clone()));
+    assert!(s.device_by_token(&OsRandom.token().hash()).await.unwrap().is_none());
+    let stored = s.raw_strings("SELECT token_hash FROM devices").await.unwrap();
+    assert_eq!(stored, vec![token.hash().0.clone()]);
+    assert!(!stored.iter().any(|h| h.contains(token.expose())));
+}
