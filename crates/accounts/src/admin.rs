@@ -32,7 +32,13 @@ impl Actor<'_> {
 
 impl Accounts {
     /// Creates a user with the default limits.
-    pub async fn create_user(&self, actor: Actor<'_>, username: &str, password: String, is_admin: bool) -> AccountsResult<User> {
+    pub async fn create_user(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        password: String,
+        is_admin: bool,
+    ) -> AccountsResult<User> {
         actor.check()?;
         let username = Username::parse(username)?;
         let password = Password::new_password(password)?;
@@ -57,7 +63,10 @@ impl Accounts {
     pub async fn user(&self, actor: Actor<'_>, username: &str) -> AccountsResult<User> {
         actor.check()?;
         let name = Username::parse(username).map_err(|_| AccountsError::NotFound("user"))?;
-        self.store.user_by_name(name.as_str()).await?.ok_or(AccountsError::NotFound("user"))
+        self.store
+            .user_by_name(name.as_str())
+            .await?
+            .ok_or(AccountsError::NotFound("user"))
     }
 
     pub async fn list_users(&self, actor: Actor<'_>) -> AccountsResult<Vec<User>> {
@@ -66,65 +75,165 @@ impl Accounts {
     }
 
     /// Disables (signing out every device) or re-enables a user.
-    pub async fn set_disabled(&self, actor: Actor<'_>, username: &str, disabled: bool) -> AccountsResult<User> {
+    pub async fn set_disabled(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        disabled: bool,
+    ) -> AccountsResult<User> {
         let user = self.user(actor, username).await?;
         if let Actor::Admin(ctx) = actor {
             if ctx.user.id == user.id && disabled {
-                return Err(AccountsError::Invalid(clef_core::InputError { field: "disabled", message: "you cannot disable your own account".into() }));
+                return Err(AccountsError::Invalid(clef_core::InputError {
+                    field: "disabled",
+                    message: "you cannot disable your own account".into(),
+                }));
             }
         }
         self.store.set_disabled(&user.id, disabled).await?;
         if disabled {
-            let ids = self.store.revoke_all(&user.id, None, reason::ACCOUNT_DISABLED, None, self.clock.now()).await?;
-            self.record(&user.id, EventKind::AccountDisabled, None, None, Some(format!("{}; {} device(s) signed out", actor.label(), ids.len()))).await?;
+            let ids = self
+                .store
+                .revoke_all(
+                    &user.id,
+                    None,
+                    reason::ACCOUNT_DISABLED,
+                    None,
+                    self.clock.now(),
+                )
+                .await?;
+            self.record(
+                &user.id,
+                EventKind::AccountDisabled,
+                None,
+                None,
+                Some(format!(
+                    "{}; {} device(s) signed out",
+                    actor.label(),
+                    ids.len()
+                )),
+            )
+            .await?;
         } else {
-            self.record(&user.id, EventKind::AccountEnabled, None, None, Some(actor.label())).await?;
+            self.record(
+                &user.id,
+                EventKind::AccountEnabled,
+                None,
+                None,
+                Some(actor.label()),
+            )
+            .await?;
         }
         self.user(Actor::Console, username).await
     }
 
     /// Sets a user's device and stream limits (1–1000 each).
-    pub async fn set_limits(&self, actor: Actor<'_>, username: &str, max_devices: Option<i64>, max_streams: Option<i64>) -> AccountsResult<User> {
+    pub async fn set_limits(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        max_devices: Option<i64>,
+        max_streams: Option<i64>,
+    ) -> AccountsResult<User> {
         let user = self.user(actor, username).await?;
         for (field, v) in [("max_devices", max_devices), ("max_streams", max_streams)] {
             if let Some(n) = v {
                 if !(1..=1000).contains(&n) {
-                    return Err(AccountsError::Invalid(clef_core::InputError { field, message: "must be between 1 and 1000".into() }));
+                    return Err(AccountsError::Invalid(clef_core::InputError {
+                        field,
+                        message: "must be between 1 and 1000".into(),
+                    }));
                 }
             }
         }
-        self.store.set_limits(&user.id, max_devices, max_streams).await?;
-        let detail = format!("devices {:?}, streams {:?} {}", max_devices, max_streams, actor.label());
-        self.record(&user.id, EventKind::LimitsChanged, None, None, Some(detail)).await?;
+        self.store
+            .set_limits(&user.id, max_devices, max_streams)
+            .await?;
+        let detail = format!(
+            "devices {:?}, streams {:?} {}",
+            max_devices,
+            max_streams,
+            actor.label()
+        );
+        self.record(&user.id, EventKind::LimitsChanged, None, None, Some(detail))
+            .await?;
         self.user(Actor::Console, username).await
     }
 
     /// Sets a new password from the console and signs out every device of that user.
-    pub async fn reset_password_from_console(&self, username: &str, password: String) -> AccountsResult<usize> {
+    pub async fn reset_password_from_console(
+        &self,
+        username: &str,
+        password: String,
+    ) -> AccountsResult<usize> {
         let user = self.user(Actor::Console, username).await?;
         let password = Password::new_password(password)?;
         let hash = self.hasher.hash(password.expose().to_owned()).await?;
         self.store.set_password_hash(&user.id, &hash).await?;
-        let ids = self.store.revoke_all(&user.id, None, reason::PASSWORD_RESET, None, self.clock.now()).await?;
-        self.record(&user.id, EventKind::PasswordChanged, None, None, Some(format!("reset from the server console; {} device(s) signed out", ids.len()))).await?;
+        let ids = self
+            .store
+            .revoke_all(
+                &user.id,
+                None,
+                reason::PASSWORD_RESET,
+                None,
+                self.clock.now(),
+            )
+            .await?;
+        self.record(
+            &user.id,
+            EventKind::PasswordChanged,
+            None,
+            None,
+            Some(format!(
+                "reset from the server console; {} device(s) signed out",
+                ids.len()
+            )),
+        )
+        .await?;
         Ok(ids.len())
     }
 
     /// A user's live devices, for the console and admins.
-    pub async fn devices_of(&self, actor: Actor<'_>, username: &str) -> AccountsResult<Vec<Device>> {
+    pub async fn devices_of(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+    ) -> AccountsResult<Vec<Device>> {
         let user = self.user(actor, username).await?;
         let live: Liveness = self.liveness();
         Ok(self.store.live_devices(&user.id, live).await?)
     }
 
     /// Signs out one device of a user from the console.
-    pub async fn revoke_from_console(&self, username: &str, id: &clef_core::DeviceId) -> AccountsResult<()> {
+    pub async fn revoke_from_console(
+        &self,
+        username: &str,
+        id: &clef_core::DeviceId,
+    ) -> AccountsResult<()> {
         let user = self.user(Actor::Console, username).await?;
         let device = self.device_of(&user.id, id).await?;
-        if !self.store.revoke_device(&user.id, id, reason::SIGNED_OUT_BY_USER, None, self.clock.now()).await? {
+        if !self
+            .store
+            .revoke_device(
+                &user.id,
+                id,
+                reason::SIGNED_OUT_BY_USER,
+                None,
+                self.clock.now(),
+            )
+            .await?
+        {
             return Err(AccountsError::NotFound("device"));
         }
-        self.record(&user.id, EventKind::SignedOut, Some(&device), None, Some("from the server console".into())).await?;
+        self.record(
+            &user.id,
+            EventKind::SignedOut,
+            Some(&device),
+            None,
+            Some("from the server console".into()),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -34,7 +34,9 @@ impl std::fmt::Debug for AccountsConfig {
 
 impl AccountsConfig {
     pub fn with_pepper(pepper: Vec<u8>) -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         AccountsConfig {
             idle_timeout_secs: 30 * 24 * 3600,
             absolute_lifetime_secs: 30 * 24 * 3600,

@@ -12,11 +12,11 @@ mod setup;
 mod signin;
 mod throttle;
 
+pub use admin::Actor;
 pub use config::AccountsConfig;
 pub use error::AccountsError;
 pub use events::EventKind;
 pub use password::{HashParams, PasswordHasher};
-pub use admin::Actor;
 pub use service::{Accounts, AuthContext, DeviceInfo, DeviceView};
 pub use signin::{SignIn, SignedIn};
 pub use throttle::ThrottlePolicy;

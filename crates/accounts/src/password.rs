@@ -20,7 +20,11 @@ pub struct HashParams {
 
 impl Default for HashParams {
     fn default() -> Self {
-        HashParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+        HashParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -49,8 +53,13 @@ impl PasswordHasher {
     }
 
     fn argon(&self) -> AccountsResult<Argon2<'_>> {
-        let p = Params::new(self.params.memory_kib, self.params.iterations, self.params.parallelism, None)
-            .map_err(|e| AccountsError::Internal(format!("argon2 parameters: {e}")))?;
+        let p = Params::new(
+            self.params.memory_kib,
+            self.params.iterations,
+            self.params.parallelism,
+            None,
+        )
+        .map_err(|e| AccountsError::Internal(format!("argon2 parameters: {e}")))?;
         Argon2::new_with_secret(&self.pepper, Algorithm::Argon2id, Version::V0x13, p)
             .map_err(|e| AccountsError::Internal(format!("argon2 pepper: {e}")))
     }
@@ -65,7 +74,9 @@ impl PasswordHasher {
     }
 
     fn verify_now(&self, password: &str, phc: &str) -> bool {
-        let Ok(parsed) = PasswordHash::new(phc) else { return false };
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
         match self.argon() {
             // The stored hash carries its own cost parameters; the pepper comes from us.
             Ok(a) => a.verify_password(password.as_bytes(), &parsed).is_ok(),
@@ -75,7 +86,11 @@ impl PasswordHasher {
 
     /// Hashes a new password on the blocking pool.
     pub async fn hash(&self, password: String) -> AccountsResult<String> {
-        let _permit = self.permits.acquire().await.map_err(|e| AccountsError::Internal(e.to_string()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AccountsError::Internal(e.to_string()))?;
         let me = self.clone();
         tokio::task::spawn_blocking(move || me.hash_now(&password))
             .await
@@ -85,7 +100,11 @@ impl PasswordHasher {
     /// Verifies `password` against `phc`, or against the dummy hash when there is no account, so
     /// both cost one full hash.
     pub async fn verify(&self, password: String, phc: Option<String>) -> AccountsResult<bool> {
-        let _permit = self.permits.acquire().await.map_err(|e| AccountsError::Internal(e.to_string()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AccountsError::Internal(e.to_string()))?;
         let me = self.clone();
         tokio::task::spawn_blocking(move || match phc {
             Some(phc) => me.verify_now(&password, &phc),
@@ -108,10 +127,19 @@ mod tests {
         let h = PasswordHasher::new(b"pepper-one".to_vec(), HashParams::default(), 1).unwrap();
         let phc = h.hash("correct horse".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(h.verify("correct horse".into(), Some(phc.clone())).await.unwrap());
-        assert!(!h.verify("wrong horse".into(), Some(phc.clone())).await.unwrap());
+        assert!(h
+            .verify("correct horse".into(), Some(phc.clone()))
+            .await
+            .unwrap());
+        assert!(!h
+            .verify("wrong horse".into(), Some(phc.clone()))
+            .await
+            .unwrap());
         let other = PasswordHasher::new(b"pepper-two".to_vec(), HashParams::default(), 1).unwrap();
-        assert!(!other.verify("correct horse".into(), Some(phc)).await.unwrap());
+        assert!(!other
+            .verify("correct horse".into(), Some(phc))
+            .await
+            .unwrap());
         assert!(!h.verify("anything".into(), None).await.unwrap());
     }
 }

@@ -60,8 +60,14 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, rng: Arc<dyn Random>, cfg: AccountsConfig) -> AccountsResult<Self> {
-        let hasher = PasswordHasher::new(cfg.pepper.clone(), cfg.hash_params, cfg.hash_concurrency)?;
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>,
+        cfg: AccountsConfig,
+    ) -> AccountsResult<Self> {
+        let hasher =
+            PasswordHasher::new(cfg.pepper.clone(), cfg.hash_params, cfg.hash_concurrency)?;
         Ok(Accounts {
             store,
             clock,
@@ -84,7 +90,10 @@ impl Accounts {
 
     pub(crate) fn liveness(&self) -> Liveness {
         let now = self.clock.now();
-        Liveness { now, idle_cutoff: now.minus_secs(self.cfg.idle_timeout_secs) }
+        Liveness {
+            now,
+            idle_cutoff: now.minus_secs(self.cfg.idle_timeout_secs),
+        }
     }
 
     /// Checks a presented credential against the store on every request, so a sign-out holds on
@@ -95,14 +104,20 @@ impl Accounts {
             return Err(AccountsError::Unauthenticated);
         };
         if let Some(r) = &device.revoked {
-            return Err(AccountsError::SignedOut { reason: r.reason.clone() });
+            return Err(AccountsError::SignedOut {
+                reason: r.reason.clone(),
+            });
         }
         if user.disabled {
-            return Err(AccountsError::SignedOut { reason: reason::ACCOUNT_DISABLED.into() });
+            return Err(AccountsError::SignedOut {
+                reason: reason::ACCOUNT_DISABLED.into(),
+            });
         }
         let live = self.liveness();
         if device.expires_at <= live.now || device.last_seen <= live.idle_cutoff {
-            return Err(AccountsError::SignedOut { reason: reason::EXPIRED.into() });
+            return Err(AccountsError::SignedOut {
+                reason: reason::EXPIRED.into(),
+            });
         }
         if live.now >= device.last_seen.plus_secs(self.cfg.touch_interval_secs) || device.ip != ip {
             self.store.touch_device(&device.id, live.now, ip).await?;
@@ -110,7 +125,14 @@ impl Accounts {
         Ok(AuthContext { user, device })
     }
 
-    pub(crate) async fn record(&self, user: &UserId, kind: EventKind, device: Option<&Device>, ip: Option<&str>, detail: Option<String>) -> AccountsResult<()> {
+    pub(crate) async fn record(
+        &self,
+        user: &UserId,
+        kind: EventKind,
+        device: Option<&Device>,
+        ip: Option<&str>,
+        detail: Option<String>,
+    ) -> AccountsResult<()> {
         let at = self.clock.now();
         let event = SecurityEvent {
             id: self.event_id(at),
@@ -129,18 +151,32 @@ impl Accounts {
     /// Event ids sort in the order events happened: the time, then a sequence number for events in
     /// the same millisecond, then randomness so ids from different nodes never collide.
     fn event_id(&self, at: Timestamp) -> String {
-        let seq = self.event_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xff_ffff;
+        let seq = self
+            .event_seq
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            & 0xff_ffff;
         let random = self.rng.id();
         format!("{:012x}{seq:06x}{}", at.0.max(0), &random[..14])
     }
 
     /// The caller's security log, newest first.
-    pub async fn security_events(&self, ctx: &AuthContext, limit: i64) -> AccountsResult<Vec<SecurityEvent>> {
-        Ok(self.store.events(Some(&ctx.user.id), limit.clamp(1, 500)).await?)
+    pub async fn security_events(
+        &self,
+        ctx: &AuthContext,
+        limit: i64,
+    ) -> AccountsResult<Vec<SecurityEvent>> {
+        Ok(self
+            .store
+            .events(Some(&ctx.user.id), limit.clamp(1, 500))
+            .await?)
     }
 
     /// Every user's events, for admins.
-    pub async fn all_security_events(&self, ctx: &AuthContext, limit: i64) -> AccountsResult<Vec<SecurityEvent>> {
+    pub async fn all_security_events(
+        &self,
+        ctx: &AuthContext,
+        limit: i64,
+    ) -> AccountsResult<Vec<SecurityEvent>> {
         ctx.require_admin()?;
         Ok(self.store.events(None, limit.clamp(1, 1000)).await?)
     }

@@ -26,15 +26,24 @@ impl Accounts {
     /// Whether `token` is the current setup token.
     pub fn setup_token_valid(&self, token: &str) -> bool {
         let guard = self.setup.lock().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().is_some_and(|h| h.ct_eq(&SecretToken::from_presented(token).hash()))
+        guard
+            .as_ref()
+            .is_some_and(|h| h.ct_eq(&SecretToken::from_presented(token).hash()))
     }
 
     /// Creates the first admin with the setup token, which is then spent.
-    pub async fn complete_setup(&self, token: &str, username: &str, password: String) -> AccountsResult<User> {
+    pub async fn complete_setup(
+        &self,
+        token: &str,
+        username: &str,
+        password: String,
+    ) -> AccountsResult<User> {
         if !self.setup_token_valid(token) || self.has_admin().await? {
             return Err(AccountsError::SetupUnavailable);
         }
-        let user = self.create_user(Actor::Console, username, password, true).await?;
+        let user = self
+            .create_user(Actor::Console, username, password, true)
+            .await?;
         *self.setup.lock().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(user)
     }

@@ -39,20 +39,35 @@ impl Accounts {
         let wait = self.throttle.retry_after(&key, &attempt.ip, now);
         if wait > 0 {
             tracing::warn!(retry_after = wait, "sign-in throttled");
-            return Err(AccountsError::Throttled { retry_after_secs: wait });
+            return Err(AccountsError::Throttled {
+                retry_after_secs: wait,
+            });
         }
         let user = match Username::parse(&attempt.username) {
             Ok(name) => self.store.user_by_name(name.as_str()).await?,
             Err(_) => None,
         };
-        let ok = self.hasher.verify(attempt.password.expose().to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+        let ok = self
+            .hasher
+            .verify(
+                attempt.password.expose().to_owned(),
+                user.as_ref().map(|u| u.password_hash.clone()),
+            )
+            .await?;
         let user = match (ok, user) {
             (true, Some(u)) => u,
             (_, user) => {
                 self.throttle.record_failure(&key, &attempt.ip, now);
                 tracing::info!(outcome = "failure", "sign-in failed");
                 if let Some(u) = user {
-                    self.record(&u.id, EventKind::FailedSignIn, None, Some(&attempt.ip), Some(format!("from {}", attempt.device.client))).await?;
+                    self.record(
+                        &u.id,
+                        EventKind::FailedSignIn,
+                        None,
+                        Some(&attempt.ip),
+                        Some(format!("from {}", attempt.device.client)),
+                    )
+                    .await?;
                 }
                 return Err(AccountsError::InvalidCredentials);
             }
@@ -63,18 +78,38 @@ impl Accounts {
             return Err(AccountsError::AccountDisabled);
         }
         let want_ticket = attempt.credential == CredentialKind::WebSession;
-        self.admit(&user, &attempt.device, attempt.credential, &attempt.ip, attempt.replace, want_ticket).await
+        self.admit(
+            &user,
+            &attempt.device,
+            attempt.credential,
+            &attempt.ip,
+            attempt.replace,
+            want_ticket,
+        )
+        .await
     }
 
     /// Finishes a sign-in refused at the limit by signing out `replace`, using the ticket the
     /// refusal gave instead of the password.
-    pub async fn continue_sign_in(&self, ticket: &str, replace: DeviceId, ip: &str) -> AccountsResult<SignedIn> {
+    pub async fn continue_sign_in(
+        &self,
+        ticket: &str,
+        replace: DeviceId,
+        ip: &str,
+    ) -> AccountsResult<SignedIn> {
         let pending = self
             .store
-            .take_pending(&SecretToken::from_presented(ticket).hash(), self.clock.now())
+            .take_pending(
+                &SecretToken::from_presented(ticket).hash(),
+                self.clock.now(),
+            )
             .await?
             .ok_or(AccountsError::Unauthenticated)?;
-        let user = self.store.user_by_id(&pending.user_id).await?.ok_or(AccountsError::Unauthenticated)?;
+        let user = self
+            .store
+            .user_by_id(&pending.user_id)
+            .await?
+            .ok_or(AccountsError::Unauthenticated)?;
         if user.disabled {
             return Err(AccountsError::AccountDisabled);
         }
@@ -83,10 +118,26 @@ impl Accounts {
             device_type: clef_core::DeviceType::parse(&pending.device_type)?,
             client: pending.client,
         };
-        self.admit(&user, &device, CredentialKind::WebSession, ip, Some(replace), true).await
+        self.admit(
+            &user,
+            &device,
+            CredentialKind::WebSession,
+            ip,
+            Some(replace),
+            true,
+        )
+        .await
     }
 
-    async fn admit(&self, user: &User, info: &DeviceInfo, credential: CredentialKind, ip: &str, replace: Option<DeviceId>, want_ticket: bool) -> AccountsResult<SignedIn> {
+    async fn admit(
+        &self,
+        user: &User,
+        info: &DeviceInfo,
+        credential: CredentialKind,
+        ip: &str,
+        replace: Option<DeviceId>,
+        want_ticket: bool,
+    ) -> AccountsResult<SignedIn> {
         let now = self.clock.now();
         let token = self.rng.token();
         let device = NewDevice {
@@ -105,31 +156,103 @@ impl Accounts {
             Some(id) => Some(self.device_of(&user.id, id).await?),
             None => None,
         };
-        let known = self.store.known_device(&user.id, info.name.as_str(), info.device_type.as_str(), &info.client).await?;
-        let replace_req = replace.map(|device_id| Replace { device_id, reason: reason::REPLACED.to_owned() });
-        match self.store.admit_device(&device, user.max_devices, self.liveness(), replace_req.as_ref()).await? {
+        let known = self
+            .store
+            .known_device(
+                &user.id,
+                info.name.as_str(),
+                info.device_type.as_str(),
+                &info.client,
+            )
+            .await?;
+        let replace_req = replace.map(|device_id| Replace {
+            device_id,
+            reason: reason::REPLACED.to_owned(),
+        });
+        match self
+            .store
+            .admit_device(
+                &device,
+                user.max_devices,
+                self.liveness(),
+                replace_req.as_ref(),
+            )
+            .await?
+        {
             Admission::Admitted => {}
             Admission::ReplaceNotFound => return Err(AccountsError::NotFound("device")),
             Admission::LimitReached(devices) => {
-                tracing::info!(outcome = "device_limit", limit = user.max_devices, "sign-in refused at device limit");
-                self.record(&user.id, EventKind::DeviceLimitRefused, None, Some(ip), Some(format!("{} ({})", info.name.as_str(), info.client))).await?;
-                let continue_token = if want_ticket { Some(self.issue_ticket(user, info, ip).await?) } else { None };
-                return Err(AccountsError::DeviceLimitReached { limit: user.max_devices, devices, continue_token });
+                tracing::info!(
+                    outcome = "device_limit",
+                    limit = user.max_devices,
+                    "sign-in refused at device limit"
+                );
+                self.record(
+                    &user.id,
+                    EventKind::DeviceLimitRefused,
+                    None,
+                    Some(ip),
+                    Some(format!("{} ({})", info.name.as_str(), info.client)),
+                )
+                .await?;
+                let continue_token = if want_ticket {
+                    Some(self.issue_ticket(user, info, ip).await?)
+                } else {
+                    None
+                };
+                return Err(AccountsError::DeviceLimitReached {
+                    limit: user.max_devices,
+                    devices,
+                    continue_token,
+                });
             }
         }
-        let created = self.store.device_by_id(&device.id).await?.ok_or(AccountsError::NotFound("device"))?;
+        let created = self
+            .store
+            .device_by_id(&device.id)
+            .await?
+            .ok_or(AccountsError::NotFound("device"))?;
         if let Some(old) = replaced {
-            self.record(&user.id, EventKind::SignedOut, Some(&old), Some(ip), Some(format!("to make room for {}", created.name))).await?;
+            self.record(
+                &user.id,
+                EventKind::SignedOut,
+                Some(&old),
+                Some(ip),
+                Some(format!("to make room for {}", created.name)),
+            )
+            .await?;
         }
-        self.record(&user.id, EventKind::SignedIn, Some(&created), Some(ip), Some(created.client.clone())).await?;
+        self.record(
+            &user.id,
+            EventKind::SignedIn,
+            Some(&created),
+            Some(ip),
+            Some(created.client.clone()),
+        )
+        .await?;
         if !known {
-            self.record(&user.id, EventKind::NewDevice, Some(&created), Some(ip), Some(format!("{} on {}", created.client, created.device_type))).await?;
+            self.record(
+                &user.id,
+                EventKind::NewDevice,
+                Some(&created),
+                Some(ip),
+                Some(format!("{} on {}", created.client, created.device_type)),
+            )
+            .await?;
         }
         tracing::info!(outcome = "success", device = %created.id, "signed in");
-        Ok(SignedIn { token, device_id: created.id })
+        Ok(SignedIn {
+            token,
+            device_id: created.id,
+        })
     }
 
-    async fn issue_ticket(&self, user: &User, info: &DeviceInfo, ip: &str) -> AccountsResult<String> {
+    async fn issue_ticket(
+        &self,
+        user: &User,
+        info: &DeviceInfo,
+        ip: &str,
+    ) -> AccountsResult<String> {
         let ticket = self.rng.token();
         let pending = PendingSignIn {
             token_hash: ticket.hash(),

@@ -50,7 +50,10 @@ const MAX_KEYS: usize = 100_000;
 
 impl Throttle {
     pub fn new(policy: ThrottlePolicy) -> Self {
-        Throttle { policy, ..Default::default() }
+        Throttle {
+            policy,
+            ..Default::default()
+        }
     }
 
     fn wait(&self, e: Option<&Entry>, free: u32, cap: i64, now: Timestamp) -> i64 {
@@ -73,8 +76,18 @@ impl Throttle {
         let p = self.policy;
         let a = lock(&self.accounts).get(account).copied();
         let b = lock(&self.addresses).get(address).copied();
-        self.wait(a.as_ref(), p.account_free_failures, p.account_max_wait_secs, now)
-            .max(self.wait(b.as_ref(), p.address_free_failures, p.address_max_wait_secs, now))
+        self.wait(
+            a.as_ref(),
+            p.account_free_failures,
+            p.account_max_wait_secs,
+            now,
+        )
+        .max(self.wait(
+            b.as_ref(),
+            p.address_free_failures,
+            p.address_max_wait_secs,
+            now,
+        ))
     }
 
     pub fn record_failure(&self, account: &str, address: &str, now: Timestamp) {
@@ -84,7 +97,10 @@ impl Throttle {
             if m.len() >= MAX_KEYS {
                 m.retain(|_, e| now < e.last_failure.plus_secs(window));
             }
-            let e = m.entry(key.to_owned()).or_insert(Entry { failures: 0, last_failure: now });
+            let e = m.entry(key.to_owned()).or_insert(Entry {
+                failures: 0,
+                last_failure: now,
+            });
             if now >= e.last_failure.plus_secs(window) {
                 e.failures = 0;
             }
@@ -121,8 +137,16 @@ mod tests {
             t.record_failure("anna", "5.5.5.5", now);
         }
         assert_eq!(t.retry_after("anna", "9.9.9.9", now), 60, "capped");
-        assert_eq!(t.retry_after("anna", "9.9.9.9", now.plus_secs(60)), 0, "owner gets back in");
-        assert_eq!(t.retry_after("bob", "9.9.9.9", now), 0, "other accounts untouched");
+        assert_eq!(
+            t.retry_after("anna", "9.9.9.9", now.plus_secs(60)),
+            0,
+            "owner gets back in"
+        );
+        assert_eq!(
+            t.retry_after("bob", "9.9.9.9", now),
+            0,
+            "other accounts untouched"
+        );
         t.record_success("anna");
         assert_eq!(t.retry_after("anna", "9.9.9.9", now), 0);
     }

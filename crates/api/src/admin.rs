@@ -9,21 +9,44 @@ use crate::dto::*;
 use crate::extract::{ApiJson, Auth};
 use crate::{ApiError, AppState};
 
-pub async fn list_users(State(st): State<AppState>, Auth(ctx): Auth) -> Result<Json<Vec<UserDto>>, ApiError> {
+pub async fn list_users(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+) -> Result<Json<Vec<UserDto>>, ApiError> {
     let users = st.accounts.list_users(Actor::Admin(&ctx)).await?;
     Ok(Json(users.iter().map(UserDto::from).collect()))
 }
 
-pub async fn create_user(State(st): State<AppState>, Auth(ctx): Auth, ApiJson(req): ApiJson<CreateUserRequest>) -> Result<(StatusCode, Json<UserDto>), ApiError> {
-    let user = st.accounts.create_user(Actor::Admin(&ctx), &req.username, req.password, req.is_admin).await?;
+pub async fn create_user(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    ApiJson(req): ApiJson<CreateUserRequest>,
+) -> Result<(StatusCode, Json<UserDto>), ApiError> {
+    let user = st
+        .accounts
+        .create_user(
+            Actor::Admin(&ctx),
+            &req.username,
+            req.password,
+            req.is_admin,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(UserDto::from(&user))))
 }
 
-pub async fn update_user(State(st): State<AppState>, Auth(ctx): Auth, Path(username): Path<String>, ApiJson(req): ApiJson<UpdateUserRequest>) -> Result<Json<UserDto>, ApiError> {
+pub async fn update_user(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    Path(username): Path<String>,
+    ApiJson(req): ApiJson<UpdateUserRequest>,
+) -> Result<Json<UserDto>, ApiError> {
     let actor = Actor::Admin(&ctx);
     let mut user = st.accounts.user(actor, &username).await?;
     if req.max_devices.is_some() || req.max_streams.is_some() {
-        user = st.accounts.set_limits(actor, &username, req.max_devices, req.max_streams).await?;
+        user = st
+            .accounts
+            .set_limits(actor, &username, req.max_devices, req.max_streams)
+            .await?;
     }
     if let Some(disabled) = req.disabled {
         user = st.accounts.set_disabled(actor, &username, disabled).await?;
@@ -31,7 +54,11 @@ pub async fn update_user(State(st): State<AppState>, Auth(ctx): Auth, Path(usern
     Ok(Json(UserDto::from(&user)))
 }
 
-pub async fn security_events(State(st): State<AppState>, Auth(ctx): Auth, Query(q): Query<EventsQuery>) -> Result<Json<Vec<EventDto>>, ApiError> {
+pub async fn security_events(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    Query(q): Query<EventsQuery>,
+) -> Result<Json<Vec<EventDto>>, ApiError> {
     let limit = q.limit.unwrap_or(200);
     let events = st.accounts.all_security_events(&ctx, limit).await?;
     Ok(Json(events.iter().map(EventDto::from).collect()))

@@ -13,7 +13,10 @@ use crate::dto::DeviceDto;
 pub enum ApiError {
     Accounts(AccountsError),
     /// The body was not valid JSON of the expected shape.
-    BadRequest { code: &'static str, message: String },
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
     PayloadTooLarge,
     /// A cross-site request carried the session cookie.
     CrossSite,
@@ -38,10 +41,24 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let none = Value::Null;
         match self {
-            ApiError::BadRequest { code, message } => body(StatusCode::BAD_REQUEST, code, &message, none),
-            ApiError::PayloadTooLarge => body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large", none),
-            ApiError::CrossSite => body(StatusCode::FORBIDDEN, "cross_site_request", "cross-site requests are not allowed", none),
-            ApiError::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such resource", none),
+            ApiError::BadRequest { code, message } => {
+                body(StatusCode::BAD_REQUEST, code, &message, none)
+            }
+            ApiError::PayloadTooLarge => body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+                none,
+            ),
+            ApiError::CrossSite => body(
+                StatusCode::FORBIDDEN,
+                "cross_site_request",
+                "cross-site requests are not allowed",
+                none,
+            ),
+            ApiError::NotFound => {
+                body(StatusCode::NOT_FOUND, "not_found", "no such resource", none)
+            }
             ApiError::Accounts(e) => accounts_error(e),
         }
     }
@@ -51,37 +68,91 @@ fn accounts_error(e: AccountsError) -> Response {
     let msg = e.to_string();
     let none = Value::Null;
     match e {
-        AccountsError::InvalidCredentials => body(StatusCode::UNAUTHORIZED, "invalid_credentials", &msg, none),
+        AccountsError::InvalidCredentials => {
+            body(StatusCode::UNAUTHORIZED, "invalid_credentials", &msg, none)
+        }
         AccountsError::Throttled { retry_after_secs } => {
-            let mut r = body(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", &msg, json!({ "retry_after": retry_after_secs }));
+            let mut r = body(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                &msg,
+                json!({ "retry_after": retry_after_secs }),
+            );
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }
             r
         }
-        AccountsError::DeviceLimitReached { limit, devices, continue_token } => {
-            let devices: Vec<DeviceDto> = devices.iter().map(|d| DeviceDto::from_device(d, false, false)).collect();
+        AccountsError::DeviceLimitReached {
+            limit,
+            devices,
+            continue_token,
+        } => {
+            let devices: Vec<DeviceDto> = devices
+                .iter()
+                .map(|d| DeviceDto::from_device(d, false, false))
+                .collect();
             let message = format!("This account is signed in on {limit} devices, its limit. Sign one of them out to continue: repeat the request with replace_device_id.");
-            body(StatusCode::CONFLICT, "device_limit_reached", &message, json!({ "limit": limit, "devices": devices, "continue_token": continue_token }))
+            body(
+                StatusCode::CONFLICT,
+                "device_limit_reached",
+                &message,
+                json!({ "limit": limit, "devices": devices, "continue_token": continue_token }),
+            )
         }
-        AccountsError::AccountDisabled => body(StatusCode::FORBIDDEN, "account_disabled", &msg, none),
+        AccountsError::AccountDisabled => {
+            body(StatusCode::FORBIDDEN, "account_disabled", &msg, none)
+        }
         AccountsError::Unauthenticated => {
-            let mut r = body(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first", none);
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            let mut r = body(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "sign in first",
+                none,
+            );
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             r
         }
         AccountsError::SignedOut { reason } => {
             let message = signed_out_message(&reason);
-            let mut r = body(StatusCode::UNAUTHORIZED, "signed_out", message, json!({ "reason": reason }));
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            let mut r = body(
+                StatusCode::UNAUTHORIZED,
+                "signed_out",
+                message,
+                json!({ "reason": reason }),
+            );
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
             r
         }
-        AccountsError::WrongCurrentPassword => body(StatusCode::FORBIDDEN, "wrong_current_password", &msg, none),
+        AccountsError::WrongCurrentPassword => {
+            body(StatusCode::FORBIDDEN, "wrong_current_password", &msg, none)
+        }
         AccountsError::Forbidden => body(StatusCode::FORBIDDEN, "forbidden", &msg, none),
-        AccountsError::NotFound(what) => body(StatusCode::NOT_FOUND, "not_found", &format!("no such {what}"), none),
-        AccountsError::Conflict(what) => body(StatusCode::CONFLICT, "conflict", &format!("that {what} is taken"), none),
-        AccountsError::Invalid(i) => body(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", &i.to_string(), json!({ "field": i.field })),
-        AccountsError::SetupUnavailable => body(StatusCode::FORBIDDEN, "setup_unavailable", &msg, none),
+        AccountsError::NotFound(what) => body(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("no such {what}"),
+            none,
+        ),
+        AccountsError::Conflict(what) => body(
+            StatusCode::CONFLICT,
+            "conflict",
+            &format!("that {what} is taken"),
+            none,
+        ),
+        AccountsError::Invalid(i) => body(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            &i.to_string(),
+            json!({ "field": i.field }),
+        ),
+        AccountsError::SetupUnavailable => {
+            body(StatusCode::FORBIDDEN, "setup_unavailable", &msg, none)
+        }
         AccountsError::Store(inner) => internal(&inner.to_string()),
         AccountsError::Internal(inner) => internal(&inner),
     }
@@ -89,7 +160,12 @@ fn accounts_error(e: AccountsError) -> Response {
 
 fn internal(cause: &str) -> Response {
     tracing::error!(cause, "request failed");
-    body(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on the server", Value::Null)
+    body(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "something went wrong on the server",
+        Value::Null,
+    )
 }
 
 /// What a signed-out device is told, by reason code.
@@ -97,7 +173,9 @@ pub fn signed_out_message(reason: &str) -> &'static str {
     match reason {
         "signed_out_by_user" => "This device was signed out.",
         "signed_out_everywhere" => "You were signed out everywhere from another device.",
-        "password_changed" => "The password was changed on another device, so this one was signed out.",
+        "password_changed" => {
+            "The password was changed on another device, so this one was signed out."
+        }
         "password_reset" => "The password was reset, so every device was signed out.",
         "expired" => "This sign-in expired.",
         "account_disabled" => "The account was disabled by an administrator.",

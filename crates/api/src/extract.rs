@@ -19,8 +19,13 @@ pub struct ClientIp(pub String);
 
 impl ClientIp {
     pub fn from_parts(parts: &Parts, state: &AppState) -> ClientIp {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let Some(peer) = peer else { return ClientIp("unknown".into()) };
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let Some(peer) = peer else {
+            return ClientIp("unknown".into());
+        };
         let trusted = &state.http.trusted_proxies;
         if !trusted.contains(&peer) {
             return ClientIp(peer.to_string());
@@ -33,14 +38,21 @@ impl ClientIp {
             .flat_map(|v| v.split(','))
             .filter_map(|s| s.trim().parse::<IpAddr>().ok())
             .collect::<Vec<_>>();
-        let client = forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer);
+        let client = forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !trusted.contains(ip))
+            .unwrap_or(peer);
         ClientIp(client.to_string())
     }
 }
 
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientIp::from_parts(parts, state))
     }
 }
@@ -60,7 +72,9 @@ pub fn session_cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 /// The credential sent: a bearer token, else the session cookie. The flag says it was the cookie.
 pub fn bearer_or_cookie(headers: &HeaderMap, cookie_name: &str) -> Option<(SecretToken, bool)> {
     if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let token = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?;
+        let token = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))?;
         return Some((SecretToken::from_presented(token.trim()), false));
     }
     session_cookie_value(headers, cookie_name).map(|v| (SecretToken::from_presented(&v), true))
@@ -77,7 +91,10 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     match headers.get(ORIGIN).map(|v| v.to_str()) {
         None => true,
         Some(Ok(origin)) => {
-            let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let host = headers
+                .get(HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             let authority = origin.split_once("://").map(|(_, a)| a).unwrap_or_default();
             !host.is_empty() && authority.eq_ignore_ascii_case(host)
         }
@@ -94,8 +111,9 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ip = ClientIp::from_parts(parts, state);
-        let (token, via_cookie) = bearer_or_cookie(&parts.headers, state.http.session_cookie_name())
-            .ok_or(ApiError::Accounts(AccountsError::Unauthenticated))?;
+        let (token, via_cookie) =
+            bearer_or_cookie(&parts.headers, state.http.session_cookie_name())
+                .ok_or(ApiError::Accounts(AccountsError::Unauthenticated))?;
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && unsafe_method && !same_origin(&parts.headers) {
             return Err(ApiError::CrossSite);
@@ -103,7 +121,6 @@ impl FromRequestParts<AppState> for Auth {
         Ok(Auth(state.accounts.authenticate(&token, &ip.0).await?))
     }
 }
-
 
 /// A JSON body whose errors are ours: 400 `invalid_json` with the parser's explanation, 413 when
 /// too large. Unknown fields are refused by the DTOs themselves.
@@ -115,8 +132,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge),
-            Err(rej) => Err(ApiError::BadRequest { code: "invalid_json", message: rej.body_text() }),
+            Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::PayloadTooLarge)
+            }
+            Err(rej) => Err(ApiError::BadRequest {
+                code: "invalid_json",
+                message: rej.body_text(),
+            }),
         }
     }
 }

@@ -60,14 +60,23 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/sessions", post(sessions::sign_in))
-        .route("/api/v1/sessions/current", delete(sessions::sign_out_current))
+        .route(
+            "/api/v1/sessions/current",
+            delete(sessions::sign_out_current),
+        )
         .route("/api/v1/devices", get(sessions::list_devices))
-        .route("/api/v1/devices/sign-out-everywhere", post(sessions::sign_out_everywhere))
+        .route(
+            "/api/v1/devices/sign-out-everywhere",
+            post(sessions::sign_out_everywhere),
+        )
         .route("/api/v1/devices/{id}", delete(sessions::sign_out_device))
         .route("/api/v1/me", get(sessions::me))
         .route("/api/v1/me/password", put(sessions::change_password))
         .route("/api/v1/security-events", get(sessions::security_events))
-        .route("/api/v1/admin/users", get(admin::list_users).post(admin::create_user))
+        .route(
+            "/api/v1/admin/users",
+            get(admin::list_users).post(admin::create_user),
+        )
         .route("/api/v1/admin/users/{username}", patch(admin::update_user))
         .route("/api/v1/admin/security-events", get(admin::security_events))
         .fallback(error::not_found)

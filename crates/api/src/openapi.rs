@@ -21,7 +21,8 @@ pub async fn document() -> Json<Value> {
     let list = |s: &str| json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{s}") } });
     let id_param = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-f]{32}$" } }]);
     let user_param = json!([{ "name": "username", "in": "path", "required": true, "schema": { "type": "string" } }]);
-    let limit_param = json!([{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1 } }]);
+    let limit_param =
+        json!([{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1 } }]);
     Json(json!({
         "openapi": "3.1.0",
         "info": { "title": "Clef API", "version": env!("CARGO_PKG_VERSION") },

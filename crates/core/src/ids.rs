@@ -14,7 +14,9 @@ macro_rules! id_type {
             }
             /// Parses an id from outside: 32 lowercase hex characters, nothing else.
             pub fn parse(s: &str) -> Option<Self> {
-                let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                let ok = s.len() == 32
+                    && s.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
                 ok.then(|| $name(s.to_owned()))
             }
         }

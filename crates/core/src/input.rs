@@ -9,7 +9,6 @@ pub struct InputError {
     pub message: String,
 }
 
-
 impl std::error::Error for InputError {}
 
 impl std::fmt::Display for InputError {
@@ -19,7 +18,10 @@ impl std::fmt::Display for InputError {
 }
 
 fn err(field: &'static str, message: impl Into<String>) -> InputError {
-    InputError { field, message: message.into() }
+    InputError {
+        field,
+        message: message.into(),
+    }
 }
 
 /// A user name: 1–64 characters of letters, digits, `.`, `_`, `-`, `@`; compared case-insensitively
@@ -34,8 +36,14 @@ impl Username {
         if s.is_empty() || s.chars().count() > 64 {
             return Err(err("username", "must be 1 to 64 characters"));
         }
-        if !s.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
-            return Err(err("username", "may contain letters, digits and . _ - @ only"));
+        if !s
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        {
+            return Err(err(
+                "username",
+                "may contain letters, digits and . _ - @ only",
+            ));
         }
         Ok(Username(s.to_lowercase()))
     }
@@ -54,11 +62,44 @@ pub const PASSWORD_MAX_CHARS: usize = 128;
 
 /// A few of the most common passwords; enough to refuse the ones attackers try first.
 const COMMON: &[&str] = &[
-    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop",
-    "qwerty123", "iloveyou", "sunshine", "princess", "football", "baseball", "welcome1", "letmein1",
-    "11111111", "00000000", "abc12345", "passw0rd", "trustno1", "superman", "starwars", "dragon12",
-    "monkey12", "master12", "whatever", "1q2w3e4r", "zaq12wsx", "qwertyui", "asdfghjk", "changeme",
-    "administrator", "clefclef", "musicmusic", "p@ssw0rd", "welcome123", "admin123", "letmein123",
+    "password",
+    "password1",
+    "password123",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "qwerty123",
+    "iloveyou",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "welcome1",
+    "letmein1",
+    "11111111",
+    "00000000",
+    "abc12345",
+    "passw0rd",
+    "trustno1",
+    "superman",
+    "starwars",
+    "dragon12",
+    "monkey12",
+    "master12",
+    "whatever",
+    "1q2w3e4r",
+    "zaq12wsx",
+    "qwertyui",
+    "asdfghjk",
+    "changeme",
+    "administrator",
+    "clefclef",
+    "musicmusic",
+    "p@ssw0rd",
+    "welcome123",
+    "admin123",
+    "letmein123",
 ];
 
 impl Password {
@@ -71,13 +112,22 @@ impl Password {
     pub fn new_password(s: String) -> Result<Self, InputError> {
         let n = s.chars().count();
         if n < PASSWORD_MIN_CHARS {
-            return Err(err("password", format!("must be at least {PASSWORD_MIN_CHARS} characters")));
+            return Err(err(
+                "password",
+                format!("must be at least {PASSWORD_MIN_CHARS} characters"),
+            ));
         }
         if n > PASSWORD_MAX_CHARS {
-            return Err(err("password", format!("must be at most {PASSWORD_MAX_CHARS} characters")));
+            return Err(err(
+                "password",
+                format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+            ));
         }
         if COMMON.contains(&s.to_lowercase().as_str()) {
-            return Err(err("password", "is one of the most common passwords; choose another"));
+            return Err(err(
+                "password",
+                "is one of the most common passwords; choose another",
+            ));
         }
         Ok(Password(s))
     }
@@ -161,7 +211,12 @@ impl DeviceType {
         DeviceType::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or_else(|| err("device.type", "must be one of computer, phone, tablet, speaker, tv, car, web, app"))
+            .ok_or_else(|| {
+                err(
+                    "device.type",
+                    "must be one of computer, phone, tablet, speaker, tv, car, web, app",
+                )
+            })
     }
 }
 

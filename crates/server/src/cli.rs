@@ -13,7 +13,11 @@ use clef_core::{DeviceId, OsRandom, SystemClock};
 use crate::config::{Config, Overrides};
 
 #[derive(Debug, Parser)]
-#[command(name = "clef", version, about = "Clef: your music, on every device you own, under your control")]
+#[command(
+    name = "clef",
+    version,
+    about = "Clef: your music, on every device you own, under your control"
+)]
 pub struct Cli {
     /// Configuration file (TOML).
     #[arg(long, global = true)]
@@ -93,7 +97,10 @@ pub enum DevicesCommand {
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
     }
     let first = rpassword::prompt_password("New password: ")?;
@@ -106,8 +113,17 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut flags = Overrides { config: cli.config.clone(), data_dir: cli.data_dir.clone(), ..Default::default() };
-    if let Command::Serve { listen, public_url, music } = &cli.command {
+    let mut flags = Overrides {
+        config: cli.config.clone(),
+        data_dir: cli.data_dir.clone(),
+        ..Default::default()
+    };
+    if let Command::Serve {
+        listen,
+        public_url,
+        music,
+    } = &cli.command
+    {
         flags.listen = *listen;
         flags.public_url = public_url.clone();
         flags.music_dirs = music.clone();
@@ -116,16 +132,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve { .. } = cli.command {
         return serve(cfg).await;
     }
-    let (_store, accounts) = crate::open_services(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+    let (_store, accounts) =
+        crate::open_services(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
     let c = Actor::Console;
     match cli.command {
         Command::Serve { .. } | Command::Migrate => println!("database is up to date"),
-        Command::User(UserCommand::Add { name, admin, password_stdin }) => {
-            let u = accounts.create_user(c, &name, read_password(password_stdin)?, admin).await?;
-            println!("created {}{}", u.username, if u.is_admin { " (admin)" } else { "" });
+        Command::User(UserCommand::Add {
+            name,
+            admin,
+            password_stdin,
+        }) => {
+            let u = accounts
+                .create_user(c, &name, read_password(password_stdin)?, admin)
+                .await?;
+            println!(
+                "created {}{}",
+                u.username,
+                if u.is_admin { " (admin)" } else { "" }
+            );
         }
-        Command::User(UserCommand::Passwd { name, password_stdin }) => {
-            let n = accounts.reset_password_from_console(&name, read_password(password_stdin)?).await?;
+        Command::User(UserCommand::Passwd {
+            name,
+            password_stdin,
+        }) => {
+            let n = accounts
+                .reset_password_from_console(&name, read_password(password_stdin)?)
+                .await?;
             println!("password set; {n} device(s) signed out");
         }
         Command::User(UserCommand::Disable { name }) => {
@@ -137,24 +169,52 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{name} enabled");
         }
         Command::User(UserCommand::List) => {
-            println!("{:<24} {:<6} {:<9} {:>7} {:>7}", "USER", "ADMIN", "STATE", "DEVICES", "STREAMS");
+            println!(
+                "{:<24} {:<6} {:<9} {:>7} {:>7}",
+                "USER", "ADMIN", "STATE", "DEVICES", "STREAMS"
+            );
             for u in accounts.list_users(c).await? {
                 let state = if u.disabled { "disabled" } else { "active" };
-                println!("{:<24} {:<6} {:<9} {:>7} {:>7}", u.username, if u.is_admin { "yes" } else { "" }, state, u.max_devices, u.max_streams);
+                println!(
+                    "{:<24} {:<6} {:<9} {:>7} {:>7}",
+                    u.username,
+                    if u.is_admin { "yes" } else { "" },
+                    state,
+                    u.max_devices,
+                    u.max_streams
+                );
             }
         }
-        Command::User(UserCommand::Limits { name, devices, streams }) => {
+        Command::User(UserCommand::Limits {
+            name,
+            devices,
+            streams,
+        }) => {
             let u = accounts.set_limits(c, &name, devices, streams).await?;
-            println!("{}: up to {} devices, {} streams", u.username, u.max_devices, u.max_streams);
+            println!(
+                "{}: up to {} devices, {} streams",
+                u.username, u.max_devices, u.max_streams
+            );
         }
         Command::Devices(DevicesCommand::List { user }) => {
-            println!("{:<32}  {:<24} {:<8} {:<16} {:<20}", "ID", "NAME", "TYPE", "IP", "LAST SEEN");
+            println!(
+                "{:<32}  {:<24} {:<8} {:<16} {:<20}",
+                "ID", "NAME", "TYPE", "IP", "LAST SEEN"
+            );
             for d in accounts.devices_of(c, &user).await? {
-                println!("{:<32}  {:<24} {:<8} {:<16} {:<20}", d.id, d.name, d.device_type, d.ip, d.last_seen.to_rfc3339());
+                println!(
+                    "{:<32}  {:<24} {:<8} {:<16} {:<20}",
+                    d.id,
+                    d.name,
+                    d.device_type,
+                    d.ip,
+                    d.last_seen.to_rfc3339()
+                );
             }
         }
         Command::Devices(DevicesCommand::Revoke { user, device_id }) => {
-            let id = DeviceId::parse(&device_id).context("a device id is 32 hexadecimal characters")?;
+            let id =
+                DeviceId::parse(&device_id).context("a device id is 32 hexadecimal characters")?;
             accounts.revoke_from_console(&user, &id).await?;
             println!("device {id} signed out");
         }
@@ -164,9 +224,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     let app = crate::build_app(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
-    let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
     let url = cfg.public_url();
-    println!("Clef is listening on http://{} (data in {})", listener.local_addr()?, cfg.data_dir.display());
+    println!(
+        "Clef is listening on http://{} (data in {})",
+        listener.local_addr()?,
+        cfg.data_dir.display()
+    );
     if let Some(token) = app.accounts.issue_setup_token().await? {
         println!("No admin yet. Open this link to create one (it works once):\n\n    {url}/setup?token={}\n", token.expose());
     } else {

@@ -80,9 +80,21 @@ struct FileLayer {
 }
 
 const ENV_KEYS: &[&str] = &[
-    "CLEF_CONFIG", "CLEF_DATA_DIR", "CLEF_LISTEN", "CLEF_PUBLIC_URL", "CLEF_DATABASE_URL", "CLEF_PEPPER", "CLEF_PEPPER_FILE",
-    "CLEF_IDLE_TIMEOUT_DAYS", "CLEF_ABSOLUTE_LIFETIME_DAYS", "CLEF_DEFAULT_MAX_DEVICES", "CLEF_DEFAULT_MAX_STREAMS",
-    "CLEF_TRUSTED_PROXIES", "CLEF_MUSIC_DIRS", "CLEF_EXPORT_ROOTS", "CLEF_LOG",
+    "CLEF_CONFIG",
+    "CLEF_DATA_DIR",
+    "CLEF_LISTEN",
+    "CLEF_PUBLIC_URL",
+    "CLEF_DATABASE_URL",
+    "CLEF_PEPPER",
+    "CLEF_PEPPER_FILE",
+    "CLEF_IDLE_TIMEOUT_DAYS",
+    "CLEF_ABSOLUTE_LIFETIME_DAYS",
+    "CLEF_DEFAULT_MAX_DEVICES",
+    "CLEF_DEFAULT_MAX_STREAMS",
+    "CLEF_TRUSTED_PROXIES",
+    "CLEF_MUSIC_DIRS",
+    "CLEF_EXPORT_ROOTS",
+    "CLEF_LOG",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers alone.
@@ -100,12 +112,23 @@ impl Config {
     /// folder if it exists.
     pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
         let mut c = Config::default();
-        let data_dir = flags.data_dir.clone().or_else(|| env("CLEF_DATA_DIR").map(PathBuf::from)).unwrap_or_else(|| c.data_dir.clone());
-        let explicit = flags.config.clone().or_else(|| env("CLEF_CONFIG").map(PathBuf::from));
-        let file = explicit.clone().unwrap_or_else(|| data_dir.join("clef.toml"));
+        let data_dir = flags
+            .data_dir
+            .clone()
+            .or_else(|| env("CLEF_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| c.data_dir.clone());
+        let explicit = flags
+            .config
+            .clone()
+            .or_else(|| env("CLEF_CONFIG").map(PathBuf::from));
+        let file = explicit
+            .clone()
+            .unwrap_or_else(|| data_dir.join("clef.toml"));
         if explicit.is_some() || file.exists() {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let layer: FileLayer = toml::from_str(&text).with_context(|| format!("in {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let layer: FileLayer =
+                toml::from_str(&text).with_context(|| format!("in {}", file.display()))?;
             c.apply_file(layer);
         }
         c.apply_env(env)?;
@@ -137,21 +160,52 @@ impl Config {
 
     fn apply_file(&mut self, f: FileLayer) {
         macro_rules! take { ($($field:ident),*) => { $( if let Some(v) = f.$field { self.$field = v; } )* } }
-        take!(data_dir, listen, idle_timeout_days, absolute_lifetime_days, default_max_devices, default_max_streams, trusted_proxies, music_dirs, export_roots);
+        take!(
+            data_dir,
+            listen,
+            idle_timeout_days,
+            absolute_lifetime_days,
+            default_max_devices,
+            default_max_streams,
+            trusted_proxies,
+            music_dirs,
+            export_roots
+        );
         macro_rules! take_opt { ($($field:ident),*) => { $( if f.$field.is_some() { self.$field = f.$field; } )* } }
         take_opt!(public_url, database_url, pepper, pepper_file);
     }
 
     fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        let num = |k: &str| -> anyhow::Result<Option<i64>> { env(k).map(|v| v.trim().parse::<i64>().with_context(|| format!("{k} must be a whole number"))).transpose() };
-        let paths = |k: &str| env(k).map(|v| v.split(':').filter(|s| !s.is_empty()).map(PathBuf::from).collect::<Vec<_>>());
+        let num = |k: &str| -> anyhow::Result<Option<i64>> {
+            env(k)
+                .map(|v| {
+                    v.trim()
+                        .parse::<i64>()
+                        .with_context(|| format!("{k} must be a whole number"))
+                })
+                .transpose()
+        };
+        let paths = |k: &str| {
+            env(k).map(|v| {
+                v.split(':')
+                    .filter(|s| !s.is_empty())
+                    .map(PathBuf::from)
+                    .collect::<Vec<_>>()
+            })
+        };
         if let Some(v) = env("CLEF_DATA_DIR") {
             self.data_dir = PathBuf::from(v);
         }
         if let Some(v) = env("CLEF_LISTEN") {
-            self.listen = v.parse().with_context(|| "CLEF_LISTEN must be an address such as 127.0.0.1:4533")?;
+            self.listen = v
+                .parse()
+                .with_context(|| "CLEF_LISTEN must be an address such as 127.0.0.1:4533")?;
         }
-        for (k, slot) in [("CLEF_PUBLIC_URL", &mut self.public_url), ("CLEF_DATABASE_URL", &mut self.database_url), ("CLEF_PEPPER", &mut self.pepper)] {
+        for (k, slot) in [
+            ("CLEF_PUBLIC_URL", &mut self.public_url),
+            ("CLEF_DATABASE_URL", &mut self.database_url),
+            ("CLEF_PEPPER", &mut self.pepper),
+        ] {
             if let Some(v) = env(k) {
                 *slot = Some(v);
             }
@@ -161,7 +215,10 @@ impl Config {
         }
         for (k, slot) in [
             ("CLEF_IDLE_TIMEOUT_DAYS", &mut self.idle_timeout_days),
-            ("CLEF_ABSOLUTE_LIFETIME_DAYS", &mut self.absolute_lifetime_days),
+            (
+                "CLEF_ABSOLUTE_LIFETIME_DAYS",
+                &mut self.absolute_lifetime_days,
+            ),
             ("CLEF_DEFAULT_MAX_DEVICES", &mut self.default_max_devices),
             ("CLEF_DEFAULT_MAX_STREAMS", &mut self.default_max_streams),
         ] {
@@ -175,7 +232,10 @@ impl Config {
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|s| s.parse::<IpAddr>().with_context(|| format!("CLEF_TRUSTED_PROXIES: {s} is not an IP address")))
+                .map(|s| {
+                    s.parse::<IpAddr>()
+                        .with_context(|| format!("CLEF_TRUSTED_PROXIES: {s} is not an IP address"))
+                })
                 .collect::<anyhow::Result<_>>()?;
         }
         if let Some(v) = paths("CLEF_MUSIC_DIRS") {
@@ -191,7 +251,9 @@ impl Config {
         if self.idle_timeout_days < 1 || self.absolute_lifetime_days < 1 {
             bail!("idle_timeout_days and absolute_lifetime_days must be at least 1");
         }
-        if !(1..=1000).contains(&self.default_max_devices) || !(1..=1000).contains(&self.default_max_streams) {
+        if !(1..=1000).contains(&self.default_max_devices)
+            || !(1..=1000).contains(&self.default_max_streams)
+        {
             bail!("default_max_devices and default_max_streams must be between 1 and 1000");
         }
         if let Some(u) = &self.public_url {
@@ -203,11 +265,20 @@ impl Config {
     }
 
     pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("clef.db").display()))
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("clef.db").display()
+            )
+        })
     }
 
     /// The pepper: configured, read from a file, or created once in the data folder.
@@ -215,9 +286,13 @@ impl Config {
         if let Some(p) = &self.pepper {
             return Ok(p.as_bytes().to_vec());
         }
-        let path = self.pepper_file.clone().unwrap_or_else(|| self.data_dir.join("pepper"));
+        let path = self
+            .pepper_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("pepper"));
         if path.exists() {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
             return Ok(text.trim().as_bytes().to_vec());
         }
         if self.pepper_file.is_some() {
@@ -241,7 +316,9 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -252,7 +329,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
@@ -260,14 +340,28 @@ mod tests {
     fn layers_apply_in_order_file_env_flags() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
-        std::fs::write(&file, "default_max_devices = 3\nidle_timeout_days = 7\nlisten = \"127.0.0.1:9000\"\n").unwrap();
-        let env = env_of(&[("CLEF_DEFAULT_MAX_DEVICES", "4"), ("CLEF_EXPORT_ROOTS", "/srv/usb:/home/anna/Music")]);
-        let flags = Overrides { config: Some(file), listen: Some("127.0.0.1:9100".parse().unwrap()), ..Default::default() };
+        std::fs::write(
+            &file,
+            "default_max_devices = 3\nidle_timeout_days = 7\nlisten = \"127.0.0.1:9000\"\n",
+        )
+        .unwrap();
+        let env = env_of(&[
+            ("CLEF_DEFAULT_MAX_DEVICES", "4"),
+            ("CLEF_EXPORT_ROOTS", "/srv/usb:/home/anna/Music"),
+        ]);
+        let flags = Overrides {
+            config: Some(file),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Default::default()
+        };
         let c = Config::load(&flags, &env).unwrap();
         assert_eq!(c.default_max_devices, 4, "env beats file");
         assert_eq!(c.idle_timeout_days, 7, "file beats default");
         assert_eq!(c.listen.port(), 9100, "flag beats file");
-        assert_eq!(c.export_roots, vec![PathBuf::from("/srv/usb"), PathBuf::from("/home/anna/Music")]);
+        assert_eq!(
+            c.export_roots,
+            vec![PathBuf::from("/srv/usb"), PathBuf::from("/home/anna/Music")]
+        );
     }
 
     #[test]
@@ -278,13 +372,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "max_devicez = 3\n").unwrap();
-        let e = Config::load(&Overrides { config: Some(file), ..Default::default() }, &env_of(&[])).unwrap_err();
+        let e = Config::load(
+            &Overrides {
+                config: Some(file),
+                ..Default::default()
+            },
+            &env_of(&[]),
+        )
+        .unwrap_err();
         assert!(format!("{e:#}").contains("unknown field"), "{e:#}");
     }
 
     #[test]
     fn secrets_do_not_debug_print() {
-        let c = Config { pepper: Some("s3cret-pepper".into()), database_url: Some("postgres://u:pw@h/db".into()), ..Default::default() };
+        let c = Config {
+            pepper: Some("s3cret-pepper".into()),
+            database_url: Some("postgres://u:pw@h/db".into()),
+            ..Default::default()
+        };
         let s = format!("{c:?}");
         assert!(!s.contains("s3cret") && !s.contains("pw@"), "{s}");
     }

@@ -27,15 +27,29 @@ pub struct App {
 }
 
 /// Opens the store (running migrations) and builds the accounts service.
-pub async fn open_services(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> anyhow::Result<(Arc<SqlStore>, Accounts)> {
+pub async fn open_services(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Random>,
+) -> anyhow::Result<(Arc<SqlStore>, Accounts)> {
     open_services_with(cfg, clock, rng, |_| {}).await
 }
 
 /// Like `open_services`, letting the caller adjust the accounts settings first (tests use it for
 /// short timeouts).
-pub async fn open_services_with(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>, tweak: impl FnOnce(&mut AccountsConfig)) -> anyhow::Result<(Arc<SqlStore>, Accounts)> {
-    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating the data folder {}", cfg.data_dir.display()))?;
-    let store = Arc::new(SqlStore::connect(&cfg.database_url()).await.context("opening the database")?);
+pub async fn open_services_with(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Random>,
+    tweak: impl FnOnce(&mut AccountsConfig),
+) -> anyhow::Result<(Arc<SqlStore>, Accounts)> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating the data folder {}", cfg.data_dir.display()))?;
+    let store = Arc::new(
+        SqlStore::connect(&cfg.database_url())
+            .await
+            .context("opening the database")?,
+    );
     let mut acfg = AccountsConfig::with_pepper(cfg.pepper()?);
     acfg.idle_timeout_secs = cfg.idle_timeout_days * 86_400;
     acfg.absolute_lifetime_secs = cfg.absolute_lifetime_days * 86_400;
@@ -47,30 +61,50 @@ pub async fn open_services_with(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dy
 }
 
 /// Builds the whole application: REST API, web pages and security headers.
-pub async fn build_app(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> anyhow::Result<App> {
+pub async fn build_app(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Random>,
+) -> anyhow::Result<App> {
     build_app_with(cfg, clock, rng, |_| {}).await
 }
 
 /// Like `build_app`, with adjusted accounts settings.
-pub async fn build_app_with(cfg: &Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>, tweak: impl FnOnce(&mut AccountsConfig)) -> anyhow::Result<App> {
+pub async fn build_app_with(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Random>,
+    tweak: impl FnOnce(&mut AccountsConfig),
+) -> anyhow::Result<App> {
     let (store, accounts) = open_services_with(cfg, clock, rng, tweak).await?;
     let state = AppState {
         accounts: accounts.clone(),
-        http: Arc::new(HttpConfig { public_url: cfg.public_url(), trusted_proxies: cfg.trusted_proxies.clone() }),
+        http: Arc::new(HttpConfig {
+            public_url: cfg.public_url(),
+            trusted_proxies: cfg.trusted_proxies.clone(),
+        }),
     };
     let router = clef_web::router(state.clone())
         .merge(clef_api::router(state))
         .layer(axum::middleware::from_fn(clef_api::security_headers))
         .layer(telemetry::http_trace_layer());
-    Ok(App { router, accounts, store })
+    Ok(App {
+        router,
+        accounts,
+        store,
+    })
 }
 
 /// Serves `app` on `listener` until the process ends.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
-    axum::serve(listener, app.router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")
+    axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")
 }
 
 async fn shutdown_signal() {

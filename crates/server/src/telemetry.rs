@@ -8,7 +8,9 @@ use tracing::Level;
 
 /// Installs the global subscriber; `CLEF_LOG` (or `RUST_LOG`) sets the filter, default `info`.
 pub fn init_tracing() {
-    let filter = std::env::var("CLEF_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info,sqlx=warn".into());
+    let filter = std::env::var("CLEF_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -60,18 +60,24 @@ const COMMON_V1: &[&str] = &[
         expires_at BIGINT NOT NULL)",
 ];
 
-const MIGRATIONS: &[Migration] = &[Migration { version: 1, sqlite: COMMON_V1, postgres: COMMON_V1 }];
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sqlite: COMMON_V1,
+    postgres: COMMON_V1,
+}];
 
 /// The schema version this build expects.
 pub const SCHEMA_VERSION: i64 = 1;
 
 /// Applies every migration newer than the database's version.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
-    pool.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)").await?;
+    pool.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
+        .await?;
     if backend == Backend::Postgres {
         // Several nodes may start at once; one migrates, the others wait for it.
         let mut tx = pool.begin().await?;
-        tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").await?;
+        tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+            .await?;
         apply_pending(&mut tx, backend).await?;
         tx.commit().await?;
         return Ok(());

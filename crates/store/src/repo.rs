@@ -18,7 +18,12 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn count_admins(&self) -> StoreResult<i64>;
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()>;
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<()>;
-    async fn set_limits(&self, id: &UserId, max_devices: Option<i64>, max_streams: Option<i64>) -> StoreResult<()>;
+    async fn set_limits(
+        &self,
+        id: &UserId,
+        max_devices: Option<i64>,
+        max_streams: Option<i64>,
+    ) -> StoreResult<()>;
 
     /// Atomically: optionally signs out `replace` (a live device of the same user), then admits
     /// `device` only if fewer than `limit` live devices remain. Concurrent calls for one user
@@ -34,15 +39,35 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn device_by_token(&self, hash: &TokenHash) -> StoreResult<Option<(Device, User)>>;
     async fn device_by_id(&self, id: &DeviceId) -> StoreResult<Option<Device>>;
     /// Whether this user ever had a device with this name, type and client (signed out or not).
-    async fn known_device(&self, user: &UserId, name: &str, device_type: &str, client: &str) -> StoreResult<bool>;
+    async fn known_device(
+        &self,
+        user: &UserId,
+        name: &str,
+        device_type: &str,
+        client: &str,
+    ) -> StoreResult<bool>;
     /// Records use: the new last-seen time and address.
     async fn touch_device(&self, id: &DeviceId, now: Timestamp, ip: &str) -> StoreResult<()>;
     /// A user's live devices, most recently used first.
     async fn live_devices(&self, user: &UserId, live: Liveness) -> StoreResult<Vec<Device>>;
     /// Signs out one live device of `user`; false if there was none to sign out.
-    async fn revoke_device(&self, user: &UserId, id: &DeviceId, reason: &str, by: Option<&DeviceId>, now: Timestamp) -> StoreResult<bool>;
+    async fn revoke_device(
+        &self,
+        user: &UserId,
+        id: &DeviceId,
+        reason: &str,
+        by: Option<&DeviceId>,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     /// Signs out every unrevoked device of `user` except `keep`; returns those signed out.
-    async fn revoke_all(&self, user: &UserId, keep: Option<&DeviceId>, reason: &str, by: Option<&DeviceId>, now: Timestamp) -> StoreResult<Vec<DeviceId>>;
+    async fn revoke_all(
+        &self,
+        user: &UserId,
+        keep: Option<&DeviceId>,
+        reason: &str,
+        by: Option<&DeviceId>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<DeviceId>>;
 
     async fn add_event(&self, event: &SecurityEvent) -> StoreResult<()>;
     /// Newest first; all users' events when `user` is `None`.
@@ -50,7 +75,11 @@ pub trait AccountStore: Send + Sync + 'static {
 
     async fn put_pending(&self, pending: &PendingSignIn) -> StoreResult<()>;
     /// Removes and returns a pending sign-in that has not expired (single use).
-    async fn take_pending(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<Option<PendingSignIn>>;
+    async fn take_pending(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>>;
 }
 
 /// Everything Clef stores. Later capabilities add their repositories here.

@@ -17,20 +17,30 @@ struct Db {
 
 async fn sqlite() -> Db {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::open_sqlite_file(&dir.path().join("t.db")).await.unwrap();
-    Db { store, _dir: Some(dir) }
+    let store = SqlStore::open_sqlite_file(&dir.path().join("t.db"))
+        .await
+        .unwrap();
+    Db {
+        store,
+        _dir: Some(dir),
+    }
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("CLEF_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("CLEF_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 async fn postgres() -> Db {
     sqlx::any::install_default_drivers();
     let admin = pg_admin_url();
     let name = format!("clef_test_{}", OsRandom.id());
-    let pool = sqlx::AnyPool::connect(&admin).await.expect("PostgreSQL must be running for the conformance suite (see README)");
-    pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let pool = sqlx::AnyPool::connect(&admin)
+        .await
+        .expect("PostgreSQL must be running for the conformance suite (see README)");
+    pool.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
     let url = match admin.rfind('/') {
         Some(i) => format!("{}/{name}", &admin[..i]),
         None => panic!("CLEF_TEST_POSTGRES_URL needs a database path"),
@@ -91,7 +101,10 @@ fn device(u: &User, name: &str, now: Timestamp) -> (NewDevice, clef_core::Secret
 }
 
 fn live(now: Timestamp) -> Liveness {
-    Liveness { now, idle_cutoff: now.minus_secs(30 * 86_400) }
+    Liveness {
+        now,
+        idle_cutoff: now.minus_secs(30 * 86_400),
+    }
 }
 
 async fn users_roundtrip_and_unique_names(s: SqlStore) {
@@ -99,18 +112,31 @@ async fn users_roundtrip_and_unique_names(s: SqlStore) {
     s.create_user(&u).await.unwrap();
     assert_eq!(s.user_by_name("anna").await.unwrap(), Some(u.clone()));
     assert_eq!(s.user_by_id(&u.id).await.unwrap(), Some(u.clone()));
-    assert!(matches!(s.create_user(&User { id: UserId(OsRandom.id()), ..u.clone() }).await, Err(StoreError::Conflict("username"))));
+    assert!(matches!(
+        s.create_user(&User {
+            id: UserId(OsRandom.id()),
+            ..u.clone()
+        })
+        .await,
+        Err(StoreError::Conflict("username"))
+    ));
     s.set_limits(&u.id, Some(2), None).await.unwrap();
     s.set_disabled(&u.id, true).await.unwrap();
     let back = s.user_by_id(&u.id).await.unwrap().unwrap();
-    assert_eq!((back.max_devices, back.max_streams, back.disabled), (2, 6, true));
+    assert_eq!(
+        (back.max_devices, back.max_streams, back.disabled),
+        (2, 6, true)
+    );
     assert_eq!(s.count_admins().await.unwrap(), 0);
     assert_eq!(s.list_users().await.unwrap().len(), 1);
 }
 
 async fn migrations_are_idempotent(s: SqlStore) {
     // Opening again must find the schema current and change nothing.
-    let n: Vec<String> = s.raw_strings("SELECT CAST(version AS TEXT) FROM schema_migrations").await.unwrap();
+    let n: Vec<String> = s
+        .raw_strings("SELECT CAST(version AS TEXT) FROM schema_migrations")
+        .await
+        .unwrap();
     assert_eq!(n, vec!["1".to_string()]);
     assert!(s.integrity_ok().await.unwrap());
 }
@@ -130,11 +156,18 @@ async fn device_limit_holds_under_concurrency(s: SqlStore) {
             })
         });
         let results = futures::future::join_all(tasks).await;
-        let admitted = results.iter().filter(|r| matches!(r.as_ref().unwrap(), Admission::Admitted)).count();
+        let admitted = results
+            .iter()
+            .filter(|r| matches!(r.as_ref().unwrap(), Admission::Admitted))
+            .count();
         assert_eq!(admitted, 6, "round {round}");
         for r in &results {
             if let Admission::LimitReached(holders) = r.as_ref().unwrap() {
-                assert!(holders.len() == 6, "a refusal names the 6 holders, got {}", holders.len());
+                assert!(
+                    holders.len() == 6,
+                    "a refusal names the 6 holders, got {}",
+                    holders.len()
+                );
             }
         }
         assert_eq!(s.live_devices(&u.id, live(T0)).await.unwrap().len(), 6);
@@ -147,18 +180,43 @@ async fn replace_frees_exactly_one_slot(s: SqlStore) {
     let mut ids = vec![];
     for i in 0..2 {
         let (d, _) = device(&u, &format!("d{i}"), T0);
-        assert_eq!(s.admit_device(&d, 2, live(T0), None).await.unwrap(), Admission::Admitted);
+        assert_eq!(
+            s.admit_device(&d, 2, live(T0), None).await.unwrap(),
+            Admission::Admitted
+        );
         ids.push(d.id);
     }
     let (third, _) = device(&u, "third", T0);
-    assert!(matches!(s.admit_device(&third, 2, live(T0), None).await.unwrap(), Admission::LimitReached(v) if v.len() == 2));
-    let unknown = Replace { device_id: DeviceId(OsRandom.id()), reason: "x".into() };
-    assert_eq!(s.admit_device(&third, 2, live(T0), Some(&unknown)).await.unwrap(), Admission::ReplaceNotFound);
-    let r = Replace { device_id: ids[0].clone(), reason: "replaced_at_device_limit".into() };
-    assert_eq!(s.admit_device(&third, 2, live(T0), Some(&r)).await.unwrap(), Admission::Admitted);
+    assert!(
+        matches!(s.admit_device(&third, 2, live(T0), None).await.unwrap(), Admission::LimitReached(v) if v.len() == 2)
+    );
+    let unknown = Replace {
+        device_id: DeviceId(OsRandom.id()),
+        reason: "x".into(),
+    };
+    assert_eq!(
+        s.admit_device(&third, 2, live(T0), Some(&unknown))
+            .await
+            .unwrap(),
+        Admission::ReplaceNotFound
+    );
+    let r = Replace {
+        device_id: ids[0].clone(),
+        reason: "replaced_at_device_limit".into(),
+    };
+    assert_eq!(
+        s.admit_device(&third, 2, live(T0), Some(&r)).await.unwrap(),
+        Admission::Admitted
+    );
     let gone = s.device_by_id(&ids[0]).await.unwrap().unwrap();
     assert_eq!(gone.revoked.unwrap().reason, "replaced_at_device_limit");
-    let names: Vec<String> = s.live_devices(&u.id, live(T0)).await.unwrap().into_iter().map(|d| d.name).collect();
+    let names: Vec<String> = s
+        .live_devices(&u.id, live(T0))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
     assert_eq!(names.len(), 2);
     assert!(names.contains(&"third".to_string()) && names.contains(&"d1".to_string()));
 }
@@ -169,16 +227,27 @@ async fn expired_and_idle_devices_hold_no_slot(s: SqlStore) {
     let (a, _) = device(&u, "old", T0);
     s.admit_device(&a, 1, live(T0), None).await.unwrap();
     let (b, _) = device(&u, "new", T0);
-    assert!(matches!(s.admit_device(&b, 1, live(T0), None).await.unwrap(), Admission::LimitReached(_)));
+    assert!(matches!(
+        s.admit_device(&b, 1, live(T0), None).await.unwrap(),
+        Admission::LimitReached(_)
+    ));
     // Thirty days and a second later the old device is idle and no longer holds its slot.
     let later = T0.plus_secs(30 * 86_400 + 1);
     let (c, _) = device(&u, "new", later);
-    assert_eq!(s.admit_device(&c, 1, live(later), None).await.unwrap(), Admission::Admitted);
+    assert_eq!(
+        s.admit_device(&c, 1, live(later), None).await.unwrap(),
+        Admission::Admitted
+    );
     // Use moves last-seen forward; it never moves back.
-    s.touch_device(&c.id, later.plus_secs(10), "10.0.0.1").await.unwrap();
+    s.touch_device(&c.id, later.plus_secs(10), "10.0.0.1")
+        .await
+        .unwrap();
     s.touch_device(&c.id, later, "10.0.0.2").await.unwrap();
     let d = s.device_by_id(&c.id).await.unwrap().unwrap();
-    assert_eq!((d.last_seen, d.ip.as_str()), (later.plus_secs(10), "10.0.0.1"));
+    assert_eq!(
+        (d.last_seen, d.ip.as_str()),
+        (later.plus_secs(10), "10.0.0.1")
+    );
 }
 
 async fn revocation_scopes(s: SqlStore) {
@@ -194,16 +263,55 @@ async fn revocation_scopes(s: SqlStore) {
     let (theirs, _) = device(&other, "bob's", T0);
     s.admit_device(&theirs, 6, live(T0), None).await.unwrap();
     // Another user's device cannot be revoked through this user.
-    assert!(!s.revoke_device(&u.id, &theirs.id, "signed_out_by_user", None, T0).await.unwrap());
-    assert!(s.revoke_device(&u.id, &mine[0], "signed_out_by_user", Some(&mine[1]), T0).await.unwrap());
-    assert!(!s.revoke_device(&u.id, &mine[0], "signed_out_by_user", None, T0).await.unwrap(), "already revoked");
-    let out = s.revoke_all(&u.id, Some(&mine[1]), "signed_out_everywhere", Some(&mine[1]), T0).await.unwrap();
+    assert!(!s
+        .revoke_device(&u.id, &theirs.id, "signed_out_by_user", None, T0)
+        .await
+        .unwrap());
+    assert!(s
+        .revoke_device(&u.id, &mine[0], "signed_out_by_user", Some(&mine[1]), T0)
+        .await
+        .unwrap());
+    assert!(
+        !s.revoke_device(&u.id, &mine[0], "signed_out_by_user", None, T0)
+            .await
+            .unwrap(),
+        "already revoked"
+    );
+    let out = s
+        .revoke_all(
+            &u.id,
+            Some(&mine[1]),
+            "signed_out_everywhere",
+            Some(&mine[1]),
+            T0,
+        )
+        .await
+        .unwrap();
     assert_eq!(out.len(), 2);
-    let live_now: Vec<DeviceId> = s.live_devices(&u.id, live(T0)).await.unwrap().into_iter().map(|d| d.id).collect();
+    let live_now: Vec<DeviceId> = s
+        .live_devices(&u.id, live(T0))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
     assert_eq!(live_now, vec![mine[1].clone()]);
-    assert_eq!(s.live_devices(&other.id, live(T0)).await.unwrap().len(), 1, "other users untouched");
-    let first = s.device_by_id(&mine[0]).await.unwrap().unwrap().revoked.unwrap();
-    assert_eq!((first.reason.as_str(), first.by_device), ("signed_out_by_user", Some(mine[1].clone())));
+    assert_eq!(
+        s.live_devices(&other.id, live(T0)).await.unwrap().len(),
+        1,
+        "other users untouched"
+    );
+    let first = s
+        .device_by_id(&mine[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked
+        .unwrap();
+    assert_eq!(
+        (first.reason.as_str(), first.by_device),
+        ("signed_out_by_user", Some(mine[1].clone()))
+    );
     assert!(s.known_device(&u.id, "d0", "phone", "test").await.unwrap());
     assert!(!s.known_device(&u.id, "d9", "phone", "test").await.unwrap());
 }
@@ -225,10 +333,19 @@ async fn events_newest_first_per_user(s: SqlStore) {
         };
         s.add_event(&e).await.unwrap();
     }
-    let mine: Vec<String> = s.events(Some(&u.id), 10).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let mine: Vec<String> = s
+        .events(Some(&u.id), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(mine, vec!["k2", "k0"]);
     assert_eq!(s.events(None, 10).await.unwrap().len(), 3);
-    assert_eq!(s.events(None, 1).await.unwrap()[0].device_name.as_deref(), Some("Анна ☕"));
+    assert_eq!(
+        s.events(None, 1).await.unwrap()[0].device_name.as_deref(),
+        Some("Анна ☕")
+    );
 }
 
 async fn pending_sign_in_is_single_use(s: SqlStore) {
@@ -246,10 +363,24 @@ async fn pending_sign_in_is_single_use(s: SqlStore) {
     };
     s.put_pending(&p).await.unwrap();
     assert!(s.take_pending(&ticket.hash(), T0).await.unwrap().is_some());
-    assert!(s.take_pending(&ticket.hash(), T0).await.unwrap().is_none(), "single use");
+    assert!(
+        s.take_pending(&ticket.hash(), T0).await.unwrap().is_none(),
+        "single use"
+    );
     let late = OsRandom.token();
-    s.put_pending(&PendingSignIn { token_hash: late.hash(), ..p }).await.unwrap();
-    assert!(s.take_pending(&late.hash(), T0.plus_secs(601)).await.unwrap().is_none(), "expired");
+    s.put_pending(&PendingSignIn {
+        token_hash: late.hash(),
+        ..p
+    })
+    .await
+    .unwrap();
+    assert!(
+        s.take_pending(&late.hash(), T0.plus_secs(601))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
 }
 
 async fn token_lookup_and_no_raw_tokens(s: SqlStore) {
@@ -259,8 +390,15 @@ async fn token_lookup_and_no_raw_tokens(s: SqlStore) {
     s.admit_device(&d, 6, live(T0), None).await.unwrap();
     let (found, owner) = s.device_by_token(&token.hash()).await.unwrap().unwrap();
     assert_eq!((found.id, owner.id), (d.id.clone(), u.id.clone()));
-    assert!(s.device_by_token(&OsRandom.token().hash()).await.unwrap().is_none());
-    let stored = s.raw_strings("SELECT token_hash FROM devices").await.unwrap();
+    assert!(s
+        .device_by_token(&OsRandom.token().hash())
+        .await
+        .unwrap()
+        .is_none());
+    let stored = s
+        .raw_strings("SELECT token_hash FROM devices")
+        .await
+        .unwrap();
     assert_eq!(stored, vec![token.hash().0.clone()]);
     assert!(!stored.iter().any(|h| h.contains(token.expose())));
 }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use clef_accounts::{Accounts, Actor};
-use clef_core::{ManualClock, OsRandom, SystemClock, Clock};
+use clef_core::{Clock, ManualClock, OsRandom, SystemClock};
 use clef_server::Config;
 use clef_store::{SqlStore, User};
 use reqwest::StatusCode;
@@ -50,7 +50,10 @@ struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
         if std::env::var_os("TEST_LOG").is_some() {
             std::io::stderr().write_all(buf)?;
         }
@@ -63,7 +66,10 @@ impl Write for Capture {
 
 /// Everything every test server has logged so far in this test binary.
 pub fn logs() -> String {
-    let buf = LOGS.get().map(|l| l.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default();
+    let buf = LOGS
+        .get()
+        .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        .unwrap_or_default();
     String::from_utf8_lossy(&buf).into_owned()
 }
 
@@ -101,12 +107,27 @@ impl TestServer {
         };
         let clock = ManualClock::new(SystemClock.now());
         let tweak = opts.tweak.unwrap_or(|_| {});
-        let app = clef_server::build_app_with(&config, Arc::new(clock.clone()), Arc::new(OsRandom), tweak).await.unwrap();
+        let app = clef_server::build_app_with(
+            &config,
+            Arc::new(clock.clone()),
+            Arc::new(OsRandom),
+            tweak,
+        )
+        .await
+        .unwrap();
         let (accounts, store) = (app.accounts.clone(), app.store.clone());
         let task = tokio::spawn(async move {
             let _ = clef_server::serve(app, listener).await;
         });
-        TestServer { addr, accounts, store, clock, config, dir, task }
+        TestServer {
+            addr,
+            accounts,
+            store,
+            clock,
+            config,
+            dir,
+            task,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -115,46 +136,87 @@ impl TestServer {
 
     /// Creates a user from the server console.
     pub async fn create_user(&self, name: &str, password: &str, admin: bool) -> User {
-        self.accounts.create_user(Actor::Console, name, password.to_owned(), admin).await.unwrap()
+        self.accounts
+            .create_user(Actor::Console, name, password.to_owned(), admin)
+            .await
+            .unwrap()
     }
 
     /// A client without a cookie jar.
     pub fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// A client whose connections come from `ip` (any 127.0.0.0/8 address works on loopback).
     pub fn client_from(&self, ip: IpAddr) -> reqwest::Client {
-        reqwest::Client::builder().local_address(ip).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .local_address(ip)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// `POST /api/v1/sessions` with a device name.
-    pub async fn sign_in(&self, client: &reqwest::Client, user: &str, password: &str, device: &str) -> reqwest::Response {
+    pub async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        user: &str,
+        password: &str,
+        device: &str,
+    ) -> reqwest::Response {
         self.sign_in_body(client, json!({ "username": user, "password": password, "device": { "name": device, "type": "phone", "client": "testkit" } })).await
     }
 
     pub async fn sign_in_body(&self, client: &reqwest::Client, body: Value) -> reqwest::Response {
-        client.post(self.url("/api/v1/sessions")).json(&body).send().await.unwrap()
+        client
+            .post(self.url("/api/v1/sessions"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Signs in and returns the bearer token, failing the test otherwise.
     pub async fn token(&self, user: &str, password: &str, device: &str) -> String {
         let r = self.sign_in(&self.client(), user, password, device).await;
-        assert_eq!(r.status(), StatusCode::CREATED, "sign-in as {user} failed: {}", r.text().await.unwrap_or_default());
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "sign-in as {user} failed: {}",
+            r.text().await.unwrap_or_default()
+        );
         let v: Value = r.json().await.unwrap();
         v["token"].as_str().unwrap().to_owned()
     }
 
     /// `GET path` with a bearer token; returns status and JSON body (Null if none).
     pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let r = self.client().get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let r = self
+            .client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     /// Any method with a bearer token and optional JSON body.
-    pub async fn call(&self, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.client().request(method, self.url(path)).bearer_auth(token);
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client()
+            .request(method, self.url(path))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }

@@ -1,0 +1,573 @@
+//! The web pages driven through real headless Chromium over WebDriver (chromedriver + fantoccini).
+//! Each test starts its own chromedriver; each browser "context" is a separate WebDriver session
+//! with its own profile folder. Every page visited is saved as a PNG under
+//! `test-artifacts/screenshots/` in the workspace.
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clef_accounts::Actor;
+use clef_testkit::TestServer;
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use futures::FutureExt;
+use serde_json::json;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Chromium is heavy: at most this many tests drive browsers at once, whatever the test threads.
+static BROWSER_TESTS: Semaphore = Semaphore::const_new(2);
+
+/// A chromedriver child process, killed with everything it started when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _permit: SemaphorePermit<'static>,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let permit = BROWSER_TESTS.acquire().await.expect("semaphore open");
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = {
+            use std::os::unix::process::CommandExt;
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                // Its own process group, so the browsers it starts can be ended with it.
+                .process_group(0)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts (Debian package chromium-driver)")
+        };
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _permit: permit,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not open port {port} within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        driver
+    }
+
+    /// A new browser context: a WebDriver session with a fresh profile.
+    async fn browser(&self) -> Browser {
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--window-size=1280,900".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": CHROMIUM, "args": args }),
+        );
+        let client = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("a Chromium session");
+        Browser {
+            client,
+            _profile: profile,
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The group holds chromedriver and any browser a failed test left open.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One browser context.
+struct Browser {
+    client: Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn goto(&self, server: &TestServer, path: &str) {
+        self.client.goto(&server.url(path)).await.unwrap();
+    }
+
+    async fn wait(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+    }
+
+    /// Waits for an element with exactly this text (so a stale page's element never matches).
+    async fn wait_text(&self, id: &str, text: &str) -> Element {
+        let xpath = format!("//*[@id='{id}' and normalize-space(.)='{text}']");
+        self.client
+            .wait()
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("waiting for #{id} saying {text:?}: {e}"))
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("finding {css}: {e}"))
+    }
+
+    async fn find_all(&self, css: &str) -> Vec<Element> {
+        self.client.find_all(Locator::Css(css)).await.unwrap()
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.find_all(css).await {
+            out.push(e.text().await.unwrap());
+        }
+        out
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let e = self.find(css).await;
+        e.clear().await.unwrap();
+        e.send_keys(value).await.unwrap();
+    }
+
+    /// Saves a PNG of the page as `test-artifacts/screenshots/{name}.png`.
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Signs in through the form and waits for the Devices page.
+    async fn sign_in(&self, server: &TestServer, user: &str, password: &str, device_name: &str) {
+        self.goto(server, "/signin").await;
+        self.wait("form[action='/signin']").await;
+        self.fill("#username", user).await;
+        self.fill("#password", password).await;
+        self.fill("#device_name", device_name).await;
+        self.find("form[action='/signin'] button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        self.wait("table#devices").await;
+        assert_eq!(self.path().await, "/devices");
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// Runs a test body, then closes the browsers whether it passed or not, then reports.
+async fn finish(outcome: std::thread::Result<()>, browsers: Vec<Browser>) {
+    for b in browsers {
+        b.close().await;
+    }
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[tokio::test]
+async fn sign_in_then_devices_account_and_security_pages() {
+    let server = TestServer::start().await;
+    server.create_user("anna", PASSWORD, false).await;
+    let driver = Driver::start().await;
+    let b = driver.browser().await;
+    let outcome = AssertUnwindSafe(async {
+        b.goto(&server, "/").await;
+        b.wait("form[action='/signin']").await;
+        assert_eq!(
+            b.path().await,
+            "/signin",
+            "signed-out visitors are sent to sign in"
+        );
+        b.screenshot("signin").await;
+
+        b.sign_in(&server, "anna", PASSWORD, "").await;
+        let rows = b.find_all("table#devices tbody tr").await;
+        assert_eq!(rows.len(), 1, "exactly one device");
+        let badge = rows[0]
+            .find(Locator::Css(".this-device"))
+            .await
+            .expect("the row is marked as this device");
+        assert_eq!(badge.text().await.unwrap(), "This device");
+        let name = rows[0]
+            .find(Locator::Css(".device-name"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            name.ends_with("on Linux"),
+            "a name derived from the User-Agent, got {name:?}"
+        );
+        b.screenshot("devices").await;
+
+        b.client
+            .find(Locator::LinkText("Account"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait("#change-password").await;
+        assert_eq!(b.path().await, "/account");
+        assert_eq!(
+            b.find("#account-username").await.text().await.unwrap(),
+            "anna"
+        );
+        b.screenshot("account").await;
+
+        b.client
+            .find(Locator::LinkText("Security"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait("table#events").await;
+        let what = b.texts("table#events td.what").await;
+        assert!(
+            what.iter().any(|w| w == "Signed in"),
+            "security log lists the sign-in: {what:?}"
+        );
+        assert!(
+            what.iter().any(|w| w == "Signed in from a new device"),
+            "security log lists the new device: {what:?}"
+        );
+        b.screenshot("security").await;
+
+        assert!(
+            b.find_all("a[href='/admin/users']").await.is_empty(),
+            "no Admin link for a listener"
+        );
+    })
+    .catch_unwind()
+    .await;
+    finish(outcome, vec![b]).await;
+}
+
+#[tokio::test]
+async fn signing_out_another_browser_tells_it_why() {
+    let server = TestServer::start().await;
+    server.create_user("ben", PASSWORD, false).await;
+    let driver = Driver::start().await;
+    let (a, b) = (driver.browser().await, driver.browser().await);
+    let outcome = AssertUnwindSafe(async {
+        a.sign_in(&server, "ben", PASSWORD, "Browser A").await;
+        b.sign_in(&server, "ben", PASSWORD, "Browser B").await;
+
+        a.goto(&server, "/devices").await;
+        a.wait("table#devices").await;
+        assert_eq!(a.find_all("table#devices tbody tr").await.len(), 2);
+        let other = a.find("table#devices tbody tr:not(.current)").await;
+        assert_eq!(
+            other
+                .find(Locator::Css(".device-name"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+            "Browser B"
+        );
+        a.screenshot("devices-two-browsers").await;
+        other
+            .find(Locator::Css("button.sign-out-device"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        a.wait_text("notice", "The device was signed out.").await;
+        let names = a.texts("table#devices tbody tr .device-name").await;
+        assert_eq!(names, ["Browser A"]);
+        a.screenshot("devices-after-signing-out-other").await;
+
+        b.goto(&server, "/devices").await;
+        let reason = b.wait("#signed-out-reason").await;
+        assert_eq!(b.path().await, "/signin");
+        assert_eq!(reason.text().await.unwrap(), "This device was signed out.");
+        b.screenshot("signin-signed-out-by-other-device").await;
+    })
+    .catch_unwind()
+    .await;
+    finish(outcome, vec![a, b]).await;
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_keeping_this_browser() {
+    let server = TestServer::start().await;
+    server.create_user("cleo", PASSWORD, false).await;
+    let driver = Driver::start().await;
+    let (a, b) = (driver.browser().await, driver.browser().await);
+    let outcome = AssertUnwindSafe(async {
+        a.sign_in(&server, "cleo", PASSWORD, "Browser A").await;
+        b.sign_in(&server, "cleo", PASSWORD, "Browser B").await;
+
+        a.goto(&server, "/account").await;
+        a.wait("#sign-out-everywhere").await;
+        let keep = a.find("#keep_current").await;
+        if !keep.is_selected().await.unwrap() {
+            keep.click().await.unwrap();
+        }
+        assert!(keep.is_selected().await.unwrap());
+        a.find("#sign-out-everywhere button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        a.wait_text(
+            "notice",
+            "Signed out 1 other device. This one stays signed in.",
+        )
+        .await;
+        assert_eq!(a.path().await, "/devices");
+
+        b.goto(&server, "/devices").await;
+        let reason = b.wait("#signed-out-reason").await;
+        assert_eq!(b.path().await, "/signin");
+        assert_eq!(
+            reason.text().await.unwrap(),
+            "You were signed out everywhere from another device."
+        );
+        b.screenshot("signin-signed-out-everywhere").await;
+
+        a.goto(&server, "/devices").await;
+        a.wait("table#devices").await;
+        assert_eq!(
+            a.path().await,
+            "/devices",
+            "the browser that kept itself is still signed in"
+        );
+        assert_eq!(
+            a.texts("table#devices tbody tr .device-name").await,
+            ["Browser A"]
+        );
+        assert_eq!(
+            a.find_all("table#devices tbody tr .this-device")
+                .await
+                .len(),
+            1
+        );
+    })
+    .catch_unwind()
+    .await;
+    finish(outcome, vec![a, b]).await;
+}
+
+#[tokio::test]
+async fn device_limit_page_frees_a_slot_and_continues() {
+    let server = TestServer::start().await;
+    server.create_user("dora", PASSWORD, false).await;
+    server
+        .accounts
+        .set_limits(Actor::Console, "dora", Some(2), None)
+        .await
+        .unwrap();
+    let phone_one = server.token("dora", PASSWORD, "Phone one").await;
+    let phone_two = server.token("dora", PASSWORD, "Phone two").await;
+    let driver = Driver::start().await;
+    let b = driver.browser().await;
+    let outcome = AssertUnwindSafe(async {
+        b.goto(&server, "/signin").await;
+        b.wait("form[action='/signin']").await;
+        b.fill("#username", "dora").await;
+        b.fill("#password", PASSWORD).await;
+        b.find("form[action='/signin'] button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        let heading = b.wait("#device-limit").await;
+        assert_eq!(heading.text().await.unwrap(), "Device limit reached");
+        let names = b.texts("tr[data-device-id] td.name").await;
+        assert_eq!(
+            names.len(),
+            2,
+            "both devices holding the slots are listed: {names:?}"
+        );
+        assert!(
+            names.contains(&"Phone one".to_owned()) && names.contains(&"Phone two".to_owned()),
+            "{names:?}"
+        );
+        b.screenshot("device-limit").await;
+
+        let mut freed = None;
+        for r in b.find_all("tr[data-device-id]").await {
+            if r.find(Locator::Css("td.name"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                == "Phone one"
+            {
+                freed = Some(r);
+            }
+        }
+        let freed = freed.expect("a row for Phone one");
+        let button = freed.find(Locator::Css("button.replace")).await.unwrap();
+        assert_eq!(
+            button.text().await.unwrap(),
+            "Sign out this one and continue"
+        );
+        let freed_id = button
+            .attr("data-device-id")
+            .await
+            .unwrap()
+            .expect("the button names its device");
+        button.click().await.unwrap();
+
+        b.wait("table#devices").await;
+        assert_eq!(b.path().await, "/devices");
+        let rows = b.find_all("table#devices tbody tr").await;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            b.find_all("table#devices tbody tr .this-device")
+                .await
+                .len(),
+            1
+        );
+        let mut ids = Vec::new();
+        for r in &rows {
+            ids.push(r.attr("data-device-id").await.unwrap().unwrap_or_default());
+        }
+        assert!(!ids.contains(&freed_id), "the freed device is gone");
+        let names = b.texts("table#devices tbody tr .device-name").await;
+        assert!(
+            names.contains(&"Phone two".to_owned()) && !names.contains(&"Phone one".to_owned()),
+            "{names:?}"
+        );
+        b.screenshot("devices-after-device-limit").await;
+    })
+    .catch_unwind()
+    .await;
+    finish(outcome, vec![b]).await;
+
+    let (status, body) = server.get(&phone_one, "/api/v1/devices").await;
+    assert_eq!(status, 401, "the freed device is signed out: {body}");
+    assert_eq!(body["reason"], "replaced_at_device_limit");
+    let (status, _) = server.get(&phone_two, "/api/v1/devices").await;
+    assert_eq!(status, 200, "the other device is untouched");
+}
+
+#[tokio::test]
+async fn admin_creates_a_user_and_sets_its_limits() {
+    let server = TestServer::start().await;
+    server.create_user("root", PASSWORD, true).await;
+    let driver = Driver::start().await;
+    let b = driver.browser().await;
+    let outcome = AssertUnwindSafe(async {
+        b.sign_in(&server, "root", PASSWORD, "Admin laptop").await;
+        b.client
+            .find(Locator::LinkText("Admin"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait("#create-user").await;
+        assert_eq!(b.path().await, "/admin/users");
+
+        b.fill("#new-username", "erin").await;
+        b.fill("#new-password", "a long enough password").await;
+        b.find("#create-user button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.wait_text("notice", "User created.").await;
+        let row = b.find("tr[data-username='erin']").await;
+        assert_eq!(
+            row.find(Locator::Css("td.state"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+            "Active"
+        );
+
+        let input = row
+            .find(Locator::Css("input[name=max_devices]"))
+            .await
+            .unwrap();
+        input.clear().await.unwrap();
+        input.send_keys("3").await.unwrap();
+        row.find(Locator::Css("form.limits button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait_text("notice", "Limits saved.").await;
+        let cell = b.find("tr[data-username='erin'] td.max-devices").await;
+        assert_eq!(cell.text().await.unwrap(), "3");
+        b.screenshot("admin-users").await;
+
+        let erin = server.accounts.user(Actor::Console, "erin").await.unwrap();
+        assert_eq!(erin.max_devices, 3);
+        assert!(!erin.is_admin);
+
+        b.goto(&server, "/admin/security").await;
+        b.wait("table#events").await;
+        let users = b.texts("table#events td.user").await;
+        assert!(
+            users.iter().any(|u| u == "erin") && users.iter().any(|u| u == "root"),
+            "{users:?}"
+        );
+        b.screenshot("admin-security").await;
+    })
+    .catch_unwind()
+    .await;
+    finish(outcome, vec![b]).await;
+}

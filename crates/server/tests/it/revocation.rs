@@ -30,7 +30,14 @@ async fn world() -> World {
     let c = s.token("anna", PW, "C speaker").await;
     let x = s.token("bob", PW, "bob's phone").await;
     let admin = s.token("root", ADMIN_PW, "admin").await;
-    World { s, a, b, c, x, admin }
+    World {
+        s,
+        a,
+        b,
+        c,
+        x,
+        admin,
+    }
 }
 
 impl World {
@@ -39,7 +46,11 @@ impl World {
         me["device_id"].as_str().unwrap().to_owned()
     }
     async fn assert_works(&self, token: &str, what: &str) {
-        assert_eq!(self.s.get(token, "/api/v1/devices").await.0, StatusCode::OK, "{what} should still work");
+        assert_eq!(
+            self.s.get(token, "/api/v1/devices").await.0,
+            StatusCode::OK,
+            "{what} should still work"
+        );
     }
     async fn assert_signed_out(&self, token: &str, reason: &str, what: &str) {
         for path in ["/api/v1/devices", "/api/v1/me", "/api/v1/security-events"] {
@@ -56,19 +67,44 @@ impl World {
 async fn sign_out_one_device() {
     let w = world().await;
     let b_id = w.device_id(&w.b).await;
-    assert_eq!(w.s.call(Method::DELETE, &w.a, &format!("/api/v1/devices/{b_id}"), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        w.s.call(
+            Method::DELETE,
+            &w.a,
+            &format!("/api/v1/devices/{b_id}"),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
     w.assert_signed_out(&w.b, "signed_out_by_user", "B").await;
     w.assert_works(&w.a, "A").await;
     w.assert_works(&w.c, "C").await;
     w.assert_works(&w.x, "bob's device").await;
     // Signing it out again: it is no longer a live device.
-    assert_eq!(w.s.call(Method::DELETE, &w.a, &format!("/api/v1/devices/{b_id}"), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        w.s.call(
+            Method::DELETE,
+            &w.a,
+            &format!("/api/v1/devices/{b_id}"),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn sign_out_this_device() {
     let w = world().await;
-    assert_eq!(w.s.call(Method::DELETE, &w.c, "/api/v1/sessions/current", None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        w.s.call(Method::DELETE, &w.c, "/api/v1/sessions/current", None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
     w.assert_signed_out(&w.c, "signed_out_by_user", "C").await;
     w.assert_works(&w.a, "A").await;
     w.assert_works(&w.b, "B").await;
@@ -77,10 +113,19 @@ async fn sign_out_this_device() {
 #[tokio::test]
 async fn sign_out_everywhere_keeping_this_device() {
     let w = world().await;
-    let (st, v) = w.s.call(Method::POST, &w.a, "/api/v1/devices/sign-out-everywhere", Some(json!({ "keep_current": true }))).await;
+    let (st, v) =
+        w.s.call(
+            Method::POST,
+            &w.a,
+            "/api/v1/devices/sign-out-everywhere",
+            Some(json!({ "keep_current": true })),
+        )
+        .await;
     assert_eq!((st, v["signed_out"].as_i64()), (StatusCode::OK, Some(2)));
-    w.assert_signed_out(&w.b, "signed_out_everywhere", "B").await;
-    w.assert_signed_out(&w.c, "signed_out_everywhere", "C").await;
+    w.assert_signed_out(&w.b, "signed_out_everywhere", "B")
+        .await;
+    w.assert_signed_out(&w.c, "signed_out_everywhere", "C")
+        .await;
     w.assert_works(&w.a, "A").await;
     w.assert_works(&w.x, "bob's device").await;
     let (_, devices) = w.s.get(&w.a, "/api/v1/devices").await;
@@ -90,7 +135,14 @@ async fn sign_out_everywhere_keeping_this_device() {
 #[tokio::test]
 async fn sign_out_everywhere_including_this_device() {
     let w = world().await;
-    let (st, v) = w.s.call(Method::POST, &w.a, "/api/v1/devices/sign-out-everywhere", None).await;
+    let (st, v) =
+        w.s.call(
+            Method::POST,
+            &w.a,
+            "/api/v1/devices/sign-out-everywhere",
+            None,
+        )
+        .await;
     assert_eq!((st, v["signed_out"].as_i64()), (StatusCode::OK, Some(3)));
     for (t, n) in [(&w.a, "A"), (&w.b, "B"), (&w.c, "C")] {
         w.assert_signed_out(t, "signed_out_everywhere", n).await;
@@ -103,19 +155,40 @@ async fn sign_out_everywhere_including_this_device() {
 async fn password_change_signs_out_the_other_devices() {
     let w = world().await;
     let body = json!({ "current_password": PW, "new_password": "a brand new passphrase" });
-    assert_eq!(w.s.call(Method::PUT, &w.a, "/api/v1/me/password", Some(body)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        w.s.call(Method::PUT, &w.a, "/api/v1/me/password", Some(body))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
     w.assert_signed_out(&w.b, "password_changed", "B").await;
     w.assert_signed_out(&w.c, "password_changed", "C").await;
     w.assert_works(&w.a, "A").await;
     w.assert_works(&w.x, "bob's device").await;
-    assert_eq!(w.s.sign_in(&w.s.client(), "anna", PW, "D").await.status(), StatusCode::UNAUTHORIZED, "old password");
-    assert_eq!(w.s.sign_in(&w.s.client(), "anna", "a brand new passphrase", "D").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        w.s.sign_in(&w.s.client(), "anna", PW, "D").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "old password"
+    );
+    assert_eq!(
+        w.s.sign_in(&w.s.client(), "anna", "a brand new passphrase", "D")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
 }
 
 #[tokio::test]
 async fn admin_disable_signs_out_every_device_of_that_user_only() {
     let w = world().await;
-    let (st, u) = w.s.call(Method::PATCH, &w.admin, "/api/v1/admin/users/anna", Some(json!({ "disabled": true }))).await;
+    let (st, u) =
+        w.s.call(
+            Method::PATCH,
+            &w.admin,
+            "/api/v1/admin/users/anna",
+            Some(json!({ "disabled": true })),
+        )
+        .await;
     assert_eq!((st, u["disabled"].as_bool()), (StatusCode::OK, Some(true)));
     for (t, n) in [(&w.a, "A"), (&w.b, "B"), (&w.c, "C")] {
         w.assert_signed_out(t, "account_disabled", n).await;
@@ -124,17 +197,36 @@ async fn admin_disable_signs_out_every_device_of_that_user_only() {
     w.assert_works(&w.admin, "admin").await;
     let r = w.s.sign_in(&w.s.client(), "anna", PW, "again").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "account_disabled");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "account_disabled"
+    );
     // Re-enabled, anna signs in afresh; the old devices stay signed out.
-    w.s.call(Method::PATCH, &w.admin, "/api/v1/admin/users/anna", Some(json!({ "disabled": false }))).await;
-    assert_eq!(w.s.sign_in(&w.s.client(), "anna", PW, "again").await.status(), StatusCode::CREATED);
-    w.assert_signed_out(&w.a, "account_disabled", "A after re-enable").await;
+    w.s.call(
+        Method::PATCH,
+        &w.admin,
+        "/api/v1/admin/users/anna",
+        Some(json!({ "disabled": false })),
+    )
+    .await;
+    assert_eq!(
+        w.s.sign_in(&w.s.client(), "anna", PW, "again")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    w.assert_signed_out(&w.a, "account_disabled", "A after re-enable")
+        .await;
 }
 
 #[tokio::test]
 async fn console_password_reset_signs_out_every_device() {
     let w = world().await;
-    let n = w.s.accounts.reset_password_from_console("anna", "reset from the console".into()).await.unwrap();
+    let n =
+        w.s.accounts
+            .reset_password_from_console("anna", "reset from the console".into())
+            .await
+            .unwrap();
     assert_eq!(n, 3);
     for (t, name) in [(&w.a, "A"), (&w.b, "B"), (&w.c, "C")] {
         w.assert_signed_out(t, "password_reset", name).await;
@@ -146,21 +238,48 @@ async fn console_password_reset_signs_out_every_device() {
 async fn signing_out_records_who_did_it_in_the_security_log() {
     let w = world().await;
     let b_id = w.device_id(&w.b).await;
-    w.s.call(Method::DELETE, &w.a, &format!("/api/v1/devices/{b_id}"), None).await;
-    w.s.call(Method::POST, &w.a, "/api/v1/devices/sign-out-everywhere", Some(json!({ "keep_current": true }))).await;
+    w.s.call(
+        Method::DELETE,
+        &w.a,
+        &format!("/api/v1/devices/{b_id}"),
+        None,
+    )
+    .await;
+    w.s.call(
+        Method::POST,
+        &w.a,
+        "/api/v1/devices/sign-out-everywhere",
+        Some(json!({ "keep_current": true })),
+    )
+    .await;
     let (_, events) = w.s.get(&w.a, "/api/v1/security-events").await;
     let events = events.as_array().unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(&kinds[..2], &["signed_out_everywhere", "signed_out"], "{kinds:?}");
+    assert_eq!(
+        &kinds[..2],
+        &["signed_out_everywhere", "signed_out"],
+        "{kinds:?}"
+    );
     assert_eq!(events[1]["device_name"], "B phone");
     assert_eq!(events[1]["detail"], "by A laptop");
     assert!(kinds.iter().filter(|k| **k == "signed_in").count() == 3);
     assert!(kinds.iter().filter(|k| **k == "new_device").count() == 3);
     // bob sees none of it; the admin sees all of it.
     let (_, bobs) = w.s.get(&w.x, "/api/v1/security-events").await;
-    assert!(bobs.as_array().unwrap().iter().all(|e| e["kind"] != "signed_out_everywhere"));
+    assert!(bobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["kind"] != "signed_out_everywhere"));
     let (st, all) = w.s.get(&w.admin, "/api/v1/admin/security-events").await;
     assert_eq!(st, StatusCode::OK);
-    assert!(all.as_array().unwrap().iter().any(|e| e["kind"] == "signed_out_everywhere"));
-    assert_eq!(w.s.get(&w.a, "/api/v1/admin/security-events").await.0, StatusCode::FORBIDDEN);
+    assert!(all
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "signed_out_everywhere"));
+    assert_eq!(
+        w.s.get(&w.a, "/api/v1/admin/security-events").await.0,
+        StatusCode::FORBIDDEN
+    );
 }

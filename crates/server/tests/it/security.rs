@@ -18,33 +18,65 @@ async fn s1_ten_thousand_session_tokens_are_unique_random_and_stored_hashed() {
     // Cheap hashing here: this test is about tokens, and 10,000 full argon2 runs would take minutes.
     let s = Arc::new(
         TestServer::start_with(Options {
-            tweak: Some(|c| c.hash_params = clef_accounts::HashParams { memory_kib: 64, iterations: 1, parallelism: 1 }),
+            tweak: Some(|c| {
+                c.hash_params = clef_accounts::HashParams {
+                    memory_kib: 64,
+                    iterations: 1,
+                    parallelism: 1,
+                }
+            }),
             ..Options::default()
         })
         .await,
     );
     for u in 0..50 {
         s.create_user(&format!("bulk{u}"), PW, false).await;
-        s.accounts.set_limits(clef_accounts::Actor::Console, &format!("bulk{u}"), Some(200), None).await.unwrap();
+        s.accounts
+            .set_limits(
+                clef_accounts::Actor::Console,
+                &format!("bulk{u}"),
+                Some(200),
+                None,
+            )
+            .await
+            .unwrap();
     }
     let sem = Arc::new(tokio::sync::Semaphore::new(32));
     let tasks = (0..10_000).map(|i| {
         let (s, sem) = (s.clone(), sem.clone());
         tokio::spawn(async move {
             let _p = sem.acquire().await.unwrap();
-            s.token(&format!("bulk{}", i % 50), PW, &format!("d{i}")).await
+            s.token(&format!("bulk{}", i % 50), PW, &format!("d{i}"))
+                .await
         })
     });
-    let tokens: Vec<String> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let tokens: Vec<String> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     let unique: HashSet<&String> = tokens.iter().collect();
     assert_eq!(unique.len(), 10_000, "no duplicates");
     for t in &tokens {
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t).unwrap();
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t)
+            .unwrap();
         assert_eq!(raw.len(), 32, "256 bits");
     }
-    let stored: HashSet<String> = s.store.raw_strings("SELECT token_hash FROM devices").await.unwrap().into_iter().collect();
+    let stored: HashSet<String> = s
+        .store
+        .raw_strings("SELECT token_hash FROM devices")
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(stored.len(), 10_000);
-    let dump = s.store.raw_strings("SELECT id || name || client || ip || token_hash FROM devices").await.unwrap().join("\n");
+    let dump = s
+        .store
+        .raw_strings("SELECT id || name || client || ip || token_hash FROM devices")
+        .await
+        .unwrap()
+        .join("\n");
     for t in tokens.iter().step_by(97) {
         assert!(!dump.contains(t.as_str()), "a raw token is in the database");
         assert!(stored.contains(&clef_core::SecretToken::from_presented(t).hash().0));
@@ -71,13 +103,23 @@ async fn s6_idle_and_absolute_timeouts() {
         assert_eq!(s.get(&busy, "/api/v1/me").await.0, StatusCode::OK);
     }
     let (st, v) = s.get(&idle, "/api/v1/me").await;
-    assert_eq!((st, v["reason"].as_str()), (StatusCode::UNAUTHORIZED, Some("expired")));
+    assert_eq!(
+        (st, v["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("expired"))
+    );
     // 24 days in; use extends only the idle timer, so at 30 days "busy" ends too.
     s.clock.advance_secs(6 * 86_400 - 1);
-    assert_eq!(s.get(&busy, "/api/v1/me").await.0, StatusCode::OK, "just before the absolute limit");
+    assert_eq!(
+        s.get(&busy, "/api/v1/me").await.0,
+        StatusCode::OK,
+        "just before the absolute limit"
+    );
     s.clock.advance_secs(2);
     let (st, v) = s.get(&busy, "/api/v1/me").await;
-    assert_eq!((st, v["reason"].as_str()), (StatusCode::UNAUTHORIZED, Some("expired")));
+    assert_eq!(
+        (st, v["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("expired"))
+    );
 }
 
 /// S7: changing the password needs the current one.
@@ -91,13 +133,33 @@ async fn s7_password_change_needs_the_current_password() {
         json!({ "current_password": "wrong password!", "new_password": "another passphrase" }),
         json!({ "current_password": "", "new_password": "another passphrase" }),
     ] {
-        let (st, v) = s.call(Method::PUT, &t, "/api/v1/me/password", Some(body)).await;
-        assert_eq!((st, v["error"].as_str()), (StatusCode::FORBIDDEN, Some("wrong_current_password")));
+        let (st, v) = s
+            .call(Method::PUT, &t, "/api/v1/me/password", Some(body))
+            .await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("wrong_current_password"))
+        );
     }
-    let (st, _) = s.call(Method::PUT, &t, "/api/v1/me/password", Some(json!({ "new_password": "another passphrase" }))).await;
+    let (st, _) = s
+        .call(
+            Method::PUT,
+            &t,
+            "/api/v1/me/password",
+            Some(json!({ "new_password": "another passphrase" })),
+        )
+        .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "missing current password");
-    assert_eq!(s.get(&other, "/api/v1/me").await.0, StatusCode::OK, "nothing was signed out");
-    assert_eq!(s.sign_in(&s.client(), "anna", PW, "x").await.status(), StatusCode::CREATED, "old password still valid");
+    assert_eq!(
+        s.get(&other, "/api/v1/me").await.0,
+        StatusCode::OK,
+        "nothing was signed out"
+    );
+    assert_eq!(
+        s.sign_in(&s.client(), "anna", PW, "x").await.status(),
+        StatusCode::CREATED,
+        "old password still valid"
+    );
 }
 
 /// P1: argon2id with m=19 MiB, t=2, a salt per hash; the pepper is not in the database.
@@ -106,7 +168,11 @@ async fn p1_stored_hashes_are_argon2id_with_salt_and_pepper() {
     let s = TestServer::start().await;
     s.create_user("anna", PW, false).await;
     s.create_user("bob", PW, false).await;
-    let hashes = s.store.raw_strings("SELECT password_hash FROM users ORDER BY username").await.unwrap();
+    let hashes = s
+        .store
+        .raw_strings("SELECT password_hash FROM users ORDER BY username")
+        .await
+        .unwrap();
     for h in &hashes {
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
     }
@@ -133,15 +199,38 @@ async fn p2_password_rules() {
         ("with spaces and no digits", StatusCode::CREATED),
     ];
     for (i, (pw, want)) in cases.iter().enumerate() {
-        let (st, v) = s.call(Method::POST, &admin, "/api/v1/admin/users", Some(json!({ "username": format!("u{i}"), "password": pw }))).await;
+        let (st, v) = s
+            .call(
+                Method::POST,
+                &admin,
+                "/api/v1/admin/users",
+                Some(json!({ "username": format!("u{i}"), "password": pw })),
+            )
+            .await;
         assert_eq!(st, *want, "{pw}: {v}");
         if st == StatusCode::CREATED {
-            assert_eq!(s.sign_in(&s.client(), &format!("u{i}"), pw, "d").await.status(), StatusCode::CREATED, "{pw} signs in");
+            assert_eq!(
+                s.sign_in(&s.client(), &format!("u{i}"), pw, "d")
+                    .await
+                    .status(),
+                StatusCode::CREATED,
+                "{pw} signs in"
+            );
         }
     }
     let t = s.token("u4", "aaaaaaab", "phone").await;
-    let (st, v) = s.call(Method::PUT, &t, "/api/v1/me/password", Some(json!({ "current_password": "aaaaaaab", "new_password": "letmein1" }))).await;
-    assert_eq!((st, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")));
+    let (st, v) = s
+        .call(
+            Method::PUT,
+            &t,
+            "/api/v1/me/password",
+            Some(json!({ "current_password": "aaaaaaab", "new_password": "letmein1" })),
+        )
+        .await;
+    assert_eq!(
+        (st, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("password"))
+    );
 }
 
 fn loopback(i: u8) -> IpAddr {
@@ -167,28 +256,66 @@ async fn p3_throttling_per_account_across_addresses_and_owner_recovers() {
             .unwrap();
         statuses.push(r.status());
     }
-    assert!(statuses[..5].iter().all(|s| *s == StatusCode::UNAUTHORIZED), "{:?}", &statuses[..6]);
-    let throttled = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert!(
+        statuses[..5].iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{:?}",
+        &statuses[..6]
+    );
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
     assert!(throttled >= 190, "only {throttled} of 200 throttled");
     // Even the right password waits during the back-off, from any address.
-    let r = s.sign_in(&s.client_from(loopback(251)), "anna", PW, "owner").await;
+    let r = s
+        .sign_in(&s.client_from(loopback(251)), "anna", PW, "owner")
+        .await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((1..=60).contains(&wait), "back-off is capped at a minute, got {wait}");
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=60).contains(&wait),
+        "back-off is capped at a minute, got {wait}"
+    );
     // Forged headers were not believed: the log shows the real loopback addresses.
-    let events = s.store.raw_strings("SELECT ip FROM security_events WHERE kind = 'failed_sign_in'").await.unwrap();
-    assert!(!events.is_empty() && events.iter().all(|ip| ip.starts_with("127.0.0.")), "{events:?}");
+    let events = s
+        .store
+        .raw_strings("SELECT ip FROM security_events WHERE kind = 'failed_sign_in'")
+        .await
+        .unwrap();
+    assert!(
+        !events.is_empty() && events.iter().all(|ip| ip.starts_with("127.0.0.")),
+        "{events:?}"
+    );
     // Another account is not affected.
     s.create_user("bob", PW, false).await;
-    assert_eq!(s.sign_in(&s.client_from(loopback(251)), "bob", PW, "bob").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        s.sign_in(&s.client_from(loopback(251)), "bob", PW, "bob")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
     s.clock.advance_secs(wait);
-    assert_eq!(s.sign_in(&s.client_from(loopback(251)), "anna", PW, "owner").await.status(), StatusCode::CREATED, "owner back in");
+    assert_eq!(
+        s.sign_in(&s.client_from(loopback(251)), "anna", PW, "owner")
+            .await
+            .status(),
+        StatusCode::CREATED,
+        "owner back in"
+    );
 }
 
 /// P3, other half: behind a configured proxy, the forwarded address is the client's.
 #[tokio::test]
 async fn p3_forwarded_for_is_believed_only_from_a_trusted_proxy() {
-    let s = TestServer::start_with(Options { trusted_proxies: vec![loopback(1)], ..Options::default() }).await;
+    let s = TestServer::start_with(Options {
+        trusted_proxies: vec![loopback(1)],
+        ..Options::default()
+    })
+    .await;
     s.create_user("anna", PW, false).await;
     let r = s
         .client_from(loopback(1))
@@ -211,7 +338,13 @@ async fn p3_forwarded_for_is_believed_only_from_a_trusted_proxy() {
         .unwrap();
     let t: Value = r.json().await.unwrap();
     let (_, devices) = s.get(t["token"].as_str().unwrap(), "/api/v1/devices").await;
-    let me = devices.as_array().unwrap().iter().find(|d| d["current"] == true).unwrap().clone();
+    let me = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["current"] == true)
+        .unwrap()
+        .clone();
     assert_eq!(me["ip"], "127.0.0.9");
 }
 
@@ -226,15 +359,28 @@ async fn p4_no_account_enumeration_by_answer_or_timing() {
     let mut bodies = HashSet::new();
     for i in 0..200u32 {
         let exists = i % 2 == 0;
-        let name = if exists { format!("real{}", (i / 2) % 20) } else { format!("ghost{i}") };
+        let name = if exists {
+            format!("real{}", (i / 2) % 20)
+        } else {
+            format!("ghost{i}")
+        };
         let client = s.client_from(loopback(2 + (i % 20) as u8));
         let start = Instant::now();
-        let r = client.post(s.url("/api/v1/sessions")).json(&json!({ "username": name, "password": "not the password" })).send().await.unwrap();
+        let r = client
+            .post(s.url("/api/v1/sessions"))
+            .json(&json!({ "username": name, "password": "not the password" }))
+            .send()
+            .await
+            .unwrap();
         let took = start.elapsed().as_secs_f64();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{name}");
         assert!(r.headers().get("set-cookie").is_none());
         bodies.insert(r.text().await.unwrap());
-        if exists { known.push(took) } else { unknown.push(took) }
+        if exists {
+            known.push(took)
+        } else {
+            unknown.push(took)
+        }
     }
     assert_eq!(bodies.len(), 1, "one body for every failure: {bodies:?}");
     let median = |v: &mut Vec<f64>| {
@@ -243,7 +389,11 @@ async fn p4_no_account_enumeration_by_answer_or_timing() {
     };
     let (k, u) = (median(&mut known), median(&mut unknown));
     let gap = (k - u).abs() / k.max(u);
-    assert!(gap < 0.25, "median sign-in time differs by {:.0}% (known {k:.4}s, unknown {u:.4}s)", gap * 100.0);
+    assert!(
+        gap < 0.25,
+        "median sign-in time differs by {:.0}% (known {k:.4}s, unknown {u:.4}s)",
+        gap * 100.0
+    );
 }
 
 /// P6: every attempt is logged, and no password or token ever reaches the log.
@@ -253,12 +403,26 @@ async fn p6_attempts_are_logged_without_secrets() {
     let secret = "p6 unique secret passphrase";
     s.create_user("p6user", secret, false).await;
     let token = s.token("p6user", secret, "p6 phone").await;
-    s.sign_in(&s.client(), "p6user", "p6 wrong guess value", "p6 phone").await;
+    s.sign_in(&s.client(), "p6user", "p6 wrong guess value", "p6 phone")
+        .await;
     s.get(&token, "/api/v1/devices?token=should-not-log").await;
     let logs = clef_testkit::logs();
-    assert!(logs.lines().any(|l| l.contains("signed in") && l.contains("p6user")), "success logged");
-    assert!(logs.lines().any(|l| l.contains("sign-in failed") && l.contains("p6user")), "failure logged");
-    for secret in [secret, "p6 wrong guess value", token.as_str(), "should-not-log"] {
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("signed in") && l.contains("p6user")),
+        "success logged"
+    );
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("sign-in failed") && l.contains("p6user")),
+        "failure logged"
+    );
+    for secret in [
+        secret,
+        "p6 wrong guess value",
+        token.as_str(),
+        "should-not-log",
+    ] {
         assert!(!logs.contains(secret), "{secret} leaked into the log");
     }
 }

@@ -34,8 +34,12 @@ fn device_from(r: &AnyRow, prefix: &str) -> Result<Device, sqlx::Error> {
     let revoked = match revoked_at {
         Some(at) => Some(Revocation {
             at: Timestamp(at),
-            reason: r.try_get::<Option<String>, _>(col("revoked_reason").as_str())?.unwrap_or_default(),
-            by_device: r.try_get::<Option<String>, _>(col("revoked_by").as_str())?.map(DeviceId),
+            reason: r
+                .try_get::<Option<String>, _>(col("revoked_reason").as_str())?
+                .unwrap_or_default(),
+            by_device: r
+                .try_get::<Option<String>, _>(col("revoked_by").as_str())?
+                .map(DeviceId),
         }),
         None => None,
     };
@@ -74,7 +78,11 @@ fn conflict(e: sqlx::Error, what: &'static str) -> StoreError {
     }
 }
 
-async fn live_devices_on(conn: &mut AnyConnection, user: &UserId, live: Liveness) -> Result<Vec<Device>, sqlx::Error> {
+async fn live_devices_on(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    live: Liveness,
+) -> Result<Vec<Device>, sqlx::Error> {
     let sql = format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.user_id = $1 AND {LIVE} ORDER BY d.last_seen DESC, d.id");
     let rows = sqlx::query(&sql)
         .bind(user.as_str())
@@ -85,7 +93,14 @@ async fn live_devices_on(conn: &mut AnyConnection, user: &UserId, live: Liveness
     rows.iter().map(|r| device_from(r, "")).collect()
 }
 
-async fn revoke_on(conn: &mut AnyConnection, user: &UserId, id: &DeviceId, reason: &str, by: Option<&DeviceId>, now: Timestamp) -> Result<bool, sqlx::Error> {
+async fn revoke_on(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    id: &DeviceId,
+    reason: &str,
+    by: Option<&DeviceId>,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE devices SET revoked_at = $1, revoked_reason = $2, revoked_by = $3 \
          WHERE id = $4 AND user_id = $5 AND revoked_at IS NULL",
@@ -123,13 +138,19 @@ impl AccountStore for SqlStore {
 
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1");
-        let row = sqlx::query(&sql).bind(username).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql)
+            .bind(username)
+            .fetch_optional(&self.read)
+            .await?;
         Ok(row.as_ref().map(user_from).transpose()?)
     }
 
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
-        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql)
+            .bind(id.as_str())
+            .fetch_optional(&self.read)
+            .await?;
         Ok(row.as_ref().map(user_from).transpose()?)
     }
 
@@ -140,9 +161,11 @@ impl AccountStore for SqlStore {
     }
 
     async fn count_admins(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0")
-            .fetch_one(&self.read)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0")
+                .fetch_one(&self.read)
+                .await?,
+        )
     }
 
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
@@ -163,34 +186,69 @@ impl AccountStore for SqlStore {
         Ok(())
     }
 
-    async fn set_limits(&self, id: &UserId, max_devices: Option<i64>, max_streams: Option<i64>) -> StoreResult<()> {
+    async fn set_limits(
+        &self,
+        id: &UserId,
+        max_devices: Option<i64>,
+        max_streams: Option<i64>,
+    ) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
         if let Some(n) = max_devices {
-            sqlx::query("UPDATE users SET max_devices = $1 WHERE id = $2").bind(n).bind(id.as_str()).execute(&mut *tx).await?;
+            sqlx::query("UPDATE users SET max_devices = $1 WHERE id = $2")
+                .bind(n)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some(n) = max_streams {
-            sqlx::query("UPDATE users SET max_streams = $1 WHERE id = $2").bind(n).bind(id.as_str()).execute(&mut *tx).await?;
+            sqlx::query("UPDATE users SET max_streams = $1 WHERE id = $2")
+                .bind(n)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    async fn admit_device(&self, d: &NewDevice, limit: i64, live: Liveness, replace: Option<&Replace>) -> StoreResult<Admission> {
+    async fn admit_device(
+        &self,
+        d: &NewDevice,
+        limit: i64,
+        live: Liveness,
+        replace: Option<&Replace>,
+    ) -> StoreResult<Admission> {
         let mut tx = self.write.begin().await?;
         if self.backend == Backend::Postgres {
             // Serialises admissions per user across every node; SQLite's single writer already does.
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(d.user_id.as_str()).fetch_optional(&mut *tx).await?;
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                .bind(d.user_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
         }
         if let Some(r) = replace {
-            let sql = format!("SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE} AND d.id = $4");
-            let n: i64 = sqlx::query_scalar(&sql).bind(d.user_id.as_str()).bind(live.now.0).bind(live.idle_cutoff.0).bind(r.device_id.as_str()).fetch_one(&mut *tx).await?;
+            let sql = format!(
+                "SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE} AND d.id = $4"
+            );
+            let n: i64 = sqlx::query_scalar(&sql)
+                .bind(d.user_id.as_str())
+                .bind(live.now.0)
+                .bind(live.idle_cutoff.0)
+                .bind(r.device_id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
             if n == 0 {
                 return Ok(Admission::ReplaceNotFound);
             }
             revoke_on(&mut tx, &d.user_id, &r.device_id, &r.reason, None, live.now).await?;
         }
         let sql = format!("SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE}");
-        let held: i64 = sqlx::query_scalar(&sql).bind(d.user_id.as_str()).bind(live.now.0).bind(live.idle_cutoff.0).fetch_one(&mut *tx).await?;
+        let held: i64 = sqlx::query_scalar(&sql)
+            .bind(d.user_id.as_str())
+            .bind(live.now.0)
+            .bind(live.idle_cutoff.0)
+            .fetch_one(&mut *tx)
+            .await?;
         if held >= limit {
             let holders = live_devices_on(&mut tx, &d.user_id, live).await?;
             tx.rollback().await?;
@@ -222,7 +280,10 @@ impl AccountStore for SqlStore {
         let sql = format!("SELECT {DEVICE_COLS}, d.token_hash AS d_token_hash, {USER_COLS} FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1");
         // Column names repeat (id, …); read the device by position-safe aliases instead.
         let sql = sql.replacen(DEVICE_COLS, &device_aliases(), 1);
-        let row = sqlx::query(&sql).bind(hash.as_str()).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql)
+            .bind(hash.as_str())
+            .fetch_optional(&self.read)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let stored: String = row.try_get("d_token_hash")?;
         if !TokenHash(stored).ct_eq(hash) {
@@ -233,11 +294,20 @@ impl AccountStore for SqlStore {
 
     async fn device_by_id(&self, id: &DeviceId) -> StoreResult<Option<Device>> {
         let sql = format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.id = $1");
-        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql)
+            .bind(id.as_str())
+            .fetch_optional(&self.read)
+            .await?;
         Ok(row.as_ref().map(|r| device_from(r, "")).transpose()?)
     }
 
-    async fn known_device(&self, user: &UserId, name: &str, device_type: &str, client: &str) -> StoreResult<bool> {
+    async fn known_device(
+        &self,
+        user: &UserId,
+        name: &str,
+        device_type: &str,
+        client: &str,
+    ) -> StoreResult<bool> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE user_id = $1 AND name = $2 AND device_type = $3 AND client = $4")
             .bind(user.as_str())
             .bind(name)
@@ -263,19 +333,35 @@ impl AccountStore for SqlStore {
         Ok(live_devices_on(&mut conn, user, live).await?)
     }
 
-    async fn revoke_device(&self, user: &UserId, id: &DeviceId, reason: &str, by: Option<&DeviceId>, now: Timestamp) -> StoreResult<bool> {
+    async fn revoke_device(
+        &self,
+        user: &UserId,
+        id: &DeviceId,
+        reason: &str,
+        by: Option<&DeviceId>,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
         let mut conn = self.write.acquire().await?;
         Ok(revoke_on(&mut conn, user, id, reason, by, now).await?)
     }
 
-    async fn revoke_all(&self, user: &UserId, keep: Option<&DeviceId>, reason: &str, by: Option<&DeviceId>, now: Timestamp) -> StoreResult<Vec<DeviceId>> {
+    async fn revoke_all(
+        &self,
+        user: &UserId,
+        keep: Option<&DeviceId>,
+        reason: &str,
+        by: Option<&DeviceId>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<DeviceId>> {
         let mut tx = self.write.begin().await?;
         let keep = keep.map(|k| k.as_str().to_owned()).unwrap_or_default();
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM devices WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2")
-            .bind(user.as_str())
-            .bind(&keep)
-            .fetch_all(&mut *tx)
-            .await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM devices WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2",
+        )
+        .bind(user.as_str())
+        .bind(&keep)
+        .fetch_all(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE devices SET revoked_at = $1, revoked_reason = $2, revoked_by = $3 \
              WHERE user_id = $4 AND revoked_at IS NULL AND id <> $5",
@@ -314,10 +400,16 @@ impl AccountStore for SqlStore {
         let rows = match user {
             Some(u) => {
                 let sql = format!("SELECT {cols} FROM security_events WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2");
-                sqlx::query(&sql).bind(u.as_str()).bind(limit).fetch_all(&self.read).await?
+                sqlx::query(&sql)
+                    .bind(u.as_str())
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?
             }
             None => {
-                let sql = format!("SELECT {cols} FROM security_events ORDER BY at DESC, id DESC LIMIT $1");
+                let sql = format!(
+                    "SELECT {cols} FROM security_events ORDER BY at DESC, id DESC LIMIT $1"
+                );
                 sqlx::query(&sql).bind(limit).fetch_all(&self.read).await?
             }
         };
@@ -341,9 +433,16 @@ impl AccountStore for SqlStore {
         Ok(())
     }
 
-    async fn take_pending(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<Option<PendingSignIn>> {
+    async fn take_pending(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("DELETE FROM pending_signins WHERE expires_at <= $1").bind(now.0).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM pending_signins WHERE expires_at <= $1")
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
         let row = sqlx::query("SELECT token_hash, user_id, name, device_type, client, ip, expires_at FROM pending_signins WHERE token_hash = $1")
             .bind(hash.as_str())
             .fetch_optional(&mut *tx)
@@ -352,7 +451,10 @@ impl AccountStore for SqlStore {
             tx.commit().await?;
             return Ok(None);
         };
-        sqlx::query("DELETE FROM pending_signins WHERE token_hash = $1").bind(hash.as_str()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM pending_signins WHERE token_hash = $1")
+            .bind(hash.as_str())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Some(PendingSignIn {
             token_hash: TokenHash(r.try_get("token_hash")?),

@@ -30,7 +30,9 @@ pub struct SqlStore {
 
 impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore").field("backend", &self.backend).finish()
+        f.debug_struct("SqlStore")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -53,11 +55,22 @@ impl SqlStore {
                 // The writer sets WAL once; readers then share the file without blocking it.
                 write.execute("PRAGMA journal_mode = WAL").await?;
                 let read = sqlite_pool(opts, 4).await?;
-                SqlStore { read, write, backend }
+                SqlStore {
+                    read,
+                    write,
+                    backend,
+                }
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new().max_connections(16).connect_with(opts).await?;
-                SqlStore { read: pool.clone(), write: pool, backend }
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect_with(opts)
+                    .await?;
+                SqlStore {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                }
             }
         };
         crate::migrations::run(&store.write, backend).await?;
@@ -78,7 +91,9 @@ impl SqlStore {
         if self.backend == Backend::Postgres {
             return Ok(true);
         }
-        let r: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.read).await?;
+        let r: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.read)
+            .await?;
         Ok(r == "ok")
     }
 

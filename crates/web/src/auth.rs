@@ -1,0 +1,105 @@
+//! Who is signed in on a page request: the session cookie, checked against the store every time.
+//!
+//! Pages accept only the cookie, never a bearer token. A signed-out device is sent to the sign-in
+//! page with the reason, so it can tell its person why; its cookie is cleared on the way.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use clef_accounts::{AccountsError, AuthContext};
+use clef_api::{session_cookie_value, AppState, ClientIp};
+use clef_core::SecretToken;
+
+use crate::{cookies, errors, reply};
+
+/// Reason codes a signed-out device may be told about (those `clef_api::signed_out_message`
+/// knows). Anything else is not echoed into a URL.
+const REASONS: &[&str] = &[
+    "signed_out_by_user",
+    "signed_out_everywhere",
+    "password_changed",
+    "password_reset",
+    "expired",
+    "account_disabled",
+    "access_removed",
+    "replaced_at_device_limit",
+];
+
+/// The known reason code equal to `code`, if any.
+pub fn known_reason(code: &str) -> Option<&'static str> {
+    REASONS.iter().copied().find(|r| *r == code)
+}
+
+/// The sign-in page, telling why this device was signed out.
+pub fn signin_url(reason: &str) -> String {
+    match known_reason(reason) {
+        Some(r) => format!("/signin?reason={r}"),
+        None => "/signin".to_owned(),
+    }
+}
+
+/// 303 to `location`, clearing the session cookie.
+pub fn signed_out_redirect(state: &AppState, location: &str) -> Response {
+    reply::with_cookie(
+        reply::see_other(location),
+        &cookies::clear_session(&state.http),
+    )
+}
+
+/// Whether the request carries a session cookie at all.
+pub fn has_session_cookie(state: &AppState, headers: &HeaderMap) -> bool {
+    session_cookie_value(headers, state.http.session_cookie_name()).is_some()
+}
+
+/// The signed-in device, or the response that sends the browser to sign in.
+pub async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+) -> Result<AuthContext, Response> {
+    let Some(value) = session_cookie_value(headers, state.http.session_cookie_name()) else {
+        return Err(reply::see_other("/signin"));
+    };
+    match state
+        .accounts
+        .authenticate(&SecretToken::from_presented(&value), ip)
+        .await
+    {
+        Ok(ctx) => Ok(ctx),
+        Err(AccountsError::SignedOut { reason }) => {
+            Err(signed_out_redirect(state, &signin_url(&reason)))
+        }
+        Err(AccountsError::Unauthenticated) => Err(signed_out_redirect(state, "/signin")),
+        Err(e) => Err(errors::page(&e, None)),
+    }
+}
+
+/// Extracts the signed-in device for a page; redirects to sign-in otherwise.
+#[derive(Debug, Clone)]
+pub struct WebAuth(pub AuthContext);
+
+impl FromRequestParts<AppState> for WebAuth {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ip = ClientIp::from_parts(parts, state);
+        require(state, &parts.headers, &ip.0).await.map(WebAuth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_reasons_reach_the_url() {
+        assert_eq!(
+            signin_url("signed_out_everywhere"),
+            "/signin?reason=signed_out_everywhere"
+        );
+        assert_eq!(signin_url("x&evil=1"), "/signin");
+        for r in REASONS {
+            assert_ne!(clef_api::signed_out_message(r), "", "{r}");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Every accounts error turned into a page status and a message for people, in one place.
+
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use clef_accounts::AccountsError;
+use clef_api::signed_out_message;
+use clef_core::InputError;
+use maud::html;
+
+use crate::layout::{self, Chrome, Flash};
+use crate::reply;
+
+/// What a page says about a failed action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub message: String,
+    /// Seconds to wait before trying again, sent as `Retry-After`.
+    pub retry_after: Option<i64>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Problem {
+        Problem {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Adds `Retry-After` when the problem is a wait.
+    pub fn decorate(&self, mut res: Response) -> Response {
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+/// The page status and message for each error. The match has no catch-all arm: a new error does
+/// not compile until it has been given both. Server faults are logged here and shown without
+/// detail.
+pub fn describe(e: &AccountsError) -> Problem {
+    match e {
+        AccountsError::InvalidCredentials => Problem::new(StatusCode::UNAUTHORIZED, "Wrong user name or password."),
+        AccountsError::Throttled { retry_after_secs } => Problem {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: match retry_after_secs {
+                1 => "Too many attempts. Try again in 1 second.".to_owned(),
+                n => format!("Too many attempts. Try again in {n} seconds."),
+            },
+            retry_after: Some(*retry_after_secs),
+        },
+        AccountsError::DeviceLimitReached { limit, .. } => {
+            Problem::new(StatusCode::CONFLICT, format!("This account is signed in on {limit} devices, its limit. Sign one out to continue."))
+        }
+        AccountsError::AccountDisabled => Problem::new(StatusCode::FORBIDDEN, "This account is disabled. Ask an administrator to enable it."),
+        AccountsError::Unauthenticated => Problem::new(StatusCode::UNAUTHORIZED, "Sign in first."),
+        AccountsError::SignedOut { reason } => Problem::new(StatusCode::UNAUTHORIZED, signed_out_message(reason)),
+        AccountsError::WrongCurrentPassword => Problem::new(StatusCode::FORBIDDEN, "The current password is wrong. Nothing was changed."),
+        AccountsError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "Only administrators can open this page."),
+        AccountsError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, format!("No such {what}.")),
+        AccountsError::Conflict(what) => Problem::new(StatusCode::CONFLICT, format!("That {what} is already taken.")),
+        AccountsError::Invalid(input) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, input_message(input)),
+        AccountsError::SetupUnavailable => Problem::new(StatusCode::FORBIDDEN, "This setup link is invalid or was already used."),
+        AccountsError::Store(inner) => internal(&inner.to_string()),
+        AccountsError::Internal(inner) => internal(inner),
+    }
+}
+
+fn internal(cause: &str) -> Problem {
+    tracing::error!(cause, "page request failed");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on the server. Try again later.",
+    )
+}
+
+/// "Password must be at least 8 characters." from `password: must be at least 8 characters`.
+fn input_message(i: &InputError) -> String {
+    let label = match i.field {
+        "username" => Some("User name"),
+        "password" => Some("Password"),
+        "new_password" => Some("The new password"),
+        "current_password" => Some("The current password"),
+        "device.name" => Some("Device name"),
+        "device.type" => Some("Device type"),
+        "max_devices" => Some("Max devices"),
+        "max_streams" => Some("Max streams"),
+        _ => None,
+    };
+    let text = match label {
+        Some(l) => format!("{l} {}", i.message),
+        None => capitalised(&i.message),
+    };
+    if text.ends_with('.') {
+        text
+    } else {
+        format!("{text}.")
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// A page holding just a heading and a message, for someone not (or no longer) signed in.
+pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
+    let body = html! {
+        h1 { (heading) }
+        p #message { (message) }
+        p { a href="/" { "Go to Clef" } }
+    };
+    reply::html(status, layout::bare(heading, None, body))
+}
+
+/// The error page for a failed action.
+pub fn page(e: &AccountsError, chrome: Option<&Chrome<'_>>) -> Response {
+    let p = describe(e);
+    let heading = if p.status.is_server_error() {
+        "Something went wrong"
+    } else {
+        "That did not work"
+    };
+    let res = match chrome {
+        Some(c) => reply::html(
+            p.status,
+            layout::signed_in(
+                c,
+                heading,
+                Flash::error(p.message.clone()).as_ref(),
+                html! { h1 { (heading) } },
+            ),
+        ),
+        None => message_page(p.status, heading, &p.message),
+    };
+    p.decorate(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_messages() {
+        assert_eq!(
+            describe(&AccountsError::InvalidCredentials).status,
+            StatusCode::UNAUTHORIZED
+        );
+        let t = describe(&AccountsError::Throttled {
+            retry_after_secs: 7,
+        });
+        assert_eq!(
+            (t.status, t.message.as_str(), t.retry_after),
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts. Try again in 7 seconds.",
+                Some(7)
+            )
+        );
+        let l = describe(&AccountsError::DeviceLimitReached {
+            limit: 2,
+            devices: vec![],
+            continue_token: None,
+        });
+        assert_eq!(
+            l.message,
+            "This account is signed in on 2 devices, its limit. Sign one out to continue."
+        );
+        assert_eq!(
+            describe(&AccountsError::Internal("db on fire".into())).message,
+            "Something went wrong on the server. Try again later."
+        );
+    }
+
+    #[test]
+    fn input_errors_read_as_sentences() {
+        let e = InputError {
+            field: "password",
+            message: "must be at least 8 characters".into(),
+        };
+        assert_eq!(input_message(&e), "Password must be at least 8 characters.");
+        let e = InputError {
+            field: "disabled",
+            message: "you cannot disable your own account".into(),
+        };
+        assert_eq!(input_message(&e), "You cannot disable your own account.");
+    }
+}

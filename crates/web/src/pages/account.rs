@@ -1,0 +1,197 @@
+//! The Account page: who is signed in, changing the password, and signing out everywhere.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use clef_accounts::{reason, AccountsError, AuthContext};
+use clef_api::{AppState, ClientIp};
+use clef_core::Password;
+use maud::html;
+use serde::Deserialize;
+
+use crate::auth::{self, WebAuth};
+use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
+use crate::errors::{self, Problem};
+use crate::format::when;
+use crate::layout::{csrf_field, Flash, Section};
+use crate::pages::signed_in_page;
+use crate::reply;
+
+/// The longest current password the form will check.
+const MAX_PRESENTED_PASSWORD: usize = 1024;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AccountQuery {
+    password_changed: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+    csrf: String,
+}
+
+impl HasCsrf for PasswordForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EverywhereForm {
+    keep_current: Option<String>,
+    csrf: String,
+}
+
+impl HasCsrf for EverywhereForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+fn render(
+    ctx: &AuthContext,
+    csrf: &CsrfToken,
+    status: StatusCode,
+    flash: Option<Flash>,
+) -> Response {
+    let u = &ctx.user;
+    let body = html! {
+        h1 { "Account" }
+        section.panel {
+            dl.facts {
+                dt { "User name" } dd #account-username { (u.username) }
+                dt { "Role" } dd { @if u.is_admin { "Administrator" } @else { "Listener" } }
+                dt { "Device limit" } dd { (u.max_devices) }
+                dt { "Stream limit" } dd { (u.max_streams) }
+                dt { "Member since" } dd { (when(u.created_at)) }
+            }
+        }
+        section.panel #change-password {
+            h2 { "Change password" }
+            p.hint { "8 to 128 characters. Every other device is signed out when it changes." }
+            form.stacked method="post" action="/account/password" {
+                (csrf_field(csrf.value()))
+                label for="current_password" { "Current password" }
+                input #current_password type="password" name="current_password" autocomplete="current-password" required;
+                label for="new_password" { "New password" }
+                input #new_password type="password" name="new_password" autocomplete="new-password" minlength="8" maxlength="128" required;
+                label for="confirm_password" { "Repeat the new password" }
+                input #confirm_password type="password" name="confirm_password" autocomplete="new-password" minlength="8" maxlength="128" required;
+                button.primary type="submit" { "Change password" }
+            }
+        }
+        section.panel #sign-out-everywhere {
+            h2 { "Sign out everywhere" }
+            p.hint { "Signs out every browser and app on this account, for example after losing a phone." }
+            form.stacked method="post" action="/account/signout-everywhere" {
+                (csrf_field(csrf.value()))
+                label.check {
+                    input #keep_current type="checkbox" name="keep_current" value="on" checked;
+                    " Keep me signed in on this device"
+                }
+                button.danger type="submit" { "Sign out everywhere" }
+            }
+        }
+    };
+    signed_in_page(ctx, csrf, Section::Account, status, "Account", flash, body)
+}
+
+/// `GET /account`.
+pub async fn show(
+    WebAuth(ctx): WebAuth,
+    csrf: CsrfToken,
+    Query(q): Query<AccountQuery>,
+) -> Response {
+    let flash = q.password_changed.and_then(|n| match n {
+        1 => Flash::notice("Password changed. 1 other device was signed out."),
+        n => Flash::notice(format!(
+            "Password changed. {n} other devices were signed out."
+        )),
+    });
+    render(&ctx, &csrf, StatusCode::OK, flash)
+}
+
+fn problem(ctx: &AuthContext, csrf: &CsrfToken, p: &Problem) -> Response {
+    p.decorate(render(ctx, csrf, p.status, Flash::error(p.message.clone())))
+}
+
+/// `POST /account/password`.
+pub async fn change_password(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    CsrfForm { form, csrf }: CsrfForm<PasswordForm>,
+) -> Response {
+    let ctx = match auth::require(&st, &headers, &ip).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if form.new_password != form.confirm_password {
+        return problem(
+            &ctx,
+            &csrf,
+            &Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The new passwords do not match. Nothing was changed.",
+            ),
+        );
+    }
+    if form.current_password.len() > MAX_PRESENTED_PASSWORD {
+        return problem(
+            &ctx,
+            &csrf,
+            &errors::describe(&AccountsError::WrongCurrentPassword),
+        );
+    }
+    // Every other live device is signed out by the change; count them first to say so.
+    let others = match st.accounts.devices(&ctx).await {
+        Ok(d) => d.iter().filter(|v| !v.current).count(),
+        Err(e) => return problem(&ctx, &csrf, &errors::describe(&e)),
+    };
+    match st
+        .accounts
+        .change_password(
+            &ctx,
+            Password::presented(form.current_password),
+            form.new_password,
+        )
+        .await
+    {
+        Ok(()) => reply::see_other(&format!("/account?password_changed={others}")),
+        // The only input checked is the new password; say so.
+        Err(AccountsError::Invalid(mut input)) => {
+            input.field = "new_password";
+            problem(
+                &ctx,
+                &csrf,
+                &errors::describe(&AccountsError::Invalid(input)),
+            )
+        }
+        Err(e) => problem(&ctx, &csrf, &errors::describe(&e)),
+    }
+}
+
+/// `POST /account/signout-everywhere`.
+pub async fn sign_out_everywhere(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    CsrfForm { form, csrf }: CsrfForm<EverywhereForm>,
+) -> Response {
+    let ctx = match auth::require(&st, &headers, &ip).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let keep = form.keep_current.is_some();
+    match st.accounts.sign_out_everywhere(&ctx, keep).await {
+        Ok(n) if keep => reply::see_other(&format!("/devices?notice=signed_out_everywhere&n={n}")),
+        Ok(_) => auth::signed_out_redirect(&st, &auth::signin_url(reason::SIGNED_OUT_EVERYWHERE)),
+        Err(e) => problem(&ctx, &csrf, &errors::describe(&e)),
+    }
+}

@@ -1,0 +1,339 @@
+//! Admin pages: users with their limits and access, and every user's security log.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use clef_accounts::{AccountsError, Actor, AuthContext};
+use clef_api::{AppState, ClientIp};
+use clef_core::InputError;
+use clef_store::User;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth::{self, WebAuth};
+use crate::csrf::{Bare, CsrfForm, CsrfToken, HasCsrf};
+use crate::errors::{self, Problem};
+use crate::layout::{csrf_field, Flash, Section};
+use crate::pages::security::events_table;
+use crate::pages::{signed_in_error, signed_in_page};
+use crate::reply;
+
+/// How many entries the admin log shows.
+const SHOWN: i64 = 500;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UsersQuery {
+    notice: Option<String>,
+}
+
+impl UsersQuery {
+    fn flash(&self) -> Option<Flash> {
+        match self.notice.as_deref()? {
+            "created" => Flash::notice("User created."),
+            "limits" => Flash::notice("Limits saved."),
+            "disabled" => Flash::notice("User disabled and signed out everywhere."),
+            "enabled" => Flash::notice("User enabled."),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CreateForm {
+    username: String,
+    password: String,
+    is_admin: Option<String>,
+    csrf: String,
+}
+
+impl HasCsrf for CreateForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LimitsForm {
+    max_devices: String,
+    max_streams: String,
+    csrf: String,
+}
+
+impl HasCsrf for LimitsForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+fn user_row(u: &User, me: &AuthContext, csrf: &str) -> Markup {
+    let name = &u.username;
+    html! {
+        tr data-username=(name) {
+            td.username { (name) }
+            td.admin { @if u.is_admin { span.badge { "Admin" } } @else { "—" } }
+            td.state { @if u.disabled { span.badge.disabled { "Disabled" } } @else { "Active" } }
+            td.max-devices { (u.max_devices) }
+            td.max-streams { (u.max_streams) }
+            td.actions {
+                form.inline.limits method="post" action={ "/admin/users/" (name) "/limits" } {
+                    (csrf_field(csrf))
+                    label.sr-only for={ "max_devices-" (name) } { "Max devices for " (name) }
+                    input.num id={ "max_devices-" (name) } type="number" name="max_devices" min="1" max="1000" value=(u.max_devices) title="Max devices";
+                    label.sr-only for={ "max_streams-" (name) } { "Max streams for " (name) }
+                    input.num id={ "max_streams-" (name) } type="number" name="max_streams" min="1" max="1000" value=(u.max_streams) title="Max streams";
+                    button.subtle type="submit" { "Save limits" }
+                }
+                @if u.id != me.user.id {
+                    @if u.disabled {
+                        form.inline method="post" action={ "/admin/users/" (name) "/enable" } {
+                            (csrf_field(csrf))
+                            button.subtle.enable type="submit" { "Enable" }
+                        }
+                    } @else {
+                        form.inline method="post" action={ "/admin/users/" (name) "/disable" } {
+                            (csrf_field(csrf))
+                            button.danger.disable type="submit" { "Disable" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn render_users(
+    st: &AppState,
+    ctx: &AuthContext,
+    csrf: &CsrfToken,
+    status: StatusCode,
+    flash: Option<Flash>,
+) -> Response {
+    let users = match st.accounts.list_users(Actor::Admin(ctx)).await {
+        Ok(u) => u,
+        Err(e) => return signed_in_error(ctx, csrf, Some(Section::Admin), &e),
+    };
+    let body = html! {
+        h1 { "Users" }
+        p.lead { a href="/admin/security" { "Everyone's security log" } }
+        section.panel #create-user {
+            h2 { "Create a user" }
+            form.row method="post" action="/admin/users" {
+                (csrf_field(csrf.value()))
+                div.field {
+                    label for="new-username" { "User name" }
+                    input #new-username type="text" name="username" autocomplete="off" autocapitalize="none" spellcheck="false" required;
+                }
+                div.field {
+                    label for="new-password" { "Password" }
+                    input #new-password type="password" name="password" autocomplete="new-password" minlength="8" maxlength="128" required;
+                }
+                label.check {
+                    input #new-is-admin type="checkbox" name="is_admin" value="on";
+                    " Administrator"
+                }
+                button.primary type="submit" { "Create user" }
+            }
+        }
+        div.table-wrap {
+            table.users #users {
+                thead { tr { th { "User name" } th { "Admin" } th { "State" } th { "Max devices" } th { "Max streams" } th { "Change" } } }
+                tbody { @for u in &users { (user_row(u, ctx, csrf.value())) } }
+            }
+        }
+    };
+    signed_in_page(ctx, csrf, Section::Admin, status, "Users", flash, body)
+}
+
+/// The 403 page for someone who is not an admin; `None` for an admin.
+fn refuse_non_admin(ctx: &AuthContext, csrf: &CsrfToken) -> Option<Response> {
+    ctx.require_admin()
+        .err()
+        .map(|e| signed_in_error(ctx, csrf, Some(Section::Admin), &e))
+}
+
+/// `GET /admin/users`.
+pub async fn users(
+    State(st): State<AppState>,
+    WebAuth(ctx): WebAuth,
+    csrf: CsrfToken,
+    Query(q): Query<UsersQuery>,
+) -> Response {
+    if let Some(r) = refuse_non_admin(&ctx, &csrf) {
+        return r;
+    }
+    render_users(&st, &ctx, &csrf, StatusCode::OK, q.flash()).await
+}
+
+/// Signs in the admin behind a posted form; anyone else gets the 403 page.
+async fn posting_admin(
+    st: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+    csrf: &CsrfToken,
+) -> Result<AuthContext, Response> {
+    let ctx = auth::require(st, headers, ip).await?;
+    match refuse_non_admin(&ctx, csrf) {
+        Some(r) => Err(r),
+        None => Ok(ctx),
+    }
+}
+
+/// After a failed admin action: the users page again, saying what went wrong.
+async fn failed(st: &AppState, ctx: &AuthContext, csrf: &CsrfToken, e: &AccountsError) -> Response {
+    let p: Problem = errors::describe(e);
+    let res = render_users(st, ctx, csrf, p.status, Flash::error(p.message.clone())).await;
+    p.decorate(res)
+}
+
+/// `POST /admin/users`.
+pub async fn create_user(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    CsrfForm { form, csrf }: CsrfForm<CreateForm>,
+) -> Response {
+    let ctx = match posting_admin(&st, &headers, &ip, &csrf).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st
+        .accounts
+        .create_user(
+            Actor::Admin(&ctx),
+            &form.username,
+            form.password,
+            form.is_admin.is_some(),
+        )
+        .await
+    {
+        Ok(_) => reply::see_other("/admin/users?notice=created"),
+        Err(e) => failed(&st, &ctx, &csrf, &e).await,
+    }
+}
+
+/// An optional limit as typed: blank means "leave it".
+fn parse_limit(field: &'static str, s: &str) -> Result<Option<i64>, AccountsError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<i64>().map(Some).map_err(|_| {
+        AccountsError::Invalid(InputError {
+            field,
+            message: "must be a whole number".into(),
+        })
+    })
+}
+
+/// `POST /admin/users/{name}/limits`.
+pub async fn set_limits(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    CsrfForm { form, csrf }: CsrfForm<LimitsForm>,
+) -> Response {
+    let ctx = match posting_admin(&st, &headers, &ip, &csrf).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let limits = parse_limit("max_devices", &form.max_devices)
+        .and_then(|d| Ok((d, parse_limit("max_streams", &form.max_streams)?)));
+    let result = match limits {
+        Ok((devices, streams)) => {
+            st.accounts
+                .set_limits(Actor::Admin(&ctx), &name, devices, streams)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => reply::see_other("/admin/users?notice=limits"),
+        Err(e) => failed(&st, &ctx, &csrf, &e).await,
+    }
+}
+
+async fn set_disabled(
+    st: AppState,
+    ip: String,
+    headers: HeaderMap,
+    name: String,
+    csrf: CsrfToken,
+    disabled: bool,
+) -> Response {
+    let ctx = match posting_admin(&st, &headers, &ip, &csrf).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st
+        .accounts
+        .set_disabled(Actor::Admin(&ctx), &name, disabled)
+        .await
+    {
+        Ok(_) if disabled => reply::see_other("/admin/users?notice=disabled"),
+        Ok(_) => reply::see_other("/admin/users?notice=enabled"),
+        Err(e) => failed(&st, &ctx, &csrf, &e).await,
+    }
+}
+
+/// `POST /admin/users/{name}/disable`.
+pub async fn disable(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    CsrfForm { csrf, .. }: CsrfForm<Bare>,
+) -> Response {
+    set_disabled(st, ip, headers, name, csrf, true).await
+}
+
+/// `POST /admin/users/{name}/enable`.
+pub async fn enable(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    CsrfForm { csrf, .. }: CsrfForm<Bare>,
+) -> Response {
+    set_disabled(st, ip, headers, name, csrf, false).await
+}
+
+/// `GET /admin/security`.
+pub async fn security(
+    State(st): State<AppState>,
+    WebAuth(ctx): WebAuth,
+    csrf: CsrfToken,
+) -> Response {
+    if let Some(r) = refuse_non_admin(&ctx, &csrf) {
+        return r;
+    }
+    let loaded = async {
+        let events = st.accounts.all_security_events(&ctx, SHOWN).await?;
+        let users = st.accounts.list_users(Actor::Admin(&ctx)).await?;
+        Ok::<_, AccountsError>((events, users))
+    };
+    let (events, users) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => return signed_in_error(&ctx, &csrf, Some(Section::Admin), &e),
+    };
+    let names: HashMap<_, _> = users.into_iter().map(|u| (u.id, u.username)).collect();
+    let body = html! {
+        h1 { "Security log: all users" }
+        p.lead { "Newest first. Times are UTC. " a href="/admin/users" { "Back to users" } }
+        (events_table(&events, Some(&names)))
+    };
+    signed_in_page(
+        &ctx,
+        &csrf,
+        Section::Admin,
+        StatusCode::OK,
+        "Security log: all users",
+        None,
+        body,
+    )
+}

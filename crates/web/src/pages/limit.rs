@@ -1,0 +1,116 @@
+//! The device-limit page of a refused sign-in, and freeing a slot to continue it.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use clef_accounts::AccountsError;
+use clef_api::{AppState, ClientIp};
+use clef_core::DeviceId;
+use clef_store::Device;
+use maud::html;
+use serde::Deserialize;
+
+use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
+use crate::errors::{self, Problem};
+use crate::format::when;
+use crate::layout::{self, csrf_field};
+use crate::pages::signin;
+use crate::reply;
+
+/// The 409 page listing the devices holding the slots, each with a button that signs it out and
+/// completes the sign-in with the single-use `ticket`.
+pub(crate) fn render(
+    csrf: &CsrfToken,
+    limit: i64,
+    devices: &[Device],
+    ticket: Option<&str>,
+) -> Response {
+    let body = html! {
+        h1 #device-limit { "Device limit reached" }
+        p { "This account is signed in on " (limit) " devices, its limit. Sign one out to continue." }
+        @if ticket.is_none() {
+            p.flash.error { "Sign in again to choose a device to sign out." }
+        }
+        div.table-wrap {
+            table.devices {
+                thead { tr { th { "Name" } th { "Type" } th { "Client" } th { "IP" } th { "Last seen" } th { span.sr-only { "Action" } } } }
+                tbody {
+                    @for d in devices {
+                        tr data-device-id=(d.id) {
+                            td.name { (d.name) }
+                            td { (d.device_type) }
+                            td { (d.client) }
+                            td.ip { (d.ip) }
+                            td.time { (when(d.last_seen)) }
+                            td.actions {
+                                @if let Some(t) = ticket {
+                                    form.inline method="post" action="/signin/continue" {
+                                        (csrf_field(csrf.value()))
+                                        input type="hidden" name="ticket" value=(t);
+                                        input type="hidden" name="replace_device_id" value=(d.id);
+                                        button.replace.danger type="submit" data-device-id=(d.id) { "Sign out this one and continue" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href="/signin" { "Cancel" } }
+    };
+    csrf.attach(reply::html(
+        StatusCode::CONFLICT,
+        layout::bare("Device limit reached", None, body),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ContinueForm {
+    ticket: String,
+    replace_device_id: String,
+    csrf: String,
+}
+
+impl HasCsrf for ContinueForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// `POST /signin/continue`.
+pub async fn continue_sign_in(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    CsrfForm { form, csrf }: CsrfForm<ContinueForm>,
+) -> Response {
+    let Some(replace) = DeviceId::parse(&form.replace_device_id) else {
+        return signin::render_problem(
+            &csrf,
+            &errors::describe(&AccountsError::NotFound("device")),
+            "",
+            "",
+        );
+    };
+    match st
+        .accounts
+        .continue_sign_in(&form.ticket, replace, &ip)
+        .await
+    {
+        Ok(done) => signin::completed(&st, &done),
+        Err(AccountsError::DeviceLimitReached {
+            limit,
+            devices,
+            continue_token,
+        }) => render(&csrf, limit, &devices, continue_token.as_deref()),
+        Err(AccountsError::Unauthenticated) => {
+            let p = Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "That sign-in expired or was already finished. Sign in again.",
+            );
+            signin::render_problem(&csrf, &p, "", "")
+        }
+        Err(e) => signin::render_problem(&csrf, &errors::describe(&e), "", ""),
+    }
+}

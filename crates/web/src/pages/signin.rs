@@ -1,0 +1,187 @@
+//! The sign-in page and form, and `/`, which sends people to sign in or to their devices.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use clef_accounts::{AccountsError, SignIn, SignedIn};
+use clef_api::{signed_out_message, AppState, ClientIp};
+use clef_core::Password;
+use clef_store::CredentialKind;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
+use crate::errors::{self, Problem};
+use crate::layout::{self, csrf_field, Flash};
+use crate::pages::limit;
+use crate::{agent, auth, cookies, reply};
+
+/// The longest password sign-in will look at; anything longer cannot be right.
+const MAX_PRESENTED_PASSWORD: usize = 1024;
+
+/// `GET /`: to the devices page when signed in, else to sign in.
+pub async fn home(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    match auth::require(&st, &headers, &ip).await {
+        Ok(_) => reply::see_other("/devices"),
+        Err(redirect) => redirect,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SigninQuery {
+    reason: Option<String>,
+    created: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SigninForm {
+    username: String,
+    password: String,
+    device_name: String,
+    csrf: String,
+}
+
+impl HasCsrf for SigninForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// What the sign-in form shows besides its fields.
+#[derive(Debug, Default)]
+pub(crate) struct SigninView<'a> {
+    pub username: &'a str,
+    pub device_name: &'a str,
+    /// Why this device was signed out, as told by the reason code in the URL.
+    pub reason: Option<&'static str>,
+    pub flash: Option<Flash>,
+}
+
+pub(crate) fn render(csrf: &CsrfToken, status: StatusCode, view: SigninView<'_>) -> Response {
+    let body: Markup = html! {
+        h1 { "Sign in to Clef" }
+        @if let Some(code) = view.reason {
+            p #signed-out-reason .flash.notice role="status" { (signed_out_message(code)) }
+        }
+        form.stacked method="post" action="/signin" {
+            (csrf_field(csrf.value()))
+            label for="username" { "User name" }
+            input #username type="text" name="username" value=(view.username) autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus;
+            label for="password" { "Password" }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            label for="device_name" { "Name this device " span.hint { "(optional)" } }
+            input #device_name type="text" name="device_name" value=(view.device_name) maxlength="64" placeholder="such as Kitchen laptop";
+            button.primary type="submit" { "Sign in" }
+        }
+    };
+    csrf.attach(reply::html(
+        status,
+        layout::bare("Sign in", view.flash.as_ref(), body),
+    ))
+}
+
+/// Re-renders the form with what went wrong, keeping what was typed but the password.
+pub(crate) fn render_problem(
+    csrf: &CsrfToken,
+    p: &Problem,
+    username: &str,
+    device_name: &str,
+) -> Response {
+    let view = SigninView {
+        username,
+        device_name,
+        reason: None,
+        flash: Flash::error(p.message.clone()),
+    };
+    p.decorate(render(csrf, p.status, view))
+}
+
+/// `GET /signin`.
+pub async fn show(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    csrf: CsrfToken,
+    Query(q): Query<SigninQuery>,
+) -> Response {
+    let mut stale = false;
+    if auth::has_session_cookie(&st, &headers) {
+        match auth::require(&st, &headers, &ip).await {
+            Ok(_) => return reply::see_other("/devices"),
+            Err(_) => stale = true,
+        }
+    }
+    let flash = q
+        .created
+        .is_some()
+        .then(|| Flash::Notice("Admin account created. Sign in.".to_owned()));
+    let view = SigninView {
+        reason: q.reason.as_deref().and_then(auth::known_reason),
+        flash,
+        ..SigninView::default()
+    };
+    let res = render(&csrf, StatusCode::OK, view);
+    if stale {
+        reply::with_cookie(res, &cookies::clear_session(&st.http))
+    } else {
+        res
+    }
+}
+
+/// The response to a completed sign-in: the new session cookie, a new CSRF token, and on to the
+/// devices page. The session token is new at every sign-in, so a planted cookie never counts.
+pub(crate) fn completed(st: &AppState, done: &SignedIn) -> Response {
+    let max_age = st.accounts.config().absolute_lifetime_secs;
+    let res = reply::with_cookie(
+        reply::see_other("/devices"),
+        &cookies::set_session(&st.http, done.token.expose(), max_age),
+    );
+    CsrfToken::fresh(&st.http).attach(res)
+}
+
+/// `POST /signin`.
+pub async fn submit(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    CsrfForm { form, csrf }: CsrfForm<SigninForm>,
+) -> Response {
+    let problem = |e: AccountsError| {
+        render_problem(
+            &csrf,
+            &errors::describe(&e),
+            &form.username,
+            &form.device_name,
+        )
+    };
+    if form.password.is_empty() || form.password.len() > MAX_PRESENTED_PASSWORD {
+        return problem(AccountsError::InvalidCredentials);
+    }
+    let device = match agent::device_info(&form.device_name, &headers) {
+        Ok(d) => d,
+        Err(e) => return problem(e),
+    };
+    let attempt = SignIn {
+        username: form.username.clone(),
+        password: Password::presented(form.password.clone()),
+        device,
+        credential: CredentialKind::WebSession,
+        ip,
+        replace: None,
+    };
+    match st.accounts.sign_in(attempt).await {
+        Ok(done) => completed(&st, &done),
+        Err(AccountsError::DeviceLimitReached {
+            limit,
+            devices,
+            continue_token,
+        }) => limit::render(&csrf, limit, &devices, continue_token.as_deref()),
+        Err(e) => problem(e),
+    }
+}
