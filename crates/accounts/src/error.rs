@@ -24,8 +24,12 @@ pub enum AccountsError {
     #[error("not signed in")]
     Unauthenticated,
     /// A credential that was valid and has been signed out; `reason` is a `reason::*` code.
+    /// `by_device` names the device that did it, when another device did.
     #[error("signed out: {reason}")]
-    SignedOut { reason: String },
+    SignedOut {
+        reason: String,
+        by_device: Option<String>,
+    },
     #[error("the current password is wrong")]
     WrongCurrentPassword,
     #[error("admin rights are needed")]

@@ -104,19 +104,26 @@ impl Accounts {
             return Err(AccountsError::Unauthenticated);
         };
         if let Some(r) = &device.revoked {
+            let by_device = match &r.by_device {
+                Some(by) if *by != device.id => self.store.device_by_id(by).await?.map(|d| d.name),
+                _ => None,
+            };
             return Err(AccountsError::SignedOut {
                 reason: r.reason.clone(),
+                by_device,
             });
         }
         if user.disabled {
             return Err(AccountsError::SignedOut {
                 reason: reason::ACCOUNT_DISABLED.into(),
+                by_device: None,
             });
         }
         let live = self.liveness();
         if device.expires_at <= live.now || device.last_seen <= live.idle_cutoff {
             return Err(AccountsError::SignedOut {
                 reason: reason::EXPIRED.into(),
+                by_device: None,
             });
         }
         if live.now >= device.last_seen.plus_secs(self.cfg.touch_interval_secs) || device.ip != ip {

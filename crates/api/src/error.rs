@@ -93,11 +93,16 @@ fn accounts_error(e: AccountsError) -> Response {
                 .map(|d| DeviceDto::from_device(d, false, false))
                 .collect();
             let message = format!("This account is signed in on {limit} devices, its limit. Sign one of them out to continue: repeat the request with replace_device_id.");
+            let mut extra = json!({ "limit": limit, "devices": devices });
+            if let (Some(obj), Some(ticket)) = (extra.as_object_mut(), continue_token) {
+                // Only the web flow gets a ticket; API clients repeat with replace_device_id.
+                obj.insert("continue_token".into(), Value::String(ticket));
+            }
             body(
                 StatusCode::CONFLICT,
                 "device_limit_reached",
                 &message,
-                json!({ "limit": limit, "devices": devices, "continue_token": continue_token }),
+                extra,
             )
         }
         AccountsError::AccountDisabled => {
@@ -114,14 +119,13 @@ fn accounts_error(e: AccountsError) -> Response {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             r
         }
-        AccountsError::SignedOut { reason } => {
-            let message = signed_out_message(&reason);
-            let mut r = body(
-                StatusCode::UNAUTHORIZED,
-                "signed_out",
-                message,
-                json!({ "reason": reason }),
-            );
+        AccountsError::SignedOut { reason, by_device } => {
+            let message = signed_out_message_by(&reason, by_device.as_deref());
+            let mut extra = json!({ "reason": reason });
+            if let (Some(obj), Some(name)) = (extra.as_object_mut(), by_device) {
+                obj.insert("by_device".into(), Value::String(name));
+            }
+            let mut r = body(StatusCode::UNAUTHORIZED, "signed_out", &message, extra);
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
@@ -166,6 +170,20 @@ fn internal(cause: &str) -> Response {
         "something went wrong on the server",
         Value::Null,
     )
+}
+
+/// What a signed-out device is told, naming the device that did it when known.
+pub fn signed_out_message_by(reason: &str, by_device: Option<&str>) -> String {
+    match (reason, by_device) {
+        ("signed_out_by_user", Some(name)) => format!("This device was signed out from {name}."),
+        ("signed_out_everywhere", Some(name)) => {
+            format!("You were signed out everywhere from {name}.")
+        }
+        ("password_changed", Some(name)) => {
+            format!("The password was changed on {name}, so this device was signed out.")
+        }
+        _ => signed_out_message(reason).to_owned(),
+    }
 }
 
 /// What a signed-out device is told, by reason code.

@@ -36,6 +36,7 @@ pub async fn document() -> Json<Value> {
                     "error": { "type": "string", "examples": ["invalid_credentials", "device_limit_reached", "signed_out"] },
                     "message": { "type": "string" },
                     "reason": { "type": "string", "enum": ["signed_out_by_user", "signed_out_everywhere", "password_changed", "password_reset", "expired", "account_disabled", "access_removed", "replaced_at_device_limit"] },
+                    "by_device": { "type": "string", "description": "with signed_out: the device that signed this one out" },
                     "limit": { "type": "integer" },
                     "devices": { "type": "array", "items": { "$ref": "#/components/schemas/Device" } },
                     "retry_after": { "type": "integer" }

@@ -67,7 +67,7 @@ pub async fn require(
         .await
     {
         Ok(ctx) => Ok(ctx),
-        Err(AccountsError::SignedOut { reason }) => {
+        Err(AccountsError::SignedOut { reason, .. }) => {
             Err(signed_out_redirect(state, &signin_url(&reason)))
         }
         Err(AccountsError::Unauthenticated) => Err(signed_out_redirect(state, "/signin")),

@@ -59,7 +59,7 @@ pub fn describe(e: &AccountsError) -> Problem {
         }
         AccountsError::AccountDisabled => Problem::new(StatusCode::FORBIDDEN, "This account is disabled. Ask an administrator to enable it."),
         AccountsError::Unauthenticated => Problem::new(StatusCode::UNAUTHORIZED, "Sign in first."),
-        AccountsError::SignedOut { reason } => Problem::new(StatusCode::UNAUTHORIZED, signed_out_message(reason)),
+        AccountsError::SignedOut { reason, .. } => Problem::new(StatusCode::UNAUTHORIZED, signed_out_message(reason)),
         AccountsError::WrongCurrentPassword => Problem::new(StatusCode::FORBIDDEN, "The current password is wrong. Nothing was changed."),
         AccountsError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "Only administrators can open this page."),
         AccountsError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, format!("No such {what}.")),

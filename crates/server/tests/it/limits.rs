@@ -150,6 +150,10 @@ async fn refusal_names_the_holders_and_replacing_one_completes_the_sign_in() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "device_limit_reached");
+    assert!(
+        v.get("continue_token").is_none(),
+        "API clients get no web ticket: {v}"
+    );
     let mut names: Vec<String> = v["devices"]
         .as_array()
         .unwrap()

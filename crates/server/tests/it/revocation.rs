@@ -79,6 +79,12 @@ async fn sign_out_one_device() {
         StatusCode::NO_CONTENT
     );
     w.assert_signed_out(&w.b, "signed_out_by_user", "B").await;
+    let (_, v) = w.s.get(&w.b, "/api/v1/me").await;
+    assert_eq!(
+        v["by_device"], "A laptop",
+        "the signed-out device is told which device did it"
+    );
+    assert_eq!(v["message"], "This device was signed out from A laptop.");
     w.assert_works(&w.a, "A").await;
     w.assert_works(&w.c, "C").await;
     w.assert_works(&w.x, "bob's device").await;
@@ -126,6 +132,11 @@ async fn sign_out_everywhere_keeping_this_device() {
         .await;
     w.assert_signed_out(&w.c, "signed_out_everywhere", "C")
         .await;
+    let (_, v) = w.s.get(&w.c, "/api/v1/me").await;
+    assert_eq!(
+        v["message"],
+        "You were signed out everywhere from A laptop."
+    );
     w.assert_works(&w.a, "A").await;
     w.assert_works(&w.x, "bob's device").await;
     let (_, devices) = w.s.get(&w.a, "/api/v1/devices").await;
@@ -163,6 +174,8 @@ async fn password_change_signs_out_the_other_devices() {
     );
     w.assert_signed_out(&w.b, "password_changed", "B").await;
     w.assert_signed_out(&w.c, "password_changed", "C").await;
+    let (_, v) = w.s.get(&w.b, "/api/v1/me").await;
+    assert_eq!(v["by_device"], "A laptop");
     w.assert_works(&w.a, "A").await;
     w.assert_works(&w.x, "bob's device").await;
     assert_eq!(
@@ -193,6 +206,8 @@ async fn admin_disable_signs_out_every_device_of_that_user_only() {
     for (t, n) in [(&w.a, "A"), (&w.b, "B"), (&w.c, "C")] {
         w.assert_signed_out(t, "account_disabled", n).await;
     }
+    let (_, v) = w.s.get(&w.a, "/api/v1/me").await;
+    assert!(v.get("by_device").is_none(), "no device did it: {v}");
     w.assert_works(&w.x, "bob's device").await;
     w.assert_works(&w.admin, "admin").await;
     let r = w.s.sign_in(&w.s.client(), "anna", PW, "again").await;

@@ -77,14 +77,7 @@ impl Browser {
         r
     }
     async fn page(&mut self, s: &TestServer, path: &str) -> (StatusCode, String) {
-        let r = s
-            .client()
-            .get(s.url(path))
-            .header(COOKIE, self.header())
-            .send()
-            .await
-            .unwrap();
-        self.take(&r);
+        let r = self.get_raw(s, path).await;
         let st = r.status();
         (st, r.text().await.unwrap())
     }
