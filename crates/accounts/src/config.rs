@@ -19,6 +19,7 @@ pub struct AccountsConfig {
     /// Last-seen is written at most this often per device, keeping reads read-only.
     pub touch_interval_secs: i64,
     pub throttle: ThrottlePolicy,
+    pub playback: crate::playback::PlaybackTiming,
 }
 
 impl std::fmt::Debug for AccountsConfig {
@@ -47,6 +48,7 @@ impl AccountsConfig {
             hash_concurrency: cores.saturating_sub(1).max(1),
             touch_interval_secs: 60,
             throttle: ThrottlePolicy::default(),
+            playback: crate::playback::PlaybackTiming::default(),
         }
     }
 }

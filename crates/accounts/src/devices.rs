@@ -14,12 +14,17 @@ impl Accounts {
             .store
             .live_devices(&ctx.user.id, self.liveness())
             .await?;
+        let slots = self.store.slots(&ctx.user.id, self.lease_cutoff()).await?;
         Ok(devices
             .into_iter()
-            .map(|d| DeviceView {
-                current: d.id == ctx.device.id,
-                playing: false,
-                device: d,
+            .map(|d| {
+                let slot = slots.iter().find(|s| s.device_id == d.id);
+                DeviceView {
+                    current: d.id == ctx.device.id,
+                    playing: slot.is_some(),
+                    playing_track: slot.map(|s| s.track_id.clone()),
+                    device: d,
+                }
             })
             .collect())
     }

@@ -30,6 +30,18 @@ pub enum AccountsError {
         reason: String,
         by_device: Option<String>,
     },
+    /// Every stream slot is taken; these devices are playing.
+    #[error("stream limit reached")]
+    StreamLimitReached {
+        limit: i64,
+        streams: Vec<clef_store::Slot>,
+    },
+    /// This device's playback was stopped (`reason` is `taken_over`), by `by_device`.
+    #[error("playback stopped: {reason}")]
+    PlaybackStopped {
+        reason: String,
+        by_device: Option<String>,
+    },
     #[error("the current password is wrong")]
     WrongCurrentPassword,
     #[error("admin rights are needed")]

@@ -42,8 +42,10 @@ pub struct DeviceInfo {
 pub struct DeviceView {
     pub device: Device,
     pub current: bool,
-    /// Whether the device is streaming now (stream slots arrive with the library).
+    /// Whether the device holds a stream slot now.
     pub playing: bool,
+    /// The track it is playing, when it is.
+    pub playing_track: Option<String>,
 }
 
 /// Users, devices, limits and the security log over a `Store`.
@@ -56,6 +58,8 @@ pub struct Accounts {
     pub(crate) throttle: Arc<Throttle>,
     pub(crate) cfg: Arc<AccountsConfig>,
     pub(crate) setup: Arc<Mutex<Option<TokenHash>>>,
+    pub(crate) streams: Arc<crate::playback::StreamRegistry>,
+    pub(crate) timing: crate::playback::PlaybackTiming,
     event_seq: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -68,6 +72,7 @@ impl Accounts {
     ) -> AccountsResult<Self> {
         let hasher =
             PasswordHasher::new(cfg.pepper.clone(), cfg.hash_params, cfg.hash_concurrency)?;
+        let timing = cfg.playback;
         Ok(Accounts {
             store,
             clock,
@@ -76,6 +81,8 @@ impl Accounts {
             throttle: Arc::new(Throttle::new(cfg.throttle)),
             cfg: Arc::new(cfg),
             setup: Arc::new(Mutex::new(None)),
+            streams: Arc::default(),
+            timing,
             event_seq: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
     }

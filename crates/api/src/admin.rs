@@ -63,3 +63,43 @@ pub async fn security_events(
     let events = st.accounts.all_security_events(&ctx, limit).await?;
     Ok(Json(events.iter().map(EventDto::from).collect()))
 }
+
+/// Scan progress and the last scan's numbers.
+pub async fn scan_status(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    ctx.require_admin()?;
+    let catalog = st.library.catalog();
+    Ok(Json(serde_json::json!({
+        "progress": st.library.progress(),
+        "tracks": catalog.track_count(),
+        "albums": catalog.album_count(),
+    })))
+}
+
+/// Starts a scan; 409 `scan_running` when one is already going.
+pub async fn start_scan(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+) -> Result<StatusCode, ApiError> {
+    ctx.require_admin()?;
+    st.library.start_scan()?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Files the scanner could not read, with why.
+pub async fn scan_problems(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    ctx.require_admin()?;
+    let problems: Vec<serde_json::Value> = st
+        .library
+        .problems()
+        .await?
+        .into_iter()
+        .map(|p| serde_json::json!({ "path": p.path, "reason": p.reason, "at": p.at.to_rfc3339() }))
+        .collect();
+    Ok(Json(serde_json::json!({ "problems": problems })))
+}

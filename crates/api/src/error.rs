@@ -5,6 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clef_accounts::AccountsError;
+use clef_library::LibraryError;
 use serde_json::{json, Value};
 
 use crate::dto::DeviceDto;
@@ -21,6 +22,18 @@ pub enum ApiError {
     /// A cross-site request carried the session cookie.
     CrossSite,
     NotFound,
+    Library(LibraryError),
+    /// Every stream slot is taken; who is playing what.
+    StreamLimit {
+        limit: i64,
+        streams: Vec<crate::stream::PlayingDto>,
+    },
+}
+
+impl From<LibraryError> for ApiError {
+    fn from(e: LibraryError) -> Self {
+        ApiError::Library(e)
+    }
 }
 
 impl From<AccountsError> for ApiError {
@@ -60,6 +73,16 @@ impl IntoResponse for ApiError {
                 body(StatusCode::NOT_FOUND, "not_found", "no such resource", none)
             }
             ApiError::Accounts(e) => accounts_error(e),
+            ApiError::Library(e) => library_error(e),
+            ApiError::StreamLimit { limit, streams } => {
+                let message = format!("This account already plays on {limit} devices, its limit. Stop one of them: repeat the request with takeover=<device_id> to stop playback there and play here.");
+                body(
+                    StatusCode::CONFLICT,
+                    "stream_limit_reached",
+                    &message,
+                    json!({ "limit": limit, "streams": streams }),
+                )
+            }
         }
     }
 }
@@ -132,6 +155,29 @@ fn accounts_error(e: AccountsError) -> Response {
             );
             r
         }
+        AccountsError::StreamLimitReached { limit, streams } => {
+            let streams: Vec<Value> = streams
+                .iter()
+                .map(|s| json!({ "device_id": s.device_id.as_str(), "name": s.device_name, "track_id": s.track_id }))
+                .collect();
+            body(
+                StatusCode::CONFLICT,
+                "stream_limit_reached",
+                &msg,
+                json!({ "limit": limit, "streams": streams }),
+            )
+        }
+        AccountsError::PlaybackStopped { reason, by_device } => {
+            let message = match &by_device {
+                Some(name) => format!("Playback moved to {name}."),
+                None => "Playback was stopped from another device.".to_owned(),
+            };
+            let mut extra = json!({ "reason": reason });
+            if let (Some(obj), Some(name)) = (extra.as_object_mut(), by_device) {
+                obj.insert("by_device".into(), Value::String(name));
+            }
+            body(StatusCode::CONFLICT, "playback_stopped", &message, extra)
+        }
         AccountsError::WrongCurrentPassword => {
             body(StatusCode::FORBIDDEN, "wrong_current_password", &msg, none)
         }
@@ -159,6 +205,27 @@ fn accounts_error(e: AccountsError) -> Response {
         }
         AccountsError::Store(inner) => internal(&inner.to_string()),
         AccountsError::Internal(inner) => internal(&inner),
+    }
+}
+
+fn library_error(e: LibraryError) -> Response {
+    let msg = e.to_string();
+    match e {
+        LibraryError::NotFound(what) => body(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("no such {what}"),
+            Value::Null,
+        ),
+        LibraryError::Invalid(i) => body(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            &i.to_string(),
+            json!({ "field": i.field }),
+        ),
+        LibraryError::ScanRunning => body(StatusCode::CONFLICT, "scan_running", &msg, Value::Null),
+        LibraryError::Io(inner) => internal(&inner),
+        LibraryError::Store(inner) => internal(&inner.to_string()),
     }
 }
 

@@ -7,8 +7,11 @@ mod dto;
 mod error;
 mod extract;
 mod headers;
+mod library;
 mod openapi;
+mod playlists;
 mod sessions;
+mod stream;
 
 use std::net::IpAddr;
 
@@ -18,8 +21,11 @@ use axum::Router;
 use clef_accounts::Accounts;
 
 pub use error::{signed_out_message, ApiError};
-pub use extract::{bearer_or_cookie, same_origin, session_cookie_value, ApiJson, Auth, ClientIp};
+pub use extract::{
+    bearer_or_cookie, same_origin, session_cookie_value, ApiJson, ApiQuery, Auth, ClientIp,
+};
 pub use headers::security_headers;
+pub use stream::{content_type, parse_range, ByteRange, RangeRequest};
 
 /// Settings the HTTP layer needs.
 #[derive(Debug, Clone)]
@@ -48,6 +54,7 @@ impl HttpConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub accounts: Accounts,
+    pub library: clef_library::Library,
     pub http: std::sync::Arc<HttpConfig>,
 }
 
@@ -79,6 +86,49 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/admin/users/{username}", patch(admin::update_user))
         .route("/api/v1/admin/security-events", get(admin::security_events))
+        .route(
+            "/api/v1/admin/scan",
+            get(admin::scan_status).post(admin::start_scan),
+        )
+        .route("/api/v1/admin/scan/problems", get(admin::scan_problems))
+        .route("/api/v1/artists", get(library::artists))
+        .route("/api/v1/artists/{id}", get(library::artist))
+        .route("/api/v1/albums", get(library::albums))
+        .route("/api/v1/albums/{id}", get(library::album))
+        .route("/api/v1/albums/{id}/cover", get(library::album_cover))
+        .route("/api/v1/tracks/{id}", get(library::track))
+        .route("/api/v1/tracks/{id}/cover", get(library::track_cover))
+        .route("/api/v1/tracks/{id}/stream", get(stream::stream))
+        .route("/api/v1/genres", get(library::genres))
+        .route("/api/v1/search", get(library::search))
+        .route(
+            "/api/v1/playback",
+            get(stream::now_playing).put(stream::report),
+        )
+        .route(
+            "/api/v1/playlists",
+            get(playlists::list).post(playlists::create),
+        )
+        .route("/api/v1/playlists/import", post(playlists::import))
+        .route(
+            "/api/v1/playlists/{id}",
+            get(playlists::get_one)
+                .patch(playlists::rename)
+                .delete(playlists::delete),
+        )
+        .route(
+            "/api/v1/playlists/{id}/tracks",
+            post(playlists::add).put(playlists::replace),
+        )
+        .route(
+            "/api/v1/playlists/{id}/tracks/remove",
+            post(playlists::remove),
+        )
+        .route(
+            "/api/v1/playlists/{id}/tracks/move",
+            post(playlists::move_track),
+        )
+        .route("/api/v1/playlists/{id}/m3u8", get(playlists::export))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

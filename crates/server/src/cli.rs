@@ -49,6 +49,8 @@ pub enum Command {
     /// See and sign out a user's devices.
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// Scan the music folders now, with a progress bar.
+    Scan,
     /// Bring the database schema up to date and exit.
     Migrate,
 }
@@ -132,11 +134,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve { .. } = cli.command {
         return serve(cfg).await;
     }
+    if let Command::Scan = cli.command {
+        return scan(cfg).await;
+    }
     let (_store, accounts) =
         crate::open_services(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
     let c = Actor::Console;
     match cli.command {
-        Command::Serve { .. } | Command::Migrate => println!("database is up to date"),
+        Command::Serve { .. } | Command::Scan | Command::Migrate => {
+            println!("database is up to date")
+        }
         Command::User(UserCommand::Add {
             name,
             admin,
@@ -222,8 +229,58 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `clef scan`: scans in this process with a progress bar, then prints the numbers.
+async fn scan(cfg: Config) -> anyhow::Result<()> {
+    let (store, _accounts) =
+        crate::open_services(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+    let library =
+        crate::open_library(&cfg, store, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:10} [{bar:40}] {pos}/{len} files ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let scanning = library.scan();
+    tokio::pin!(scanning);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    let report = loop {
+        tokio::select! {
+            r = &mut scanning => break r?,
+            _ = tick.tick() => {
+                let p = library.progress();
+                bar.set_message(p.phase.clone());
+                bar.set_length(p.to_read as u64);
+                bar.set_position(p.read as u64);
+            }
+        }
+    };
+    bar.finish_and_clear();
+    println!(
+        "Scanned {} files in {} ms: {} added, {} changed, {} moved, {} deleted, {} unchanged, {} unreadable.",
+        report.files,
+        report.duration_ms,
+        report.added,
+        report.changed,
+        report.moved,
+        report.deleted,
+        report.unchanged,
+        report.unreadable
+    );
+    if report.unreadable > 0 {
+        for p in library.problems().await? {
+            println!("  unreadable: {} ({})", p.path, p.reason);
+        }
+    }
+    Ok(())
+}
+
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     let app = crate::build_app(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+    // The first scan runs in the background while the server already answers.
+    if let Err(e) = app.library.start_scan() {
+        tracing::warn!(error = %e, "could not start the first scan");
+    }
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;

@@ -13,6 +13,7 @@ use axum::Router;
 use clef_accounts::{Accounts, AccountsConfig};
 use clef_api::{AppState, HttpConfig};
 use clef_core::{Clock, Random};
+use clef_library::{Library, LibraryConfig};
 use clef_store::SqlStore;
 
 pub use config::Config;
@@ -23,6 +24,7 @@ pub use telemetry::init_tracing;
 pub struct App {
     pub router: Router,
     pub accounts: Accounts,
+    pub library: Library,
     pub store: Arc<SqlStore>,
 }
 
@@ -60,6 +62,35 @@ pub async fn open_services_with(
     Ok((store, accounts))
 }
 
+/// The music folders to scan. With none configured, the sample library in the data folder, written
+/// on first use.
+pub fn music_dirs(cfg: &Config) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    if !cfg.music_dirs.is_empty() {
+        return Ok(cfg.music_dirs.clone());
+    }
+    let sample = cfg.data_dir.join("sample-music");
+    if !sample.exists() {
+        let n = clef_library::write_sample_library(&sample)
+            .map_err(|e| anyhow::anyhow!("writing the sample library: {e}"))?;
+        tracing::info!(tracks = n, folder = %sample.display(), "wrote the sample library");
+    }
+    Ok(vec![sample])
+}
+
+/// Opens the library over the store (loading the catalog; no scan).
+pub async fn open_library(
+    cfg: &Config,
+    store: Arc<SqlStore>,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Random>,
+) -> anyhow::Result<Library> {
+    let dirs = music_dirs(cfg)?;
+    let lcfg = LibraryConfig::new(dirs, cfg.data_dir.join("cache"));
+    Ok(Library::open(store, clock, rng, lcfg)
+        .await
+        .context("loading the library")?)
+}
+
 /// Builds the whole application: REST API, web pages and security headers.
 pub async fn build_app(
     cfg: &Config,
@@ -76,9 +107,13 @@ pub async fn build_app_with(
     rng: Arc<dyn Random>,
     tweak: impl FnOnce(&mut AccountsConfig),
 ) -> anyhow::Result<App> {
-    let (store, accounts) = open_services_with(cfg, clock, rng, tweak).await?;
+    let (store, accounts) = open_services_with(cfg, clock.clone(), rng.clone(), tweak).await?;
+    let library = open_library(cfg, store.clone(), clock, rng).await?;
+    // Cuts open streams of signed-out devices and renews the leases of the others.
+    tokio::spawn(accounts.clone().run_stream_sweeper());
     let state = AppState {
         accounts: accounts.clone(),
+        library: library.clone(),
         http: Arc::new(HttpConfig {
             public_url: cfg.public_url(),
             trusted_proxies: cfg.trusted_proxies.clone(),
@@ -91,6 +126,7 @@ pub async fn build_app_with(
     Ok(App {
         router,
         accounts,
+        library,
         store,
     })
 }

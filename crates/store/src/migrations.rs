@@ -60,14 +60,80 @@ const COMMON_V1: &[&str] = &[
         expires_at BIGINT NOT NULL)",
 ];
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sqlite: COMMON_V1,
-    postgres: COMMON_V1,
-}];
+/// The library, playlists and stream slots.
+const COMMON_V2: &[&str] = &[
+    "CREATE TABLE tracks (
+        id TEXT PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        size BIGINT NOT NULL,
+        mtime BIGINT NOT NULL,
+        title TEXT NOT NULL,
+        artists TEXT NOT NULL,
+        album TEXT NOT NULL,
+        album_artists TEXT NOT NULL,
+        compilation BIGINT NOT NULL,
+        genres TEXT NOT NULL,
+        track_no BIGINT,
+        track_total BIGINT,
+        disc_no BIGINT,
+        disc_total BIGINT,
+        year BIGINT,
+        composer TEXT,
+        comment TEXT,
+        isrc TEXT,
+        duration_ms BIGINT NOT NULL,
+        sample_rate BIGINT,
+        bit_depth BIGINT,
+        channels BIGINT,
+        bitrate BIGINT,
+        codec TEXT NOT NULL,
+        format TEXT NOT NULL,
+        embedded_cover BIGINT NOT NULL,
+        cover_path TEXT,
+        added_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL)",
+    "CREATE TABLE scan_problems (
+        path TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        at BIGINT NOT NULL)",
+    "CREATE TABLE playlists (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL)",
+    "CREATE INDEX playlists_by_user ON playlists (user_id, name)",
+    "CREATE TABLE playlist_entries (
+        playlist_id TEXT NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+        position BIGINT NOT NULL,
+        track_id TEXT NOT NULL,
+        PRIMARY KEY (playlist_id, position))",
+    "CREATE TABLE stream_slots (
+        device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        track_id TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        heartbeat_at BIGINT NOT NULL,
+        stopped_reason TEXT,
+        stopped_by TEXT)",
+    "CREATE INDEX stream_slots_by_user ON stream_slots (user_id)",
+];
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sqlite: COMMON_V1,
+        postgres: COMMON_V1,
+    },
+    Migration {
+        version: 2,
+        sqlite: COMMON_V2,
+        postgres: COMMON_V2,
+    },
+];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Applies every migration newer than the database's version.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use clef_core::{DeviceId, Timestamp, TokenHash, UserId};
 
+use crate::library_model::*;
 use crate::model::*;
 use crate::StoreResult;
 
@@ -82,6 +83,57 @@ pub trait AccountStore: Send + Sync + 'static {
     ) -> StoreResult<Option<PendingSignIn>>;
 }
 
-/// Everything Clef stores. Later capabilities add their repositories here.
-pub trait Store: AccountStore {}
-impl<T: AccountStore> Store for T {}
+/// The scanned library.
+#[async_trait]
+pub trait LibraryStore: Send + Sync + 'static {
+    /// Every track, for building the in-memory catalog.
+    async fn all_tracks(&self) -> StoreResult<Vec<TrackRecord>>;
+    /// Path, size and modification time of every track, for incremental scans.
+    async fn file_index(&self) -> StoreResult<Vec<FileEntry>>;
+    /// Applies one scan's changes atomically.
+    async fn apply_scan(&self, changes: &ScanChanges) -> StoreResult<()>;
+    async fn scan_problems(&self) -> StoreResult<Vec<ScanProblem>>;
+}
+
+/// Users' playlists.
+#[async_trait]
+pub trait PlaylistStore: Send + Sync + 'static {
+    async fn create_playlist(&self, playlist: &Playlist) -> StoreResult<()>;
+    /// A user's playlists without their tracks, by name.
+    async fn playlists(&self, user: &UserId) -> StoreResult<Vec<Playlist>>;
+    /// One playlist with its tracks, if it belongs to `user`.
+    async fn playlist(&self, user: &UserId, id: &str) -> StoreResult<Option<Playlist>>;
+    /// Renames and replaces the track list; false if there is no such playlist of `user`.
+    async fn update_playlist(
+        &self,
+        user: &UserId,
+        id: &str,
+        name: &str,
+        tracks: &[String],
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn delete_playlist(&self, user: &UserId, id: &str) -> StoreResult<bool>;
+}
+
+/// Stream slots: leases that limit simultaneous playback per user.
+#[async_trait]
+pub trait StreamStore: Send + Sync + 'static {
+    /// Atomically grants a slot (or refreshes the device's own), honouring `limit` and an optional
+    /// takeover. Concurrent calls for one user never grant more than `limit`.
+    async fn acquire_slot(&self, req: &SlotRequest) -> StoreResult<SlotOutcome>;
+    /// Moves the heartbeat of these devices' slots to `now`.
+    async fn refresh_slots(&self, devices: &[DeviceId], now: Timestamp) -> StoreResult<()>;
+    /// Gives up a device's slot; returns and clears a stop notice left by a takeover.
+    async fn release_slot(
+        &self,
+        device: &DeviceId,
+    ) -> StoreResult<Option<(String, Option<DeviceId>)>>;
+    /// A user's live slots (fresh heartbeat, device not signed out), oldest first.
+    async fn slots(&self, user: &UserId, stale_before: Timestamp) -> StoreResult<Vec<Slot>>;
+    /// For open streams: whether each device was signed out or had its playback taken over.
+    async fn stream_status(&self, devices: &[DeviceId]) -> StoreResult<Vec<StreamStatus>>;
+}
+
+/// Everything Clef stores.
+pub trait Store: AccountStore + LibraryStore + PlaylistStore + StreamStore {}
+impl<T: AccountStore + LibraryStore + PlaylistStore + StreamStore> Store for T {}

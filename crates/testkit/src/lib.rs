@@ -24,12 +24,26 @@ pub struct Options {
     pub database_url: Option<String>,
     /// Changes to the accounts settings (short timeouts, cheap hashing for bulk tests).
     pub tweak: Option<fn(&mut clef_accounts::AccountsConfig)>,
+    pub music: Music,
+}
+
+/// The music a test server scans before it answers.
+#[derive(Debug, Clone, Default)]
+pub enum Music {
+    /// An empty music folder.
+    #[default]
+    Empty,
+    /// The sample library written on first run.
+    Sample,
+    /// These folders.
+    Dirs(Vec<std::path::PathBuf>),
 }
 
 /// A running server.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub accounts: Accounts,
+    pub library: clef_library::Library,
     pub store: Arc<SqlStore>,
     pub clock: ManualClock,
     pub config: Config,
@@ -78,7 +92,9 @@ fn init_logs() {
         let buf = Arc::new(Mutex::new(Vec::new()));
         let writer = Capture(buf.clone());
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,sqlx=warn,flacenc=warn,lofty=error",
+            ))
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .try_init();
@@ -97,7 +113,17 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let scheme = if opts.https { "https" } else { "http" };
+        let music_dirs = match &opts.music {
+            Music::Empty => {
+                let empty = dir.path().join("music");
+                std::fs::create_dir_all(&empty).unwrap();
+                vec![empty]
+            }
+            Music::Sample => Vec::new(),
+            Music::Dirs(d) => d.clone(),
+        };
         let config = Config {
+            music_dirs,
             data_dir: dir.path().join("data"),
             listen: addr,
             public_url: Some(format!("{scheme}://{addr}")),
@@ -115,13 +141,16 @@ impl TestServer {
         )
         .await
         .unwrap();
-        let (accounts, store) = (app.accounts.clone(), app.store.clone());
+        let (accounts, store, library) =
+            (app.accounts.clone(), app.store.clone(), app.library.clone());
+        library.scan().await.unwrap();
         let task = tokio::spawn(async move {
             let _ = clef_server::serve(app, listener).await;
         });
         TestServer {
             addr,
             accounts,
+            library,
             store,
             clock,
             config,

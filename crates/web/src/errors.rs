@@ -60,6 +60,11 @@ pub fn describe(e: &AccountsError) -> Problem {
         AccountsError::AccountDisabled => Problem::new(StatusCode::FORBIDDEN, "This account is disabled. Ask an administrator to enable it."),
         AccountsError::Unauthenticated => Problem::new(StatusCode::UNAUTHORIZED, "Sign in first."),
         AccountsError::SignedOut { reason, .. } => Problem::new(StatusCode::UNAUTHORIZED, signed_out_message(reason)),
+        AccountsError::StreamLimitReached { limit, .. } => Problem::new(StatusCode::CONFLICT, format!("This account already plays on {limit} devices, its limit.")),
+        AccountsError::PlaybackStopped { by_device, .. } => Problem::new(StatusCode::CONFLICT, match by_device {
+            Some(name) => format!("Playback moved to {name}."),
+            None => "Playback was stopped from another device.".to_owned(),
+        }),
         AccountsError::WrongCurrentPassword => Problem::new(StatusCode::FORBIDDEN, "The current password is wrong. Nothing was changed."),
         AccountsError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "Only administrators can open this page."),
         AccountsError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, format!("No such {what}.")),

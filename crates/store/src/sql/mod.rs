@@ -3,6 +3,8 @@
 //! `Backend`.
 
 mod accounts;
+mod library;
+mod streams;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,0 +1,305 @@
+//! Stream slots and open streams. A device that plays holds one slot (a lease in the store with a
+//! heartbeat); every connection it opens shares that slot. Open streams on this node are
+//! registered here, and a sweeper asks the store several times a second whether their devices
+//! were signed out or had their playback taken over, cutting them when so. Because the check reads
+//! the store, it works the same for sign-outs made on another node or from the command line.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clef_core::{DeviceId, Timestamp};
+use clef_store::{Slot, SlotOutcome, SlotRequest};
+use tokio::sync::watch;
+
+use crate::error::{AccountsError, AccountsResult};
+use crate::reason;
+use crate::service::{Accounts, AuthContext};
+
+/// Why an open stream was stopped: a `reason::*` code or `taken_over`, and the device that did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamStop {
+    pub reason: String,
+    pub by_device: Option<String>,
+}
+
+/// Reason code for playback stopped because another device took the slot.
+pub const TAKEN_OVER: &str = "taken_over";
+
+/// Timing of slots and the sweeper.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaybackTiming {
+    /// A slot without a heartbeat for this long is free (a vanished client's slot frees itself).
+    pub lease_secs: i64,
+    /// How often open streams renew their device's lease.
+    pub renew_every: Duration,
+    /// How often open streams are checked against sign-outs and takeovers.
+    pub sweep_every: Duration,
+}
+
+impl Default for PlaybackTiming {
+    fn default() -> Self {
+        PlaybackTiming {
+            lease_secs: 45,
+            renew_every: Duration::from_secs(15),
+            sweep_every: Duration::from_millis(200),
+        }
+    }
+}
+
+struct OpenStream {
+    device: DeviceId,
+    stop: watch::Sender<Option<StreamStop>>,
+}
+
+/// The streams open on this node.
+#[derive(Default)]
+pub(crate) struct StreamRegistry {
+    next: AtomicU64,
+    open: Mutex<HashMap<u64, OpenStream>>,
+}
+
+impl StreamRegistry {
+    fn devices(&self) -> Vec<DeviceId> {
+        let open = match self.open.lock() {
+            Ok(o) => o,
+            Err(p) => p.into_inner(),
+        };
+        let mut ids: Vec<DeviceId> = open.values().map(|s| s.device.clone()).collect();
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        ids.dedup();
+        ids
+    }
+
+    fn stop(&self, device: &DeviceId, why: &StreamStop) -> usize {
+        let open = match self.open.lock() {
+            Ok(o) => o,
+            Err(p) => p.into_inner(),
+        };
+        let mut n = 0;
+        for s in open.values().filter(|s| &s.device == device) {
+            if s.stop.borrow().is_none() {
+                let _ = s.stop.send(Some(why.clone()));
+                n += 1;
+            }
+        }
+        n
+    }
+
+    pub(crate) fn open_count(&self) -> usize {
+        self.open.lock().map(|o| o.len()).unwrap_or(0)
+    }
+}
+
+/// One open stream; dropping it unregisters the stream (the slot stays until the lease ends or
+/// the player reports it stopped).
+pub struct StreamHandle {
+    id: u64,
+    registry: Arc<StreamRegistry>,
+    stopped: watch::Receiver<Option<StreamStop>>,
+}
+
+impl StreamHandle {
+    /// Resolves when the stream must stop, with why.
+    pub async fn stopped(&mut self) -> StreamStop {
+        loop {
+            if let Some(why) = self.stopped.borrow_and_update().clone() {
+                return why;
+            }
+            if self.stopped.changed().await.is_err() {
+                // The registry is gone (server shutting down).
+                return StreamStop {
+                    reason: "server_stopping".into(),
+                    by_device: None,
+                };
+            }
+        }
+    }
+}
+
+impl Drop for StreamHandle {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.registry.open.lock() {
+            open.remove(&self.id);
+        }
+    }
+}
+
+impl Accounts {
+    fn slot_request(
+        &self,
+        ctx: &AuthContext,
+        track_id: &str,
+        takeover: Option<DeviceId>,
+    ) -> SlotRequest {
+        let now = self.clock.now();
+        SlotRequest {
+            user_id: ctx.user.id.clone(),
+            device_id: ctx.device.id.clone(),
+            track_id: track_id.to_owned(),
+            limit: ctx.user.max_streams,
+            now,
+            stale_before: now.minus_secs(self.timing.lease_secs),
+            takeover,
+        }
+    }
+
+    async fn grant(&self, req: SlotRequest, ctx: &AuthContext) -> AccountsResult<()> {
+        match self.store.acquire_slot(&req).await? {
+            SlotOutcome::Granted { took_over } => {
+                if let Some(victim) = took_over {
+                    tracing::info!(user = %ctx.user.username, device = %ctx.device.id, victim = %victim, "playback taken over");
+                    self.streams.stop(
+                        &victim,
+                        &StreamStop {
+                            reason: TAKEN_OVER.into(),
+                            by_device: Some(ctx.device.name.clone()),
+                        },
+                    );
+                }
+                Ok(())
+            }
+            SlotOutcome::LimitReached(streams) => Err(AccountsError::StreamLimitReached {
+                limit: req.limit,
+                streams,
+            }),
+            SlotOutcome::TakeoverNotFound => Err(AccountsError::NotFound("playing device")),
+        }
+    }
+
+    /// Takes (or shares) this device's stream slot and registers an open stream.
+    pub async fn open_stream(
+        &self,
+        ctx: &AuthContext,
+        track_id: &str,
+        takeover: Option<DeviceId>,
+    ) -> AccountsResult<StreamHandle> {
+        let req = self.slot_request(ctx, track_id, takeover);
+        self.grant(req, ctx).await?;
+        let (tx, rx) = watch::channel(None);
+        let id = self.streams.next.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut open) = self.streams.open.lock() {
+            open.insert(
+                id,
+                OpenStream {
+                    device: ctx.device.id.clone(),
+                    stop: tx,
+                },
+            );
+        }
+        Ok(StreamHandle {
+            id,
+            registry: self.streams.clone(),
+            stopped: rx,
+        })
+    }
+
+    /// The player's report: `playing` renews (or takes) the slot, otherwise it is given up. A
+    /// device whose playback was taken over hears about it here once.
+    pub async fn report_playback(
+        &self,
+        ctx: &AuthContext,
+        track_id: &str,
+        playing: bool,
+    ) -> AccountsResult<()> {
+        let status = self
+            .store
+            .stream_status(std::slice::from_ref(&ctx.device.id))
+            .await?;
+        let stopped = status.into_iter().find_map(|s| s.stopped);
+        if let Some((why, by)) = stopped {
+            self.store.release_slot(&ctx.device.id).await?;
+            let by_device = match by {
+                Some(id) => self.store.device_by_id(&id).await?.map(|d| d.name),
+                None => None,
+            };
+            return Err(AccountsError::PlaybackStopped {
+                reason: why,
+                by_device,
+            });
+        }
+        if playing {
+            let req = self.slot_request(ctx, track_id, None);
+            self.grant(req, ctx).await
+        } else {
+            self.store.release_slot(&ctx.device.id).await?;
+            Ok(())
+        }
+    }
+
+    /// The user's devices that are playing now.
+    pub async fn playing(&self, ctx: &AuthContext) -> AccountsResult<Vec<Slot>> {
+        let stale = self.clock.now().minus_secs(self.timing.lease_secs);
+        Ok(self.store.slots(&ctx.user.id, stale).await?)
+    }
+
+    /// Streams open on this node (for metrics and tests).
+    pub fn open_streams(&self) -> usize {
+        self.streams.open_count()
+    }
+
+    /// One pass of the sweeper: cuts streams of signed-out or taken-over devices and renews the
+    /// leases of the others when due. Returns how many streams it stopped.
+    pub async fn sweep_streams(&self, renew: bool) -> AccountsResult<usize> {
+        let devices = self.streams.devices();
+        if devices.is_empty() {
+            return Ok(0);
+        }
+        let mut stopped = 0;
+        let mut alive = Vec::new();
+        for s in self.store.stream_status(&devices).await? {
+            let why = if let Some(r) = &s.revoked {
+                let by_device = match &r.by_device {
+                    Some(by) if *by != s.device_id => {
+                        self.store.device_by_id(by).await?.map(|d| d.name)
+                    }
+                    _ => None,
+                };
+                Some(StreamStop {
+                    reason: r.reason.clone(),
+                    by_device,
+                })
+            } else if s.user_disabled {
+                Some(StreamStop {
+                    reason: reason::ACCOUNT_DISABLED.into(),
+                    by_device: None,
+                })
+            } else {
+                s.stopped.as_ref().map(|(why, _)| StreamStop {
+                    reason: why.clone(),
+                    by_device: None,
+                })
+            };
+            match why {
+                Some(why) => stopped += self.streams.stop(&s.device_id, &why),
+                None => alive.push(s.device_id.clone()),
+            }
+        }
+        if renew && !alive.is_empty() {
+            self.store.refresh_slots(&alive, self.clock.now()).await?;
+        }
+        Ok(stopped)
+    }
+
+    /// Runs the sweeper until the process ends.
+    pub async fn run_stream_sweeper(self) {
+        let mut tick = tokio::time::interval(self.timing.sweep_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_renew = std::time::Instant::now();
+        loop {
+            tick.tick().await;
+            let renew = last_renew.elapsed() >= self.timing.renew_every;
+            if renew {
+                last_renew = std::time::Instant::now();
+            }
+            if let Err(e) = self.sweep_streams(renew).await {
+                tracing::warn!(error = %e, "stream sweep failed");
+            }
+        }
+    }
+
+    pub(crate) fn lease_cutoff(&self) -> Timestamp {
+        self.clock.now().minus_secs(self.timing.lease_secs)
+    }
+}

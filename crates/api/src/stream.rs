@@ -1,0 +1,367 @@
+//! Streaming a track's file with HTTP Range, holding the device's stream slot, and cutting the
+//! connection when the device is signed out or another device takes over its playback.
+
+use std::future::Future;
+use std::io::SeekFrom;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use clef_accounts::{AccountsError, StreamHandle, StreamStop};
+use clef_core::DeviceId;
+use clef_library::LibraryError;
+use futures::Stream;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use crate::extract::{ApiJson, ApiQuery, Auth};
+use crate::{ApiError, AppState};
+
+/// Bytes read from disk at a time.
+const CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    /// Stop this device's playback and play here.
+    pub takeover: Option<String>,
+}
+
+/// A byte range of a file of `size` bytes: `start..=end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// What a `Range` header asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RangeRequest {
+    Full,
+    Partial(ByteRange),
+    Unsatisfiable,
+}
+
+/// Parses a single `bytes=` range (RFC 9110 §14.1.2). Several ranges, other units or syntax we do
+/// not understand get the whole file, as the RFC allows.
+pub fn parse_range(value: Option<&str>, size: u64) -> RangeRequest {
+    let Some(v) = value else {
+        return RangeRequest::Full;
+    };
+    let Some(spec) = v.trim().strip_prefix("bytes=") else {
+        return RangeRequest::Full;
+    };
+    if spec.contains(',') {
+        return RangeRequest::Full;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return RangeRequest::Full;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if a.is_empty() {
+        // Suffix: the last `b` bytes.
+        if !digits(b) {
+            return RangeRequest::Full;
+        }
+        let n: u64 = b.parse().unwrap_or(u64::MAX);
+        if n == 0 || size == 0 {
+            return RangeRequest::Unsatisfiable;
+        }
+        let n = n.min(size);
+        return RangeRequest::Partial(ByteRange {
+            start: size - n,
+            end: size - 1,
+        });
+    }
+    if !digits(a) || !(b.is_empty() || digits(b)) {
+        return RangeRequest::Full;
+    }
+    let start: u64 = a.parse().unwrap_or(u64::MAX);
+    if start >= size {
+        return RangeRequest::Unsatisfiable;
+    }
+    let end = if b.is_empty() {
+        size - 1
+    } else {
+        let e: u64 = b.parse().unwrap_or(u64::MAX);
+        if e < start {
+            return RangeRequest::Full;
+        }
+        e.min(size - 1)
+    };
+    RangeRequest::Partial(ByteRange { start, end })
+}
+
+pub fn content_type(format: &str) -> &'static str {
+    match format {
+        "mp3" => "audio/mpeg",
+        "flac" => "audio/flac",
+        "m4a" => "audio/mp4",
+        "ogg" | "opus" => "audio/ogg",
+        "wav" => "audio/wav",
+        "aiff" => "audio/aiff",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A file body that ends with an error the moment the stream is stopped, which makes the server
+/// close the connection.
+struct CutOff<S> {
+    inner: S,
+    stop: Pin<Box<dyn Future<Output = StreamStop> + Send>>,
+    done: bool,
+}
+
+impl<S> Stream for CutOff<S>
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Unpin,
+{
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(why) = self.stop.as_mut().poll(cx) {
+            self.done = true;
+            tracing::info!(reason = %why.reason, "stream cut");
+            return Poll::Ready(Some(Err(std::io::Error::other(format!(
+                "playback stopped: {}",
+                why.reason
+            )))));
+        }
+        Pin::new(&mut self.inner).poll_next(cx)
+    }
+}
+
+fn stopped_body<S>(inner: S, mut handle: StreamHandle) -> Body
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Unpin + Send + 'static,
+{
+    Body::from_stream(CutOff {
+        inner,
+        stop: Box::pin(async move { handle.stopped().await }),
+        done: false,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlayingDto {
+    pub device_id: String,
+    pub name: String,
+    pub track: Option<serde_json::Value>,
+    pub started_at: String,
+}
+
+/// The devices playing now, with what they play.
+pub(crate) fn playing_dtos(s: &AppState, slots: &[clef_store::Slot]) -> Vec<PlayingDto> {
+    let catalog = s.library.catalog();
+    slots
+        .iter()
+        .map(|slot| PlayingDto {
+            device_id: slot.device_id.to_string(),
+            name: slot.device_name.clone(),
+            track: catalog.track(&slot.track_id).map(|t| {
+                json!({
+                    "id": t.id,
+                    "title": t.title,
+                    "artist": t.artists.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+                    "album": t.album,
+                })
+            }),
+            started_at: slot.started_at.to_rfc3339(),
+        })
+        .collect()
+}
+
+fn limit_error(s: &AppState, e: AccountsError) -> ApiError {
+    match e {
+        AccountsError::StreamLimitReached { limit, streams } => ApiError::StreamLimit {
+            limit,
+            streams: playing_dtos(s, &streams),
+        },
+        other => ApiError::Accounts(other),
+    }
+}
+
+pub(crate) async fn stream(
+    Auth(ctx): Auth,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let record = s
+        .library
+        .catalog()
+        .track_record(&id)
+        .cloned()
+        .ok_or(LibraryError::NotFound("track"))?;
+    let takeover = match q.takeover.as_deref() {
+        None => None,
+        Some(t) => Some(DeviceId::parse(t).ok_or(AccountsError::NotFound("playing device"))?),
+    };
+    let mut file = tokio::fs::File::open(&record.path)
+        .await
+        .map_err(|_| LibraryError::NotFound("track file"))?;
+    let size = file
+        .metadata()
+        .await
+        .map_err(|e| LibraryError::Io(e.to_string()))?
+        .len();
+    let etag = format!("\"{:x}-{:x}\"", size, record.mtime);
+    let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    // If-Range with another validator means the client's copy is stale: send it all.
+    let if_range_ok = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v == etag);
+    let range = if if_range_ok {
+        parse_range(range_header, size)
+    } else {
+        RangeRequest::Full
+    };
+    if range == RangeRequest::Unsatisfiable {
+        return Ok((
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            [
+                (header::CONTENT_RANGE, format!("bytes */{size}")),
+                (header::ACCEPT_RANGES, "bytes".to_owned()),
+            ],
+        )
+            .into_response());
+    }
+    let handle = s
+        .accounts
+        .open_stream(&ctx, &record.id, takeover)
+        .await
+        .map_err(|e| limit_error(&s, e))?;
+    let (status, start, len) = match range {
+        RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, r.start, r.end - r.start + 1),
+        _ => (StatusCode::OK, 0, size),
+    };
+    if start > 0 {
+        file.seek(SeekFrom::Start(start))
+            .await
+            .map_err(|e| LibraryError::Io(e.to_string()))?;
+    }
+    let reader = ReaderStream::with_capacity(file.take(len), CHUNK);
+    let mut response = Response::new(stopped_body(reader, handle));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&record.format)),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-transform"),
+    );
+    if status == StatusCode::PARTIAL_CONTENT {
+        let v = format!("bytes {}-{}/{size}", start, start + len - 1);
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaybackReport {
+    pub track_id: String,
+    /// `playing`, `paused` or `stopped`.
+    pub state: String,
+}
+
+/// The player's heartbeat.
+pub(crate) async fn report(
+    Auth(ctx): Auth,
+    State(s): State<AppState>,
+    ApiJson(r): ApiJson<PlaybackReport>,
+) -> Result<StatusCode, ApiError> {
+    let playing = match r.state.as_str() {
+        "playing" => true,
+        "paused" | "stopped" => false,
+        _ => {
+            return Err(ApiError::Library(LibraryError::Invalid(
+                clef_core::InputError {
+                    field: "state",
+                    message: "state is playing, paused or stopped".into(),
+                },
+            )))
+        }
+    };
+    if playing && s.library.catalog().track(&r.track_id).is_none() {
+        return Err(LibraryError::NotFound("track").into());
+    }
+    s.accounts
+        .report_playback(&ctx, &r.track_id, playing)
+        .await
+        .map_err(|e| limit_error(&s, e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who is playing on this account now.
+pub(crate) async fn now_playing(
+    Auth(ctx): Auth,
+    State(s): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let slots = s.accounts.playing(&ctx).await?;
+    Ok(Json(json!({
+        "limit": ctx.user.max_streams,
+        "streams": playing_dtos(&s, &slots),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(start: u64, end: u64) -> RangeRequest {
+        RangeRequest::Partial(ByteRange { start, end })
+    }
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(parse_range(None, 100), RangeRequest::Full);
+        assert_eq!(parse_range(Some("bytes=0-0"), 100), r(0, 0));
+        assert_eq!(parse_range(Some("bytes=10-19"), 100), r(10, 19));
+        assert_eq!(parse_range(Some("bytes=90-"), 100), r(90, 99));
+        assert_eq!(parse_range(Some("bytes=90-500"), 100), r(90, 99));
+        assert_eq!(parse_range(Some("bytes=-10"), 100), r(90, 99));
+        assert_eq!(parse_range(Some("bytes=-500"), 100), r(0, 99));
+        assert_eq!(
+            parse_range(Some("bytes=100-"), 100),
+            RangeRequest::Unsatisfiable
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-0"), 100),
+            RangeRequest::Unsatisfiable
+        );
+        assert_eq!(
+            parse_range(Some("bytes=0-"), 0),
+            RangeRequest::Unsatisfiable
+        );
+        assert_eq!(parse_range(Some("bytes=5-2"), 100), RangeRequest::Full);
+        assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), RangeRequest::Full);
+        assert_eq!(parse_range(Some("items=0-1"), 100), RangeRequest::Full);
+        assert_eq!(parse_range(Some("bytes=a-b"), 100), RangeRequest::Full);
+        assert_eq!(
+            parse_range(Some("bytes=99999999999999999999999-"), 100),
+            RangeRequest::Unsatisfiable
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! The music library: scanning music folders into the store, the in-memory catalog served to
+//! clients, cover art with cached thumbnails, playlists with M3U8, and the sample library made on
+//! first run.
+
+mod catalog;
+mod covers;
+mod error;
+mod playlists;
+mod sample;
+mod scan;
+mod tags;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use clef_core::{Clock, Random};
+use clef_store::{ScanProblem, Store};
+
+pub use catalog::{
+    AlbumSort, AlbumView, ArtistRef, ArtistView, Catalog, GenreView, SearchResults, TrackView,
+};
+pub use covers::{Cover, THUMBNAIL_SIZES};
+pub use error::{LibraryError, LibraryResult};
+pub use playlists::{PlaylistEdit, PlaylistView, MAX_PLAYLIST_TRACKS};
+pub use sample::write_sample_library;
+pub use scan::{ScanProgress, ScanReport};
+pub use tags::{read_facts, FileFacts, AUDIO_EXTENSIONS};
+
+/// Where the music is and how to scan it.
+#[derive(Debug, Clone)]
+pub struct LibraryConfig {
+    pub music_dirs: Vec<PathBuf>,
+    /// Resized covers are kept here.
+    pub cache_dir: PathBuf,
+    /// A file whose tags take longer than this to read is reported and skipped.
+    pub parse_timeout: Duration,
+    /// Files parsed at once.
+    pub workers: usize,
+}
+
+impl LibraryConfig {
+    pub fn new(music_dirs: Vec<PathBuf>, cache_dir: PathBuf) -> Self {
+        LibraryConfig {
+            music_dirs,
+            cache_dir,
+            parse_timeout: Duration::from_secs(10),
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get() * 2)
+                .unwrap_or(4),
+        }
+    }
+}
+
+/// The library service.
+#[derive(Clone)]
+pub struct Library {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) rng: Arc<dyn Random>,
+    pub(crate) cfg: Arc<LibraryConfig>,
+    catalog: Arc<RwLock<Arc<Catalog>>>,
+    progress: Arc<Mutex<ScanProgress>>,
+    scan_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Library {
+    /// Loads the catalog from the store (no scan).
+    pub async fn open(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>,
+        cfg: LibraryConfig,
+    ) -> LibraryResult<Library> {
+        let catalog = Catalog::build(store.all_tracks().await?);
+        Ok(Library {
+            store,
+            clock,
+            rng,
+            cfg: Arc::new(cfg),
+            catalog: Arc::new(RwLock::new(catalog)),
+            progress: Arc::new(Mutex::new(ScanProgress {
+                phase: "idle".into(),
+                ..ScanProgress::default()
+            })),
+            scan_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    pub fn config(&self) -> &LibraryConfig {
+        &self.cfg
+    }
+
+    /// The current catalog snapshot.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        match self.catalog.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_catalog(&self, c: Arc<Catalog>) {
+        match self.catalog.write() {
+            Ok(mut g) => *g = c,
+            Err(poisoned) => *poisoned.into_inner() = c,
+        }
+    }
+
+    pub fn progress(&self) -> ScanProgress {
+        self.progress.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut ScanProgress)) {
+        if let Ok(mut p) = self.progress.lock() {
+            f(&mut p);
+        }
+    }
+
+    pub async fn problems(&self) -> LibraryResult<Vec<ScanProblem>> {
+        Ok(self.store.scan_problems().await?)
+    }
+
+    /// Starts a scan in the background unless one is running.
+    pub fn start_scan(&self) -> LibraryResult<()> {
+        let guard = self
+            .scan_lock
+            .clone()
+            .try_lock_owned()
+            .map_err(|_| LibraryError::ScanRunning)?;
+        let lib = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = lib.scan_locked().await {
+                tracing::error!(error = %e, "scan failed");
+            }
+            drop(guard);
+        });
+        Ok(())
+    }
+
+    /// Scans now and returns the report (waits for a running scan to finish first).
+    pub async fn scan(&self) -> LibraryResult<ScanReport> {
+        let _guard = self.scan_lock.lock().await;
+        self.scan_locked().await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn scan_locked(&self) -> LibraryResult<ScanReport> {
+        let started = Instant::now();
+        self.update(|p| {
+            p.running = true;
+            p.phase = "walking".into();
+            p.files_found = 0;
+            p.to_read = 0;
+            p.read = 0;
+        });
+        let result = self.scan_inner(started).await;
+        self.update(|p| {
+            p.running = false;
+            p.phase = "idle".into();
+            if let Ok(r) = &result {
+                p.last = Some(r.clone());
+            }
+        });
+        result
+    }
+
+    async fn scan_inner(&self, started: Instant) -> LibraryResult<ScanReport> {
+        let roots = self.cfg.music_dirs.clone();
+        let (found, mut problems) = tokio::task::spawn_blocking(move || scan::walk(&roots))
+            .await
+            .map_err(|e| LibraryError::Io(e.to_string()))?;
+        let now = self.clock.now();
+        for p in &mut problems {
+            p.at = now;
+        }
+        let current = self.catalog();
+        let known: Vec<_> = current.records().cloned().collect();
+        let rng = self.rng.clone();
+        let plan = scan::plan(&found, &known, || rng.id(), now);
+        self.update(|p| {
+            p.phase = "reading".into();
+            p.files_found = found.len();
+            p.to_read = plan.to_read.len();
+        });
+        let progress = self.progress.clone();
+        let on_done: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            if let Ok(mut p) = progress.lock() {
+                p.read += 1;
+            }
+        });
+        let (records, read_problems) = scan::read_all(
+            plan.to_read.clone(),
+            self.cfg.workers,
+            self.cfg.parse_timeout,
+            now,
+            on_done,
+        )
+        .await;
+        problems.extend(read_problems);
+        let unchanged_run = plan.to_read.is_empty()
+            && plan.moves.is_empty()
+            && plan.deletes.is_empty()
+            && plan.cover_updates.is_empty();
+        let (changes, report) = scan::changes(plan, records, problems, found.len(), started);
+        if unchanged_run && changes.problems.is_empty() && !self.had_problems().await? {
+            // Nothing to write: a no-change rescan costs a walk and a comparison.
+            return Ok(report);
+        }
+        self.update(|p| p.phase = "saving".into());
+        self.store.apply_scan(&changes).await?;
+        let catalog = Catalog::build(self.store.all_tracks().await?);
+        self.set_catalog(catalog);
+        let report = ScanReport {
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            ..report
+        };
+        tracing::info!(
+            files = report.files,
+            added = report.added,
+            changed = report.changed,
+            moved = report.moved,
+            deleted = report.deleted,
+            unreadable = report.unreadable,
+            ms = report.duration_ms,
+            "scan finished"
+        );
+        Ok(report)
+    }
+
+    async fn had_problems(&self) -> LibraryResult<bool> {
+        Ok(self
+            .progress()
+            .last
+            .map(|r| r.unreadable > 0)
+            .unwrap_or(true))
+    }
+}

@@ -1,0 +1,245 @@
+//! Reading one audio file's tags and stream facts with lofty. Runs on a blocking thread under
+//! `catch_unwind` (see `scan.rs`), with lofty's allocation limit bounding what a hostile tag can
+//! make us allocate.
+
+use std::fs::File;
+use std::path::Path;
+
+use lofty::config::ParseOptions;
+use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
+use lofty::mp4::{Mp4Codec, Mp4File};
+use lofty::picture::PictureType;
+use lofty::prelude::{Accessor, ItemKey};
+use lofty::probe::Probe;
+use lofty::tag::Tag;
+
+/// Audio file extensions the scanner looks at (lower case).
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "mp3", "flac", "m4a", "m4b", "mp4", "ogg", "oga", "opus", "wav", "aif", "aiff", "aifc",
+];
+
+/// What one file says about itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileFacts {
+    pub title: Option<String>,
+    pub artists: Vec<String>,
+    pub album: Option<String>,
+    pub album_artists: Vec<String>,
+    pub compilation: bool,
+    pub genres: Vec<String>,
+    pub track_no: Option<i64>,
+    pub track_total: Option<i64>,
+    pub disc_no: Option<i64>,
+    pub disc_total: Option<i64>,
+    pub year: Option<i64>,
+    pub composer: Option<String>,
+    pub comment: Option<String>,
+    pub isrc: Option<String>,
+    pub duration_ms: i64,
+    pub sample_rate: Option<i64>,
+    pub bit_depth: Option<i64>,
+    pub channels: Option<i64>,
+    pub bitrate: Option<i64>,
+    pub codec: String,
+    pub format: String,
+    pub embedded_cover: bool,
+}
+
+fn options(read_cover_art: bool) -> ParseOptions {
+    ParseOptions::new().read_cover_art(read_cover_art)
+}
+
+fn open(path: &Path, read_cover_art: bool) -> Result<(TaggedFile, Option<Mp4Codec>), String> {
+    let probe = Probe::open(path)
+        .map_err(|e| e.to_string())?
+        .options(options(read_cover_art))
+        .guess_file_type()
+        .map_err(|e| format!("cannot read file: {e}"))?;
+    match probe.file_type() {
+        None => Err("not a recognised audio file".into()),
+        Some(FileType::Mp4) => {
+            let mut f = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+            let mp4 =
+                Mp4File::read_from(&mut f, options(read_cover_art)).map_err(|e| e.to_string())?;
+            let codec = mp4.properties().codec();
+            Ok((TaggedFile::from(mp4), codec))
+        }
+        Some(_) => Ok((probe.read().map_err(|e| e.to_string())?, None)),
+    }
+}
+
+/// Reads tags, stream facts and whether there is a front cover.
+pub fn read_facts(path: &Path) -> Result<FileFacts, String> {
+    let (file, mp4_codec) = open(path, true)?;
+    let props = file.properties();
+    let (codec, format) = match (file.file_type(), mp4_codec) {
+        (FileType::Mpeg, _) => ("mp3", "mp3"),
+        (FileType::Flac, _) => ("flac", "flac"),
+        (FileType::Mp4, Some(Mp4Codec::ALAC)) => ("alac", "m4a"),
+        (FileType::Mp4, Some(Mp4Codec::AAC)) => ("aac", "m4a"),
+        (FileType::Mp4, Some(Mp4Codec::MP3)) => ("mp3", "m4a"),
+        (FileType::Mp4, Some(Mp4Codec::FLAC)) => ("flac", "m4a"),
+        (FileType::Mp4, _) => ("unknown", "m4a"),
+        (FileType::Vorbis, _) => ("vorbis", "ogg"),
+        (FileType::Opus, _) => ("opus", "opus"),
+        (FileType::Speex, _) => ("speex", "ogg"),
+        (FileType::Wav, _) => ("pcm", "wav"),
+        (FileType::Aiff, _) => ("pcm", "aiff"),
+        (other, _) => return Err(format!("unsupported format: {other:?}")),
+    };
+    let duration_ms = i64::try_from(props.duration().as_millis()).unwrap_or(i64::MAX);
+    if props.channels() == Some(0) {
+        return Err("the stream declares zero channels".into());
+    }
+    let mut facts = FileFacts {
+        duration_ms,
+        sample_rate: props.sample_rate().map(i64::from),
+        bit_depth: props.bit_depth().map(i64::from),
+        channels: props.channels().map(i64::from),
+        bitrate: props
+            .audio_bitrate()
+            .or(props.overall_bitrate())
+            .map(i64::from),
+        codec: codec.into(),
+        format: format.into(),
+        ..FileFacts::default()
+    };
+    // A file may carry several tags (ID3v2 and ID3v1, or RIFF INFO and ID3v2): the primary tag
+    // wins and the others fill what it lacks.
+    let mut tags: Vec<&Tag> = Vec::new();
+    if let Some(t) = file.primary_tag() {
+        tags.push(t);
+    }
+    for t in file.tags() {
+        if !tags.iter().any(|p| std::ptr::eq(*p, t)) {
+            tags.push(t);
+        }
+    }
+    for tag in tags {
+        fill(&mut facts, tag);
+    }
+    Ok(facts)
+}
+
+fn text(s: &str) -> Option<String> {
+    let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+/// All values of `keys`, split on NUL (ID3v2.4's multi-value separator), trimmed, deduplicated.
+fn many(tag: &Tag, keys: &[ItemKey]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for key in keys {
+        for v in tag.get_strings(key.clone()) {
+            for part in v.split('\0').filter_map(text) {
+                if !out.iter().any(|o| o == &part) {
+                    out.push(part);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn number(tag: &Tag, key: ItemKey) -> Option<i64> {
+    let v = tag.get_string(key)?;
+    // "3/12" style values: the part before the slash.
+    v.split('/').next()?.trim().parse::<i64>().ok()
+}
+
+fn fill(f: &mut FileFacts, tag: &Tag) {
+    if f.title.is_none() {
+        f.title = tag.title().as_deref().and_then(text);
+    }
+    if f.artists.is_empty() {
+        let mut a = many(tag, &[ItemKey::TrackArtists]);
+        if a.is_empty() {
+            a = many(tag, &[ItemKey::TrackArtist]);
+        }
+        f.artists = a;
+    }
+    if f.album.is_none() {
+        f.album = tag.album().as_deref().and_then(text);
+    }
+    if f.album_artists.is_empty() {
+        f.album_artists = many(tag, &[ItemKey::AlbumArtist]);
+    }
+    if !f.compilation {
+        f.compilation = matches!(
+            tag.get_string(ItemKey::FlagCompilation).map(str::trim),
+            Some("1" | "true" | "TRUE" | "True")
+        );
+    }
+    if f.genres.is_empty() {
+        f.genres = many(tag, &[ItemKey::Genre]);
+    }
+    f.track_no = f.track_no.or(tag.track().map(i64::from));
+    f.track_total = f
+        .track_total
+        .or(tag.track_total().map(i64::from))
+        .or(number(tag, ItemKey::TrackTotal));
+    f.disc_no = f.disc_no.or(tag.disk().map(i64::from));
+    f.disc_total = f
+        .disc_total
+        .or(tag.disk_total().map(i64::from))
+        .or(number(tag, ItemKey::DiscTotal));
+    if f.year.is_none() {
+        f.year = tag.date().map(|d| i64::from(d.year)).or_else(|| {
+            [ItemKey::Year, ItemKey::RecordingDate, ItemKey::ReleaseDate]
+                .into_iter()
+                .find_map(|k| year_of(tag.get_string(k)?))
+        });
+    }
+    if f.composer.is_none() {
+        f.composer = tag.get_string(ItemKey::Composer).and_then(text);
+    }
+    if f.comment.is_none() {
+        f.comment = tag.comment().as_deref().and_then(text);
+    }
+    if f.isrc.is_none() {
+        f.isrc = tag.get_string(ItemKey::Isrc).and_then(text);
+    }
+    if !f.embedded_cover {
+        f.embedded_cover = !tag.pictures().is_empty();
+    }
+}
+
+fn year_of(s: &str) -> Option<i64> {
+    let digits: String = s.trim().chars().take(4).collect();
+    (digits.len() == 4).then(|| digits.parse().ok()).flatten()
+}
+
+/// The embedded front cover (or else the first picture): bytes and MIME type.
+pub fn embedded_cover(path: &Path) -> Result<Option<(Vec<u8>, String)>, String> {
+    let (file, _) = open(path, true)?;
+    let mut best: Option<&lofty::picture::Picture> = None;
+    for tag in file.tags() {
+        for p in tag.pictures() {
+            if p.pic_type() == PictureType::CoverFront {
+                best = Some(p);
+                break;
+            }
+            best = best.or(Some(p));
+        }
+    }
+    Ok(best.map(|p| {
+        let mime = p
+            .mime_type()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_else(|| sniff_image(p.data()).to_owned());
+        (p.data().to_vec(), mime)
+    }))
+}
+
+/// The MIME type of image bytes by their signature.
+pub fn sniff_image(data: &[u8]) -> &'static str {
+    if data.starts_with(&[0x89, b'P', b'N', b'G']) {
+        "image/png"
+    } else if data.starts_with(&[0xff, 0xd8]) {
+        "image/jpeg"
+    } else if data.starts_with(b"GIF8") {
+        "image/gif"
+    } else {
+        "application/octet-stream"
+    }
+}
