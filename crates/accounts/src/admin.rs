@@ -102,6 +102,7 @@ impl Accounts {
                     self.clock.now(),
                 )
                 .await?;
+            self.wake_streams();
             self.record(
                 &user.id,
                 EventKind::AccountDisabled,
@@ -180,6 +181,7 @@ impl Accounts {
                 self.clock.now(),
             )
             .await?;
+        self.wake_streams();
         self.record(
             &user.id,
             EventKind::PasswordChanged,
@@ -226,6 +228,7 @@ impl Accounts {
         {
             return Err(AccountsError::NotFound("device"));
         }
+        self.wake_streams();
         self.record(
             &user.id,
             EventKind::SignedOut,

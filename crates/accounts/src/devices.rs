@@ -41,6 +41,7 @@ impl Accounts {
                 now,
             )
             .await?;
+        self.wake_streams();
         self.record(
             &ctx.user.id,
             EventKind::SignedOut,
@@ -71,6 +72,7 @@ impl Accounts {
         {
             return Err(AccountsError::NotFound("device"));
         }
+        self.wake_streams();
         let detail = if target.id == ctx.device.id {
             "signed out on this device".to_owned()
         } else {
@@ -107,6 +109,7 @@ impl Accounts {
                 now,
             )
             .await?;
+        self.wake_streams();
         let detail = format!(
             "{} device(s) by {}{}",
             ids.len(),
@@ -166,6 +169,7 @@ impl Accounts {
                 now,
             )
             .await?;
+        self.wake_streams();
         let detail = format!(
             "on {}; {} other device(s) signed out",
             ctx.device.name,

@@ -57,6 +57,8 @@ struct OpenStream {
 #[derive(Default)]
 pub(crate) struct StreamRegistry {
     next: AtomicU64,
+    /// Rung after every sign-out on this node so the sweeper checks at once.
+    wake: tokio::sync::Notify,
     open: Mutex<HashMap<u64, OpenStream>>,
 }
 
@@ -282,13 +284,21 @@ impl Accounts {
         Ok(stopped)
     }
 
+    /// Asks the sweeper to check open streams now (after a sign-out on this node).
+    pub(crate) fn wake_streams(&self) {
+        self.streams.wake.notify_one();
+    }
+
     /// Runs the sweeper until the process ends.
     pub async fn run_stream_sweeper(self) {
         let mut tick = tokio::time::interval(self.timing.sweep_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_renew = std::time::Instant::now();
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = self.streams.wake.notified() => {}
+            }
             let renew = last_renew.elapsed() >= self.timing.renew_every;
             if renew {
                 last_renew = std::time::Instant::now();

@@ -179,7 +179,11 @@ impl Accounts {
             )
             .await?
         {
-            Admission::Admitted => {}
+            Admission::Admitted => {
+                if replace_req.is_some() {
+                    self.wake_streams();
+                }
+            }
             Admission::ReplaceNotFound => return Err(AccountsError::NotFound("device")),
             Admission::LimitReached(devices) => {
                 tracing::info!(

@@ -4,57 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 
-use clef_core::{DeviceId, OsRandom, Random, Timestamp, UserId};
+use clef_core::{DeviceId, OsRandom, Random, UserId};
 use clef_store::*;
-use sqlx::Executor;
-
-struct Db {
-    store: SqlStore,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn sqlite() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqlStore::open_sqlite_file(&dir.path().join("t.db"))
-        .await
-        .unwrap();
-    Db {
-        store,
-        _dir: Some(dir),
-    }
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("CLEF_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-async fn postgres() -> Db {
-    sqlx::any::install_default_drivers();
-    let admin = pg_admin_url();
-    let name = format!("clef_test_{}", OsRandom.id());
-    let pool = sqlx::AnyPool::connect(&admin)
-        .await
-        .expect("PostgreSQL must be running for the conformance suite (see README)");
-    pool.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let url = match admin.rfind('/') {
-        Some(i) => format!("{}/{name}", &admin[..i]),
-        None => panic!("CLEF_TEST_POSTGRES_URL needs a database path"),
-    };
-    let store = SqlStore::connect(&url).await.unwrap();
-    Db { store, _dir: None }
-}
-
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod on_sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(super::sqlite().await.store).await } )* }
-        mod on_postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(super::postgres().await.store).await } )* }
-    };
-}
+use common::*;
 
 conformance!(
     users_roundtrip_and_unique_names,
@@ -67,46 +23,6 @@ conformance!(
     pending_sign_in_is_single_use,
     token_lookup_and_no_raw_tokens,
 );
-
-const T0: Timestamp = Timestamp(1_700_000_000_000);
-
-fn user(name: &str) -> User {
-    User {
-        id: UserId(OsRandom.id()),
-        username: name.into(),
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
-        is_admin: false,
-        disabled: false,
-        max_devices: 6,
-        max_streams: 6,
-        created_at: T0,
-    }
-}
-
-fn device(u: &User, name: &str, now: Timestamp) -> (NewDevice, clef_core::SecretToken) {
-    let token = OsRandom.token();
-    let d = NewDevice {
-        id: DeviceId(OsRandom.id()),
-        user_id: u.id.clone(),
-        token_hash: token.hash(),
-        name: name.into(),
-        device_type: "phone".into(),
-        client: "test".into(),
-        credential: CredentialKind::ApiToken,
-        ip: "127.0.0.1".into(),
-        now,
-        expires_at: now.plus_secs(30 * 86_400),
-    };
-    (d, token)
-}
-
-fn live(now: Timestamp) -> Liveness {
-    Liveness {
-        now,
-        idle_cutoff: now.minus_secs(30 * 86_400),
-    }
-}
-
 async fn users_roundtrip_and_unique_names(s: SqlStore) {
     let u = user("anna");
     s.create_user(&u).await.unwrap();
@@ -137,7 +53,7 @@ async fn migrations_are_idempotent(s: SqlStore) {
         .raw_strings("SELECT CAST(version AS TEXT) FROM schema_migrations")
         .await
         .unwrap();
-    assert_eq!(n, vec!["1".to_string()]);
+    assert_eq!(n, vec!["1".to_string(), "2".to_string()]);
     assert!(s.integrity_ok().await.unwrap());
 }
 

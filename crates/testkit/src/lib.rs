@@ -254,3 +254,45 @@ impl TestServer {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 }
+
+/// Writes a valid, silent 16-bit stereo 44.1 kHz WAV of `seconds` (about 176 KB a second) with a
+/// title in its RIFF INFO list, for tests that need a large file or many small ones.
+pub fn write_wav(path: &std::path::Path, seconds: u32, title: &str) {
+    let data_len = seconds * 44_100 * 4;
+    let mut info = Vec::new();
+    info.extend_from_slice(b"INFO");
+    let mut name = title.as_bytes().to_vec();
+    name.push(0);
+    if name.len() % 2 == 1 {
+        name.push(0);
+    }
+    info.extend_from_slice(b"INAM");
+    info.extend_from_slice(&(name.len() as u32).to_le_bytes());
+    info.extend_from_slice(&name);
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let riff_len = 4 + (8 + 16) + (8 + info.len() as u32) + (8 + data_len);
+    f.write_all(b"RIFF").unwrap();
+    f.write_all(&riff_len.to_le_bytes()).unwrap();
+    f.write_all(b"WAVEfmt ").unwrap();
+    f.write_all(&16u32.to_le_bytes()).unwrap();
+    f.write_all(&1u16.to_le_bytes()).unwrap();
+    f.write_all(&2u16.to_le_bytes()).unwrap();
+    f.write_all(&44_100u32.to_le_bytes()).unwrap();
+    f.write_all(&(44_100u32 * 4).to_le_bytes()).unwrap();
+    f.write_all(&4u16.to_le_bytes()).unwrap();
+    f.write_all(&16u16.to_le_bytes()).unwrap();
+    f.write_all(b"LIST").unwrap();
+    f.write_all(&(info.len() as u32).to_le_bytes()).unwrap();
+    f.write_all(&info).unwrap();
+    f.write_all(b"data").unwrap();
+    f.write_all(&data_len.to_le_bytes()).unwrap();
+    // A ramp rather than silence, so byte-exact comparisons are meaningful.
+    let chunk: Vec<u8> = (0..65_536u32).map(|i| (i * 31 % 251) as u8).collect();
+    let mut left = data_len as usize;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        f.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    f.flush().unwrap();
+}

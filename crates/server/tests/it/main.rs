@@ -9,4 +9,5 @@ mod cli;
 mod limits;
 mod revocation;
 mod security;
+mod streams;
 mod web_security;

@@ -1,0 +1,94 @@
+//! What every conformance suite shares: a fresh SQLite file or PostgreSQL database per test, the
+//! macro that runs each test on both, and record builders.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use clef_core::{DeviceId, OsRandom, Random, Timestamp, UserId};
+use clef_store::*;
+use sqlx::Executor;
+
+pub struct Db {
+    pub store: SqlStore,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::open_sqlite_file(&dir.path().join("t.db"))
+        .await
+        .unwrap();
+    Db {
+        store,
+        _dir: Some(dir),
+    }
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("CLEF_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub async fn postgres() -> Db {
+    sqlx::any::install_default_drivers();
+    let admin = pg_admin_url();
+    let name = format!("clef_test_{}", OsRandom.id());
+    let pool = sqlx::AnyPool::connect(&admin)
+        .await
+        .expect("PostgreSQL must be running for the conformance suite (see README)");
+    pool.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let url = match admin.rfind('/') {
+        Some(i) => format!("{}/{name}", &admin[..i]),
+        None => panic!("CLEF_TEST_POSTGRES_URL needs a database path"),
+    };
+    let store = SqlStore::connect(&url).await.unwrap();
+    Db { store, _dir: None }
+}
+
+#[macro_export]
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(super::sqlite().await.store).await } )* }
+        mod on_postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(super::postgres().await.store).await } )* }
+    };
+}
+
+pub const T0: Timestamp = Timestamp(1_700_000_000_000);
+
+pub fn user(name: &str) -> User {
+    User {
+        id: UserId(OsRandom.id()),
+        username: name.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        is_admin: false,
+        disabled: false,
+        max_devices: 6,
+        max_streams: 6,
+        created_at: T0,
+    }
+}
+
+pub fn device(u: &User, name: &str, now: Timestamp) -> (NewDevice, clef_core::SecretToken) {
+    let token = OsRandom.token();
+    let d = NewDevice {
+        id: DeviceId(OsRandom.id()),
+        user_id: u.id.clone(),
+        token_hash: token.hash(),
+        name: name.into(),
+        device_type: "phone".into(),
+        client: "test".into(),
+        credential: CredentialKind::ApiToken,
+        ip: "127.0.0.1".into(),
+        now,
+        expires_at: now.plus_secs(30 * 86_400),
+    };
+    (d, token)
+}
+
+pub fn live(now: Timestamp) -> Liveness {
+    Liveness {
+        now,
+        idle_cutoff: now.minus_secs(30 * 86_400),
+    }
+}
