@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::path::Path;
 
-use lofty::config::ParseOptions;
+use lofty::config::{ParseOptions, ParsingMode};
 use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
 use lofty::mp4::{Mp4Codec, Mp4File};
 use lofty::picture::PictureType;
@@ -45,26 +45,68 @@ pub struct FileFacts {
     pub embedded_cover: bool,
 }
 
-fn options(read_cover_art: bool) -> ParseOptions {
-    ParseOptions::new().read_cover_art(read_cover_art)
+/// How hard to try: strict first, then lenient, then the stream facts without any tags.
+#[derive(Clone, Copy)]
+enum Attempt {
+    Strict,
+    Relaxed,
+    NoTags,
 }
 
+fn options(read_cover_art: bool, attempt: Attempt) -> ParseOptions {
+    let mut o = ParseOptions::new().read_cover_art(read_cover_art);
+    match attempt {
+        Attempt::Strict => o,
+        Attempt::Relaxed => o.parsing_mode(ParsingMode::Relaxed),
+        Attempt::NoTags => o.parsing_mode(ParsingMode::Relaxed).read_tags(false),
+    }
+}
+
+/// An error with its causes: "failed to parse Mpeg file: failed to parse Id3v2 tag: …".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+/// Opens a file, retrying leniently when a damaged tag stops the strict parse: one bad frame
+/// should not hide a playable file.
 fn open(path: &Path, read_cover_art: bool) -> Result<(TaggedFile, Option<Mp4Codec>), String> {
+    let mut first_error = None;
+    for attempt in [Attempt::Strict, Attempt::Relaxed, Attempt::NoTags] {
+        match open_with(path, options(read_cover_art, attempt)) {
+            Ok(f) => return Ok(f),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_default())
+}
+
+fn open_with(path: &Path, opts: ParseOptions) -> Result<(TaggedFile, Option<Mp4Codec>), String> {
     let probe = Probe::open(path)
-        .map_err(|e| e.to_string())?
-        .options(options(read_cover_art))
+        .map_err(|e| chain(&e))?
+        .options(opts)
         .guess_file_type()
         .map_err(|e| format!("cannot read file: {e}"))?;
     match probe.file_type() {
         None => Err("not a recognised audio file".into()),
         Some(FileType::Mp4) => {
             let mut f = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-            let mp4 =
-                Mp4File::read_from(&mut f, options(read_cover_art)).map_err(|e| e.to_string())?;
+            let mp4 = Mp4File::read_from(&mut f, opts).map_err(|e| chain(&e))?;
             let codec = mp4.properties().codec();
             Ok((TaggedFile::from(mp4), codec))
         }
-        Some(_) => Ok((probe.read().map_err(|e| e.to_string())?, None)),
+        Some(_) => Ok((probe.read().map_err(|e| chain(&e))?, None)),
     }
 }
 
@@ -130,7 +172,7 @@ fn text(s: &str) -> Option<String> {
 fn many(tag: &Tag, keys: &[ItemKey]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for key in keys {
-        for v in tag.get_strings(key.clone()) {
+        for v in tag.get_strings(*key) {
             for part in v.split('\0').filter_map(text) {
                 if !out.iter().any(|o| o == &part) {
                     out.push(part);
@@ -145,6 +187,12 @@ fn number(tag: &Tag, key: ItemKey) -> Option<i64> {
     let v = tag.get_string(key)?;
     // "3/12" style values: the part before the slash.
     v.split('/').next()?.trim().parse::<i64>().ok()
+}
+
+/// The total of a "3/12" style value.
+fn total(tag: &Tag, key: ItemKey) -> Option<i64> {
+    let v = tag.get_string(key)?;
+    v.split_once('/')?.1.trim().parse::<i64>().ok()
 }
 
 fn fill(f: &mut FileFacts, tag: &Tag) {
@@ -173,11 +221,15 @@ fn fill(f: &mut FileFacts, tag: &Tag) {
     if f.genres.is_empty() {
         f.genres = many(tag, &[ItemKey::Genre]);
     }
-    f.track_no = f.track_no.or(tag.track().map(i64::from));
+    f.track_no = f
+        .track_no
+        .or(tag.track().map(i64::from))
+        .or(number(tag, ItemKey::TrackNumber));
     f.track_total = f
         .track_total
         .or(tag.track_total().map(i64::from))
-        .or(number(tag, ItemKey::TrackTotal));
+        .or(number(tag, ItemKey::TrackTotal))
+        .or(total(tag, ItemKey::TrackNumber));
     f.disc_no = f.disc_no.or(tag.disk().map(i64::from));
     f.disc_total = f
         .disc_total
@@ -194,7 +246,11 @@ fn fill(f: &mut FileFacts, tag: &Tag) {
         f.composer = tag.get_string(ItemKey::Composer).and_then(text);
     }
     if f.comment.is_none() {
-        f.comment = tag.comment().as_deref().and_then(text);
+        f.comment = tag
+            .comment()
+            .as_deref()
+            .and_then(text)
+            .or_else(|| tag.get_string(ItemKey::Description).and_then(text));
     }
     if f.isrc.is_none() {
         f.isrc = tag.get_string(ItemKey::Isrc).and_then(text);

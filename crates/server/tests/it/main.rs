@@ -6,6 +6,7 @@
 mod api_bad_input;
 mod browser;
 mod cli;
+mod library_api;
 mod limits;
 mod revocation;
 mod security;
