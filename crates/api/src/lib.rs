@@ -9,6 +9,7 @@ mod extract;
 mod headers;
 mod library;
 mod openapi;
+mod openapi_library;
 mod playlists;
 mod sessions;
 mod stream;

@@ -16,6 +16,24 @@ fn body(schema: &str) -> Value {
 }
 
 pub async fn document() -> Json<Value> {
+    let mut doc = accounts_document();
+    let err = error_ref();
+    if let (Some(paths), Value::Object(more)) = (
+        doc["paths"].as_object_mut(),
+        crate::openapi_library::paths(&err),
+    ) {
+        paths.extend(more);
+    }
+    if let (Some(schemas), Value::Object(more)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        crate::openapi_library::schemas(),
+    ) {
+        schemas.extend(more);
+    }
+    Json(doc)
+}
+
+fn accounts_document() -> Value {
     let err = error_ref();
     let r = |s: &str| json!({ "$ref": format!("#/components/schemas/{s}") });
     let list = |s: &str| json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{s}") } });
@@ -23,7 +41,7 @@ pub async fn document() -> Json<Value> {
     let user_param = json!([{ "name": "username", "in": "path", "required": true, "schema": { "type": "string" } }]);
     let limit_param =
         json!([{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1 } }]);
-    Json(json!({
+    json!({
         "openapi": "3.1.0",
         "info": { "title": "Clef API", "version": env!("CARGO_PKG_VERSION") },
         "components": {
@@ -91,5 +109,5 @@ pub async fn document() -> Json<Value> {
             "/api/v1/admin/security-events": { "get": { "summary": "Every user's security log", "parameters": limit_param, "responses": { "200": ok(list("Event")), "403": err } } },
             "/healthz": { "get": { "summary": "Liveness", "security": [], "responses": { "200": { "description": "ok" } } } }
         }
-    }))
+    })
 }

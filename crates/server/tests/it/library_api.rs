@@ -396,3 +396,58 @@ async fn admins_see_scan_progress_and_start_scans() {
     let (_, status) = s.get(&admin, "/api/v1/admin/scan").await;
     assert_eq!(status["tracks"], 6, "the broken file is not a track");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_every_library_route() {
+    let s = TestServer::start().await;
+    let doc: Value = s
+        .client()
+        .get(s.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, method) in [
+        ("/api/v1/artists", "get"),
+        ("/api/v1/artists/{id}", "get"),
+        ("/api/v1/albums", "get"),
+        ("/api/v1/albums/{id}", "get"),
+        ("/api/v1/albums/{id}/cover", "get"),
+        ("/api/v1/tracks/{id}", "get"),
+        ("/api/v1/tracks/{id}/cover", "get"),
+        ("/api/v1/tracks/{id}/stream", "get"),
+        ("/api/v1/genres", "get"),
+        ("/api/v1/search", "get"),
+        ("/api/v1/playback", "get"),
+        ("/api/v1/playback", "put"),
+        ("/api/v1/playlists", "get"),
+        ("/api/v1/playlists", "post"),
+        ("/api/v1/playlists/import", "post"),
+        ("/api/v1/playlists/{id}", "patch"),
+        ("/api/v1/playlists/{id}", "delete"),
+        ("/api/v1/playlists/{id}/tracks", "post"),
+        ("/api/v1/playlists/{id}/tracks", "put"),
+        ("/api/v1/playlists/{id}/tracks/remove", "post"),
+        ("/api/v1/playlists/{id}/tracks/move", "post"),
+        ("/api/v1/playlists/{id}/m3u8", "get"),
+        ("/api/v1/admin/scan", "post"),
+        ("/api/v1/admin/scan/problems", "get"),
+        ("/api/v1/sessions", "post"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    // Every reference points at a schema that exists.
+    let text = doc.to_string();
+    for part in text.split("#/components/schemas/").skip(1) {
+        let name: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();
+        assert!(
+            doc["components"]["schemas"][&name].is_object(),
+            "missing schema {name}"
+        );
+    }
+}
