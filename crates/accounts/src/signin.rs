@@ -60,14 +60,19 @@ impl Accounts {
                 self.throttle.record_failure(&key, &attempt.ip, now);
                 tracing::info!(outcome = "failure", "sign-in failed");
                 if let Some(u) = user {
-                    self.record(
-                        &u.id,
-                        EventKind::FailedSignIn,
-                        None,
-                        Some(&attempt.ip),
-                        Some(format!("from {}", attempt.device.client)),
-                    )
-                    .await?;
+                    // Written in the background: waiting for it would make failures on real
+                    // accounts measurably slower than on unknown names.
+                    let this = self.clone();
+                    let (ip, client) = (attempt.ip.clone(), attempt.device.client.clone());
+                    tokio::spawn(async move {
+                        let detail = Some(format!("from {client}"));
+                        let r = this
+                            .record(&u.id, EventKind::FailedSignIn, None, Some(&ip), detail)
+                            .await;
+                        if let Err(e) = r {
+                            tracing::error!(error = %e, "could not record a failed sign-in");
+                        }
+                    });
                 }
                 return Err(AccountsError::InvalidCredentials);
             }

@@ -75,7 +75,11 @@ impl IntoResponse for ApiError {
             ApiError::Accounts(e) => accounts_error(e),
             ApiError::Library(e) => library_error(e),
             ApiError::StreamLimit { limit, streams } => {
-                let message = format!("This account already plays on {limit} devices, its limit. Stop one of them: repeat the request with takeover=<device_id> to stop playback there and play here.");
+                let message = if limit == 1 {
+                    "This account already plays on 1 device, its limit. Stop playback there to play here.".to_owned()
+                } else {
+                    format!("This account already plays on {limit} devices, its limit. Stop playback on one of them to play here.")
+                };
                 body(
                     StatusCode::CONFLICT,
                     "stream_limit_reached",

@@ -201,15 +201,20 @@ impl Library {
             && plan.moves.is_empty()
             && plan.deletes.is_empty()
             && plan.cover_updates.is_empty();
+        let walked = started.elapsed();
         let (changes, report) = scan::changes(plan, records, problems, found.len(), started);
-        if unchanged_run && changes.problems.is_empty() && !self.had_problems().await? {
+        if unchanged_run && self.same_problems(&changes.problems).await? {
             // Nothing to write: a no-change rescan costs a walk and a comparison.
             return Ok(report);
         }
         self.update(|p| p.phase = "saving".into());
+        let saving = Instant::now();
         self.store.apply_scan(&changes).await?;
-        let catalog = Catalog::build(self.store.all_tracks().await?);
+        let saved = saving.elapsed();
+        // The new catalog is the old one with the changes applied; no need to read it back.
+        let catalog = Catalog::build(scan::apply_to(known, &changes));
         self.set_catalog(catalog);
+        tracing::debug!(?walked, ?saved, built = ?saving.elapsed() - saved, "scan phases");
         let report = ScanReport {
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             ..report
@@ -227,11 +232,13 @@ impl Library {
         Ok(report)
     }
 
-    async fn had_problems(&self) -> LibraryResult<bool> {
-        Ok(self
-            .progress()
-            .last
-            .map(|r| r.unreadable > 0)
-            .unwrap_or(true))
+    /// Whether the stored list of unreadable files already says what this scan found.
+    async fn same_problems(&self, found: &[ScanProblem]) -> LibraryResult<bool> {
+        let stored = self.store.scan_problems().await?;
+        Ok(stored.len() == found.len()
+            && stored
+                .iter()
+                .zip(found)
+                .all(|(a, b)| a.path == b.path && a.reason == b.reason))
     }
 }

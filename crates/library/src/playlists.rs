@@ -170,6 +170,17 @@ impl Library {
                 message: "That position is not in the playlist.".into(),
             })
         };
+        // Positions count the entries shown, which skip tracks whose files have left the library;
+        // they are mapped onto the stored list so the right entry changes.
+        let shown = |tracks: &[String]| -> Vec<usize> {
+            tracks
+                .iter()
+                .enumerate()
+                .filter(|(_, id)| catalog.track(id).is_some())
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let visible = shown(&p.tracks);
         match edit {
             PlaylistEdit::Rename(name) => p.name = check_name(&name)?,
             PlaylistEdit::Add {
@@ -177,28 +188,33 @@ impl Library {
                 position,
             } => {
                 check_tracks(&catalog, &track_ids)?;
-                let at = position.unwrap_or(p.tracks.len());
-                if at > p.tracks.len() {
-                    return Err(out_of_range("position"));
-                }
+                let at = match position {
+                    None => p.tracks.len(),
+                    Some(i) if i == visible.len() => p.tracks.len(),
+                    Some(i) => *visible.get(i).ok_or_else(|| out_of_range("position"))?,
+                };
                 p.tracks.splice(at..at, track_ids);
             }
             PlaylistEdit::Remove(mut positions) => {
                 positions.sort_unstable();
                 positions.dedup();
-                if positions.iter().any(|&i| i >= p.tracks.len()) {
-                    return Err(out_of_range("positions"));
+                let mut stored = Vec::with_capacity(positions.len());
+                for i in positions {
+                    stored.push(*visible.get(i).ok_or_else(|| out_of_range("positions"))?);
                 }
-                for i in positions.into_iter().rev() {
+                for i in stored.into_iter().rev() {
                     p.tracks.remove(i);
                 }
             }
             PlaylistEdit::Move { from, to } => {
-                if from >= p.tracks.len() || to >= p.tracks.len() {
-                    return Err(out_of_range("from"));
+                if to >= visible.len() {
+                    return Err(out_of_range("to"));
                 }
+                let from = *visible.get(from).ok_or_else(|| out_of_range("from"))?;
                 let t = p.tracks.remove(from);
-                p.tracks.insert(to, t);
+                let after = shown(&p.tracks);
+                let at = after.get(to).copied().unwrap_or(p.tracks.len());
+                p.tracks.insert(at, t);
             }
             PlaylistEdit::Replace(ids) => {
                 check_tracks(&catalog, &ids)?;

@@ -387,3 +387,28 @@ pub(crate) fn changes(
         report,
     )
 }
+
+/// The track list after `changes`, computed in memory (what the store now holds).
+pub(crate) fn apply_to(known: Vec<TrackRecord>, changes: &ScanChanges) -> Vec<TrackRecord> {
+    let deleted: std::collections::HashSet<&str> =
+        changes.deletes.iter().map(String::as_str).collect();
+    let moved: HashMap<&str, &str> = changes
+        .moves
+        .iter()
+        .map(|(id, path)| (id.as_str(), path.as_str()))
+        .collect();
+    let replaced: std::collections::HashSet<&str> =
+        changes.upserts.iter().map(|t| t.id.as_str()).collect();
+    let mut out: Vec<TrackRecord> = known
+        .into_iter()
+        .filter(|t| !deleted.contains(t.id.as_str()) && !replaced.contains(t.id.as_str()))
+        .map(|mut t| {
+            if let Some(p) = moved.get(t.id.as_str()) {
+                t.path = (*p).to_owned();
+            }
+            t
+        })
+        .collect();
+    out.extend(changes.upserts.iter().cloned());
+    out
+}

@@ -110,8 +110,33 @@ fn open_with(path: &Path, opts: ParseOptions) -> Result<(TaggedFile, Option<Mp4C
     }
 }
 
+/// Refuses, before lofty sees them, Ogg streams that declare no channels: lofty panics on them
+/// after allocating some 170 MB (the panic is caught, but the memory is not worth spending).
+fn precheck(path: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut head = [0u8; 128];
+    let n = File::open(path)
+        .and_then(|f| f.take(128).read(&mut head))
+        .map_err(|e| format!("cannot read file: {e}"))?;
+    let head = &head[..n];
+    if !head.starts_with(b"OggS") {
+        return Ok(());
+    }
+    let find = |magic: &[u8]| head.windows(magic.len()).position(|w| w == magic);
+    let channels = match (find(b"OpusHead"), find(b"\x01vorbis")) {
+        (Some(i), _) => head.get(i + 9),
+        (None, Some(i)) => head.get(i + 11),
+        _ => return Ok(()),
+    };
+    match channels {
+        Some(0) => Err("the stream declares zero channels".into()),
+        _ => Ok(()),
+    }
+}
+
 /// Reads tags, stream facts and whether there is a front cover.
 pub fn read_facts(path: &Path) -> Result<FileFacts, String> {
+    precheck(path)?;
     let (file, mp4_codec) = open(path, true)?;
     let props = file.properties();
     let (codec, format) = match (file.file_type(), mp4_codec) {

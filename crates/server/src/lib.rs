@@ -86,9 +86,9 @@ pub async fn open_library(
 ) -> anyhow::Result<Library> {
     let dirs = music_dirs(cfg)?;
     let lcfg = LibraryConfig::new(dirs, cfg.data_dir.join("cache"));
-    Ok(Library::open(store, clock, rng, lcfg)
+    Library::open(store, clock, rng, lcfg)
         .await
-        .context("loading the library")?)
+        .context("loading the library")
 }
 
 /// Builds the whole application: REST API, web pages and security headers.

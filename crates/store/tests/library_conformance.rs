@@ -12,6 +12,7 @@ use common::*;
 
 conformance!(
     scans_apply_atomically_and_round_trip,
+    large_scans_apply_in_batches,
     playlists_belong_to_their_owner,
     stream_slots_hold_under_concurrency,
     slots_takeover_leases_and_sign_out,
@@ -108,6 +109,34 @@ async fn scans_apply_atomically_and_round_trip(s: SqlStore) {
         .map(|t| t.id)
         .collect();
     assert_eq!(left, vec![b.id]);
+}
+
+async fn large_scans_apply_in_batches(s: SqlStore) {
+    let tracks: Vec<TrackRecord> = (0..250)
+        .map(|i| track(&format!("/m/{i:03}.flac"), &format!("T{i}")))
+        .collect();
+    s.apply_scan(&ScanChanges {
+        upserts: tracks.clone(),
+        ..ScanChanges::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.all_tracks().await.unwrap(), tracks);
+    // Changing every one keeps their ids and replaces their fields.
+    let changed: Vec<TrackRecord> = tracks
+        .iter()
+        .map(|t| TrackRecord {
+            title: format!("{} (new)", t.title),
+            ..t.clone()
+        })
+        .collect();
+    s.apply_scan(&ScanChanges {
+        upserts: changed.clone(),
+        ..ScanChanges::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.all_tracks().await.unwrap(), changed);
 }
 
 async fn playlists_belong_to_their_owner(s: SqlStore) {

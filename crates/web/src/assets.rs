@@ -1,4 +1,9 @@
-//! Static assets compiled into the binary: the one stylesheet.
+//! Static assets compiled into the binary: the stylesheet and the player's script.
+//!
+//! Pages link them with a `?v=` of a hash of their content, so a browser never runs an old script
+//! against a new page after an upgrade, while the files themselves may be cached.
+
+use std::sync::LazyLock;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
@@ -6,7 +11,27 @@ use axum::response::IntoResponse;
 /// Where the stylesheet is served.
 pub const STYLESHEET_PATH: &str = "/static/app.css";
 
+/// Where the player's script is served.
+pub const PLAYER_SCRIPT_PATH: &str = "/static/player.js";
+
 const STYLESHEET: &str = include_str!("../static/app.css");
+
+const PLAYER_SCRIPT: &str = include_str!("../static/player.js");
+
+/// 64-bit FNV-1a: enough to tell versions of a file apart.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The stylesheet's URL as pages link it.
+pub static STYLESHEET_URL: LazyLock<String> =
+    LazyLock::new(|| format!("{STYLESHEET_PATH}?v={:016x}", fnv1a(STYLESHEET)));
+
+/// The player script's URL as pages link it.
+pub static PLAYER_SCRIPT_URL: LazyLock<String> =
+    LazyLock::new(|| format!("{PLAYER_SCRIPT_PATH}?v={:016x}", fnv1a(PLAYER_SCRIPT)));
 
 pub async fn stylesheet() -> impl IntoResponse {
     (
@@ -16,4 +41,26 @@ pub async fn stylesheet() -> impl IntoResponse {
         ],
         STYLESHEET,
     )
+}
+
+pub async fn player_script() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PLAYER_SCRIPT,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_change_with_content() {
+        assert_ne!(fnv1a("a"), fnv1a("b"));
+        assert!(STYLESHEET_URL.starts_with("/static/app.css?v="));
+        assert!(PLAYER_SCRIPT_URL.starts_with("/static/player.js?v="));
+    }
 }

@@ -6,6 +6,7 @@ use axum::response::Response;
 use clef_accounts::AccountsError;
 use clef_api::signed_out_message;
 use clef_core::InputError;
+use clef_library::LibraryError;
 use maud::html;
 
 use crate::layout::{self, Chrome, Flash};
@@ -76,6 +77,23 @@ pub fn describe(e: &AccountsError) -> Problem {
     }
 }
 
+/// The page status and message for a library error, like `describe` for accounts errors.
+pub fn describe_library(e: &LibraryError) -> Problem {
+    match e {
+        LibraryError::NotFound(what) => {
+            Problem::new(StatusCode::NOT_FOUND, format!("No such {what}."))
+        }
+        LibraryError::Invalid(input) => {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, input_message(input))
+        }
+        LibraryError::ScanRunning => {
+            Problem::new(StatusCode::CONFLICT, "A scan is already running.")
+        }
+        LibraryError::Io(inner) => internal(inner),
+        LibraryError::Store(inner) => internal(&inner.to_string()),
+    }
+}
+
 fn internal(cause: &str) -> Problem {
     tracing::error!(cause, "page request failed");
     Problem::new(
@@ -128,7 +146,11 @@ pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Respons
 
 /// The error page for a failed action.
 pub fn page(e: &AccountsError, chrome: Option<&Chrome<'_>>) -> Response {
-    let p = describe(e);
+    problem_page(&describe(e), chrome)
+}
+
+/// The error page for a problem, keeping the navigation when someone is signed in.
+pub fn problem_page(p: &Problem, chrome: Option<&Chrome<'_>>) -> Response {
     let heading = if p.status.is_server_error() {
         "Something went wrong"
     } else {

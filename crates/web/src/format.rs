@@ -18,9 +18,66 @@ pub fn when(ts: Timestamp) -> String {
     }
 }
 
+/// A track's length: "3:07", "1:02:05".
+pub fn duration(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// A total length in words: "42 min", "1 h 5 min", "less than a minute".
+pub fn total(ms: i64) -> String {
+    let mins = ms.max(0) / 60_000;
+    match (mins / 60, mins % 60) {
+        (0, 0) => "less than a minute".to_owned(),
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// "1 track", "3 tracks".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
+pub fn query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_and_counts() {
+        assert_eq!(duration(8_000), "0:08");
+        assert_eq!(duration(187_900), "3:07");
+        assert_eq!(duration(3_725_000), "1:02:05");
+        assert_eq!(total(30_000), "less than a minute");
+        assert_eq!(total(42 * 60_000), "42 min");
+        assert_eq!(total(65 * 60_000), "1 h 5 min");
+        assert_eq!(count(1, "track", "tracks"), "1 track");
+        assert_eq!(count(3, "track", "tracks"), "3 tracks");
+        assert_eq!(query_value("a b&c/é"), "a%20b%26c%2F%C3%A9");
+    }
 
     #[test]
     fn formats_to_the_minute_in_utc() {

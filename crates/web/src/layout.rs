@@ -3,11 +3,12 @@
 use clef_store::User;
 use maud::{html, Markup, DOCTYPE};
 
-use crate::assets::STYLESHEET_PATH;
+use crate::assets::{PLAYER_SCRIPT_URL, STYLESHEET_URL};
 
 /// Which part of the site a page belongs to, to mark it in the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    Library,
     Devices,
     Account,
     Security,
@@ -53,27 +54,118 @@ fn flash(f: Option<&Flash>) -> Markup {
     }
 }
 
-fn document(title: &str, body_class: &str, header: Markup, main: Markup) -> Markup {
+/// What a page has besides its frame and content.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    /// The player bar and its script, for this device.
+    pub player: Option<PlayerBar<'a>>,
+    /// Reload the page after this many seconds (a running scan's progress), without script.
+    pub refresh_secs: Option<u32>,
+}
+
+/// What the player bar needs to know: which device it plays on, so it can tell its own stream
+/// slot from the others'.
+#[derive(Debug, Clone, Copy)]
+pub struct PlayerBar<'a> {
+    pub device_id: &'a str,
+}
+
+fn document(
+    title: &str,
+    body_class: &str,
+    header: Markup,
+    main: Markup,
+    extras: &Extras<'_>,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(secs) = extras.refresh_secs {
+                    meta http-equiv="refresh" content=(secs);
+                }
                 title { (title) " · Clef" }
-                link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="stylesheet" href=(*STYLESHEET_URL);
                 link rel="icon" href="data:,";
+                @if extras.player.is_some() {
+                    script src=(*PLAYER_SCRIPT_URL) defer {}
+                }
             }
             body class=(body_class) {
                 (header)
                 main { (main) }
+                @if let Some(p) = &extras.player {
+                    (player_bar(p))
+                }
             }
+        }
+    }
+}
+
+/// A 24×24 icon drawn in the text colour.
+fn icon(path: &str, class: &str) -> Markup {
+    html! {
+        svg class=(class) viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" {
+            path d=(path) fill="currentColor" {}
+        }
+    }
+}
+
+/// The player bar: driven by `/static/player.js`, which fills it in; without script it stays
+/// hidden (the CSS shows it only once the script has marked the document).
+fn player_bar(p: &PlayerBar<'_>) -> Markup {
+    html! {
+        section #player .player aria-label="Player" data-device-id=(p.device_id) {
+            audio #player-audio preload="none" {}
+            div.player-main {
+                div.player-now {
+                    img #player-cover .player-cover alt="" width="48" height="48" hidden;
+                    div.player-meta {
+                        div #player-title .player-title { "Nothing playing" }
+                        div #player-artist .player-artist {}
+                    }
+                }
+                div.player-controls {
+                    button #player-prev .icon type="button" aria-label="Previous track" title="Previous" {
+                        (icon("M6 6h2v12H6zM9.5 12l8.5 6V6z", "icon-prev"))
+                    }
+                    button #player-toggle .icon.primary type="button" aria-label="Play" title="Play" {
+                        (icon("M8 5v14l11-7z", "icon-play"))
+                        (icon("M6 5h4v14H6zM14 5h4v14h-4z", "icon-pause"))
+                    }
+                    button #player-next .icon type="button" aria-label="Next track" title="Next" {
+                        (icon("M16 6h2v12h-2zM6 18l8.5-6L6 6z", "icon-next"))
+                    }
+                }
+                div.player-seek {
+                    span #player-elapsed .time { "0:00" }
+                    input #player-seek type="range" min="0" max="0" step="0.1" value="0" aria-label="Position";
+                    span #player-duration .time { "0:00" }
+                }
+                button #player-queue-toggle .subtle type="button" aria-expanded="false" aria-controls="player-queue" { "Queue" }
+            }
+            div #player-status .player-status role="status" aria-live="polite" hidden {}
+            div #player-choices .player-choices hidden {}
+            ol #player-queue .player-queue hidden {}
         }
     }
 }
 
 /// A page for a signed-in person: navigation, a sign-out button, notices, content.
 pub fn signed_in(chrome: &Chrome<'_>, title: &str, f: Option<&Flash>, content: Markup) -> Markup {
+    signed_in_with(chrome, title, f, content, &Extras::default())
+}
+
+/// A signed-in page with extras: the player bar, an automatic refresh.
+pub fn signed_in_with(
+    chrome: &Chrome<'_>,
+    title: &str,
+    f: Option<&Flash>,
+    content: Markup,
+    extras: &Extras<'_>,
+) -> Markup {
     let link = |href: &str, label: &str, section: Section| {
         let current = chrome.section == Some(section);
         html! {
@@ -85,6 +177,7 @@ pub fn signed_in(chrome: &Chrome<'_>, title: &str, f: Option<&Flash>, content: M
             div.bar {
                 a.brand href="/devices" { "Clef" }
                 nav aria-label="Main" {
+                    (link("/library", "Library", Section::Library))
                     (link("/devices", "Devices", Section::Devices))
                     (link("/account", "Account", Section::Account))
                     (link("/security", "Security", Section::Security))
@@ -102,7 +195,18 @@ pub fn signed_in(chrome: &Chrome<'_>, title: &str, f: Option<&Flash>, content: M
             }
         }
     };
-    document(title, "app", header, html! { (flash(f)) (content) })
+    let body_class = if extras.player.is_some() {
+        "app with-player"
+    } else {
+        "app"
+    };
+    document(
+        title,
+        body_class,
+        header,
+        html! { (flash(f)) (content) },
+        extras,
+    )
 }
 
 /// A page for someone not signed in (sign-in, setup, errors): no navigation.
@@ -117,5 +221,6 @@ pub fn bare(title: &str, f: Option<&Flash>, content: Markup) -> Markup {
         "bare",
         header,
         html! { div.card { (flash(f)) (content) } },
+        &Extras::default(),
     )
 }

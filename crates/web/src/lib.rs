@@ -1,4 +1,5 @@
-//! Server-rendered web pages: sign in, devices, account, security log, admin and first-run setup.
+//! Server-rendered web pages: sign in, the library with its player, playlists, devices, account,
+//! security log, admin and first-run setup.
 //!
 //! Pages are plain HTML forms with no inline script or style (the server's CSP forbids both). Every
 //! form carries a double-submit CSRF token and is checked for a same-origin request before
@@ -20,13 +21,16 @@ use axum::routing::{get, post};
 use axum::Router;
 use clef_api::{AppState, MAX_BODY_BYTES};
 
-use pages::{account, admin, devices, limit, security, setup, signin};
+use pages::{
+    account, admin, devices, library, library_admin, limit, playlists, security, setup, signin,
+};
 
 /// The web pages' routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(signin::home))
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
+        .route(assets::PLAYER_SCRIPT_PATH, get(assets::player_script))
         .route("/signin", get(signin::show).post(signin::submit))
         .route("/signin/continue", post(limit::continue_sign_in))
         .route("/signout", post(devices::sign_out_this))
@@ -44,6 +48,24 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{name}/disable", post(admin::disable))
         .route("/admin/users/{name}/enable", post(admin::enable))
         .route("/admin/security", get(admin::security))
+        .route("/admin/library", get(library_admin::show))
+        .route("/admin/library/scan", post(library_admin::scan))
+        .route("/library", get(library::albums))
+        .route("/library/artists", get(library::artists))
+        .route("/library/artists/{id}", get(library::artist))
+        .route("/library/albums/{id}", get(library::album))
+        .route("/library/search", get(library::search))
+        .route(
+            "/library/playlists",
+            get(playlists::list).post(playlists::create),
+        )
+        .route("/library/playlists/import", post(playlists::import))
+        .route("/library/playlists/add", post(playlists::add))
+        .route("/library/playlists/{id}", get(playlists::show))
+        .route("/library/playlists/{id}/rename", post(playlists::rename))
+        .route("/library/playlists/{id}/remove", post(playlists::remove))
+        .route("/library/playlists/{id}/move", post(playlists::move_track))
+        .route("/library/playlists/{id}/delete", post(playlists::delete))
         .route("/setup", get(setup::show).post(setup::submit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -297,8 +297,14 @@ async fn playlists_edit_and_round_trip_through_m3u8() {
         (
             Method::POST,
             "/tracks/move",
-            json!({ "from": 0, "to": 3 }),
+            json!({ "from": 5, "to": 0 }),
             "from",
+        ),
+        (
+            Method::POST,
+            "/tracks/move",
+            json!({ "from": 0, "to": 3 }),
+            "to",
         ),
         (
             Method::POST,

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod library_api;
 mod limits;
+mod player;
 mod revocation;
 mod security;
 mod streams;

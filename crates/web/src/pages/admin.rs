@@ -70,6 +70,25 @@ impl HasCsrf for LimitsForm {
     }
 }
 
+/// The admin pages' sub-navigation.
+pub(crate) fn admin_nav(current: &str) -> Markup {
+    let link = |href: &str, label: &str| {
+        let here = current == label;
+        html! {
+            a href=(href) class=[here.then_some("current")] aria-current=[here.then_some("page")] { (label) }
+        }
+    };
+    html! {
+        div.subnav {
+            nav aria-label="Admin" {
+                (link("/admin/users", "Users"))
+                (link("/admin/security", "Security log"))
+                (link("/admin/library", "Library"))
+            }
+        }
+    }
+}
+
 fn user_row(u: &User, me: &AuthContext, csrf: &str) -> Markup {
     let name = &u.username;
     html! {
@@ -118,8 +137,8 @@ async fn render_users(
         Err(e) => return signed_in_error(ctx, csrf, Some(Section::Admin), &e),
     };
     let body = html! {
+        (admin_nav("Users"))
         h1 { "Users" }
-        p.lead { a href="/admin/security" { "Everyone's security log" } }
         section.panel #create-user {
             h2 { "Create a user" }
             form.row method="post" action="/admin/users" {
@@ -323,8 +342,9 @@ pub async fn security(
     };
     let names: HashMap<_, _> = users.into_iter().map(|u| (u.id, u.username)).collect();
     let body = html! {
+        (admin_nav("Security log"))
         h1 { "Security log: all users" }
-        p.lead { "Newest first. Times are UTC. " a href="/admin/users" { "Back to users" } }
+        p.lead { "Newest first. Times are UTC." }
         (events_table(&events, Some(&names)))
     };
     signed_in_page(

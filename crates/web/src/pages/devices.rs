@@ -6,6 +6,7 @@ use axum::response::Response;
 use clef_accounts::{reason, AccountsError, DeviceView};
 use clef_api::{AppState, ClientIp};
 use clef_core::DeviceId;
+use clef_library::Catalog;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -39,14 +40,35 @@ impl DevicesQuery {
     }
 }
 
-fn device_row(v: &DeviceView, csrf: &str) -> Markup {
+/// "Title by Artist" for a track id, if the library still has it.
+fn track_label(catalog: &Catalog, id: &str) -> Option<String> {
+    let t = catalog.track(id)?;
+    let artists: Vec<&str> = t.artists.iter().map(|a| a.name.as_str()).collect();
+    Some(if artists.is_empty() {
+        t.title.clone()
+    } else {
+        format!("{} by {}", t.title, artists.join(", "))
+    })
+}
+
+fn device_row(v: &DeviceView, csrf: &str, catalog: &Catalog) -> Markup {
     let d = &v.device;
+    let playing = v
+        .playing_track
+        .as_deref()
+        .and_then(|id| track_label(catalog, id));
     html! {
         tr data-device-id=(d.id) class=[v.current.then_some("current")] {
             td.name {
                 span.device-name { (d.name) }
                 @if v.current { " " span.badge.this-device { "This device" } }
-                @if v.playing { " " span.badge.playing { "Playing now" } }
+                @if v.playing {
+                    @if let Some(label) = &playing {
+                        div.device-playing { "Playing now: " span.device-playing-track { (label) } }
+                    } @else {
+                        " " span.badge.playing { "Playing now" }
+                    }
+                }
             }
             td { (d.device_type) }
             td { (d.client) }
@@ -74,6 +96,7 @@ pub async fn show(
         Ok(d) => d,
         Err(e) => return signed_in_error(&ctx, &csrf, Some(Section::Devices), &e),
     };
+    let catalog = st.library.catalog();
     let body = html! {
         h1 { "Devices" }
         p.lead {
@@ -83,7 +106,7 @@ pub async fn show(
         div.table-wrap {
             table.devices #devices {
                 thead { tr { th { "Name" } th { "Type" } th { "Client" } th { "IP" } th { "First seen" } th { "Last seen" } th { span.sr-only { "Action" } } } }
-                tbody { @for v in &devices { (device_row(v, csrf.value())) } }
+                tbody { @for v in &devices { (device_row(v, csrf.value(), &catalog)) } }
             }
         }
         p.meta { "Limit: " (ctx.user.max_devices) " devices. " (devices.len()) " signed in." }

@@ -3,7 +3,10 @@
 pub mod account;
 pub mod admin;
 pub mod devices;
+pub mod library;
+pub mod library_admin;
 pub mod limit;
+pub mod playlists;
 pub mod security;
 pub mod setup;
 pub mod signin;
@@ -14,8 +17,8 @@ use clef_accounts::{AccountsError, AuthContext};
 use maud::Markup;
 
 use crate::csrf::CsrfToken;
-use crate::errors;
-use crate::layout::{self, Chrome, Flash, Section};
+use crate::errors::{self, Problem};
+use crate::layout::{self, Chrome, Extras, Flash, PlayerBar, Section};
 use crate::reply;
 
 /// A signed-in page with its status, setting the CSRF cookie when the browser lacks it.
@@ -52,4 +55,70 @@ pub(crate) fn signed_in_error(
         section,
     };
     csrf.attach(errors::page(e, Some(&chrome)))
+}
+
+/// A signed-in page with extras (the player bar, a refresh), setting the CSRF cookie when the
+/// browser lacks it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn signed_in_page_with(
+    ctx: &AuthContext,
+    csrf: &CsrfToken,
+    section: Section,
+    status: StatusCode,
+    title: &str,
+    flash: Option<Flash>,
+    content: Markup,
+    extras: &Extras<'_>,
+) -> Response {
+    let chrome = Chrome {
+        user: &ctx.user,
+        csrf: csrf.value(),
+        section: Some(section),
+    };
+    csrf.attach(reply::html(
+        status,
+        layout::signed_in_with(&chrome, title, flash.as_ref(), content, extras),
+    ))
+}
+
+/// A library page: the Library section with the player bar for this device.
+pub(crate) fn library_page(
+    ctx: &AuthContext,
+    csrf: &CsrfToken,
+    status: StatusCode,
+    title: &str,
+    flash: Option<Flash>,
+    content: Markup,
+) -> Response {
+    let extras = Extras {
+        player: Some(PlayerBar {
+            device_id: ctx.device.id.as_str(),
+        }),
+        refresh_secs: None,
+    };
+    signed_in_page_with(
+        ctx,
+        csrf,
+        Section::Library,
+        status,
+        title,
+        flash,
+        content,
+        &extras,
+    )
+}
+
+/// The error page for a problem that is not an accounts error, keeping the navigation.
+pub(crate) fn signed_in_problem(
+    ctx: &AuthContext,
+    csrf: &CsrfToken,
+    section: Option<Section>,
+    p: &Problem,
+) -> Response {
+    let chrome = Chrome {
+        user: &ctx.user,
+        csrf: csrf.value(),
+        section,
+    };
+    csrf.attach(errors::problem_page(p, Some(&chrome)))
 }

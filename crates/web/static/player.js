@@ -1,0 +1,667 @@
+/* Clef's player bar: a queue played through one <audio> element from the stream API.
+ *
+ * Plain script, no build step; the page's CSP allows only scripts from our own origin, so this file
+ * attaches every handler itself (no inline handlers). It:
+ *  - reads tracks from rows `tr[data-track-id]` (title, artist, album, cover in data- attributes);
+ *  - before playing a track, asks for its first byte (GET .../stream with Range: bytes=0-0) to take
+ *    this device's stream slot, so a 409 stream_limit_reached can be shown with a choice of device
+ *    to stop ("Stop playback there and play here" repeats the request with ?takeover=<device>);
+ *  - reports `playing` to PUT /api/v1/playback when a track starts and every 20 s while it plays,
+ *    `paused` on pause and `stopped` at the end of the queue;
+ *  - while playing, checks every few seconds that this device still holds its slot (GET
+ *    /api/v1/playback). A browser buffers a short track whole, so a stream cut by the server is not
+ *    always noticed by the <audio> element; when the slot is gone, when the element errors or stalls,
+ *    or when a report is refused, one report tells why, and the reason (the API's `message`) is
+ *    shown in #player-status and playback stops;
+ *  - keeps the queue across page loads in sessionStorage.
+ */
+(function () {
+  'use strict';
+
+  document.documentElement.classList.add('js');
+
+  var HEARTBEAT_MS = 20000;
+  var CHECK_MS = 3000;
+  var STORE_KEY = 'clef.player';
+
+  var root = document.getElementById('player');
+  if (!root) {
+    return;
+  }
+  var deviceId = root.getAttribute('data-device-id') || '';
+  var audio = document.getElementById('player-audio');
+  var ui = {
+    cover: document.getElementById('player-cover'),
+    title: document.getElementById('player-title'),
+    artist: document.getElementById('player-artist'),
+    prev: document.getElementById('player-prev'),
+    toggle: document.getElementById('player-toggle'),
+    next: document.getElementById('player-next'),
+    seek: document.getElementById('player-seek'),
+    elapsed: document.getElementById('player-elapsed'),
+    duration: document.getElementById('player-duration'),
+    queueToggle: document.getElementById('player-queue-toggle'),
+    queue: document.getElementById('player-queue'),
+    status: document.getElementById('player-status'),
+    choices: document.getElementById('player-choices')
+  };
+
+  var queue = [];
+  var index = -1;
+  var heartbeat = null;
+  var checker = null;
+  var attempt = 0;          // increases with every track start; stale answers are ignored
+  var quietPauses = 0;      // pauses made by the player itself, whose events are not reported
+  var halted = false;       // stopped for a reason shown in #player-status
+  var diagnosing = false;
+  var dragging = false;
+  var pendingSeek = 0;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+
+  function clock(secs) {
+    if (!isFinite(secs) || secs < 0) { secs = 0; }
+    secs = Math.floor(secs);
+    var h = Math.floor(secs / 3600), m = Math.floor(secs / 60) % 60, s = secs % 60;
+    var ss = (s < 10 ? '0' : '') + s;
+    if (h > 0) { return h + ':' + (m < 10 ? '0' : '') + m + ':' + ss; }
+    return m + ':' + ss;
+  }
+
+  function trackFrom(row) {
+    return {
+      id: row.getAttribute('data-track-id'),
+      title: row.getAttribute('data-title') || '',
+      artist: row.getAttribute('data-artist') || '',
+      album: row.getAttribute('data-album') || '',
+      cover: row.getAttribute('data-cover') || '',
+      duration: (parseInt(row.getAttribute('data-duration-ms'), 10) || 0) / 1000
+    };
+  }
+
+  function rowsOf(container) {
+    var rows = (container || document).querySelectorAll('tr[data-track-id]');
+    var out = [];
+    for (var i = 0; i < rows.length; i++) { out.push(trackFrom(rows[i])); }
+    return out;
+  }
+
+  function streamUrl(id, takeover) {
+    var u = '/api/v1/tracks/' + encodeURIComponent(id) + '/stream';
+    return takeover ? u + '?takeover=' + encodeURIComponent(takeover) : u;
+  }
+
+  function current() {
+    return index >= 0 && index < queue.length ? queue[index] : null;
+  }
+
+  /* ---- what the bar shows ---- */
+
+  /* Shows why playback stopped; `signIn` is a sign-in page address to offer, if any. */
+  function showStatus(message, signIn) {
+    ui.status.textContent = '';
+    ui.status.appendChild(document.createTextNode(message));
+    if (signIn) {
+      ui.status.appendChild(document.createTextNode(' '));
+      var a = el('a', 'player-signin', 'Sign in again');
+      a.href = signIn;
+      ui.status.appendChild(a);
+    }
+    ui.status.hidden = false;
+  }
+
+  function clearStatus() {
+    ui.status.textContent = '';
+    ui.status.hidden = true;
+  }
+
+  function hideChoices() {
+    ui.choices.textContent = '';
+    ui.choices.hidden = true;
+  }
+
+  function setToggle(playing) {
+    ui.toggle.setAttribute('aria-label', playing ? 'Pause' : 'Play');
+    ui.toggle.title = playing ? 'Pause' : 'Play';
+    root.classList.toggle('is-playing', playing);
+  }
+
+  function showTrack(t) {
+    ui.title.textContent = t ? t.title : 'Nothing playing';
+    ui.artist.textContent = t ? [t.artist, t.album].filter(Boolean).join(' — ') : '';
+    if (t && t.cover) {
+      ui.cover.src = t.cover;
+      ui.cover.hidden = false;
+    } else {
+      ui.cover.removeAttribute('src');
+      ui.cover.hidden = true;
+    }
+    ui.duration.textContent = clock(t ? t.duration : 0);
+    ui.seek.max = t ? String(t.duration || 0) : '0';
+    if (!dragging) {
+      ui.seek.value = '0';
+      ui.elapsed.textContent = clock(0);
+    }
+    if (t && 'mediaSession' in navigator && typeof MediaMetadata !== 'undefined') {
+      navigator.mediaSession.metadata = new MediaMetadata({
+        title: t.title, artist: t.artist, album: t.album,
+        artwork: t.cover ? [{ src: t.cover, sizes: '64x64', type: 'image/jpeg' }] : []
+      });
+    }
+    markRows(t);
+    renderQueue();
+    updateButtons();
+  }
+
+  /* Marks the page's rows of the track shown in the bar. */
+  function markRows(t) {
+    var rows = document.querySelectorAll('tr[data-track-id]');
+    for (var i = 0; i < rows.length; i++) {
+      rows[i].classList.toggle('now-playing', !!t && rows[i].getAttribute('data-track-id') === t.id);
+    }
+  }
+
+  function updateButtons() {
+    ui.prev.disabled = index < 0;
+    ui.next.disabled = index < 0 || index >= queue.length - 1;
+    ui.toggle.disabled = queue.length === 0;
+    ui.queueToggle.textContent = 'Queue (' + queue.length + ')';
+  }
+
+  function renderQueue() {
+    ui.queue.textContent = '';
+    queue.forEach(function (t, i) {
+      var li = el('li', i === index ? 'current' : '');
+      var jump = el('button', 'queue-jump', t.title);
+      jump.type = 'button';
+      jump.setAttribute('data-index', String(i));
+      if (i === index) { jump.setAttribute('aria-current', 'true'); }
+      var who = el('span', 'queue-artist', t.artist);
+      var drop = el('button', 'queue-remove subtle', '✕');
+      drop.type = 'button';
+      drop.setAttribute('data-index', String(i));
+      drop.setAttribute('aria-label', 'Remove ' + t.title + ' from the queue');
+      li.appendChild(jump);
+      li.appendChild(who);
+      li.appendChild(drop);
+      ui.queue.appendChild(li);
+    });
+    updateButtons();
+  }
+
+  /* ---- talking to the server ---- */
+
+  function readError(res) {
+    return res.json().then(function (body) { return body || {}; }, function () { return {}; });
+  }
+
+  /* PUT /api/v1/playback. Resolves to {ok:true} or {ok:false, status, body}. */
+  function report(state, track, keepalive) {
+    if (!track) { return Promise.resolve({ ok: true }); }
+    return fetch('/api/v1/playback', {
+      method: 'PUT',
+      credentials: 'same-origin',
+      keepalive: !!keepalive,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ track_id: track.id, state: state })
+    }).then(function (res) {
+      if (res.ok) { return { ok: true }; }
+      return readError(res).then(function (body) {
+        return { ok: false, status: res.status, body: body };
+      });
+    });
+  }
+
+  /* Pauses without reporting it: the element's pause event comes later, as a task. */
+  function pauseQuietly() {
+    if (!audio.paused) {
+      quietPauses += 1;
+      audio.pause();
+    }
+  }
+
+  function stopTimers() {
+    if (heartbeat) { clearInterval(heartbeat); heartbeat = null; }
+    if (checker) { clearInterval(checker); checker = null; }
+  }
+
+  function startTimers() {
+    stopTimers();
+    heartbeat = setInterval(function () {
+      var t = current();
+      if (!t || audio.paused || halted) { return; }
+      report('playing', t).then(function (r) {
+        if (!r.ok) { refused(r.status, r.body, t); }
+      }, function () { /* offline for a moment: the next beat tries again */ });
+    }, HEARTBEAT_MS);
+    checker = setInterval(check, CHECK_MS);
+  }
+
+  /* Whether this device still holds its stream slot; if not, one report says why. */
+  function check() {
+    if (audio.paused || halted || diagnosing) { return; }
+    fetch('/api/v1/playback', { credentials: 'same-origin', cache: 'no-store' }).then(function (res) {
+      if (res.status === 401) {
+        return readError(res).then(function (body) { refused(401, body, current()); });
+      }
+      if (!res.ok) { return; }
+      return res.json().then(function (body) {
+        var streams = (body && body.streams) || [];
+        var mine = streams.some(function (s) { return s.device_id === deviceId; });
+        if (!mine && !audio.paused) { diagnose(false); }
+      });
+    }, function () { /* network trouble: try again at the next check */ });
+  }
+
+  /* Something looks wrong (a cut or stalled stream, a lost slot): a report tells why. With
+   * `failed`, the element cannot go on, so something is said even when the report succeeds. */
+  function diagnose(failed) {
+    var t = current();
+    if (!t || halted || diagnosing) { return; }
+    diagnosing = true;
+    report('playing', t).then(function (r) {
+      diagnosing = false;
+      if (!r.ok) {
+        refused(r.status, r.body, t);
+      } else if (failed) {
+        halt('This track could not be played.', false);
+      }
+    }, function () {
+      diagnosing = false;
+      if (failed) { halt('The server cannot be reached.', false); }
+    });
+  }
+
+  /* The server refused a stream or a report: say why and stop, or offer to take over a slot. */
+  function refused(status, body, track) {
+    body = body || {};
+    if (status === 409 && body.error === 'stream_limit_reached') {
+      var n = Number(body.limit) || 0;
+      halt(n > 0 ? 'This account already plays on ' + n + (n === 1 ? ' device' : ' devices') +
+        ', its limit.' : 'Too many devices are playing.', false);
+      offerTakeover(body, track);
+      return;
+    }
+    if (status === 401) {
+      try { sessionStorage.removeItem(STORE_KEY); } catch (e) { /* storage off */ }
+      var signIn = '/signin' + (body.reason ? '?reason=' + encodeURIComponent(body.reason) : '');
+      halt(body.error === 'signed_out' && body.message ? body.message
+        : 'This device is not signed in.', signIn);
+      return;
+    }
+    if (status === 409) {
+      halt(body.message || 'Playback was stopped from another device.', false);
+      return;
+    }
+    if (status === 404) {
+      halt('This track is no longer in the library.', false);
+      return;
+    }
+    halt(body.message || 'This track could not be played.', false);
+  }
+
+  /* Stops playback for a reason shown to the person. */
+  function halt(message, signIn) {
+    halted = true;
+    stopTimers();
+    pauseQuietly();
+    if (audio.getAttribute('src')) {
+      pendingSeek = audio.currentTime || 0;
+      audio.removeAttribute('src');
+      audio.load();
+    }
+    setToggle(false);
+    showStatus(message, signIn);
+  }
+
+  function offerTakeover(body, track) {
+    hideChoices();
+    var streams = body.streams || [];
+    ui.choices.appendChild(el('p', 'choices-lead', 'Playing now:'));
+    var list = el('ul', 'choices-list');
+    streams.forEach(function (s) {
+      var li = el('li', 'choice');
+      li.setAttribute('data-device-id', s.device_id);
+      var what = s.track ? s.track.title + (s.track.artist ? ' by ' + s.track.artist : '') : 'a track';
+      li.appendChild(el('span', 'choice-device', s.name));
+      li.appendChild(el('span', 'choice-track', ' is playing ' + what + '. '));
+      var b = el('button', 'takeover', 'Stop playback there and play here');
+      b.type = 'button';
+      b.setAttribute('data-device-id', s.device_id);
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+    ui.choices.appendChild(list);
+    var cancel = el('button', 'subtle choices-cancel', 'Cancel');
+    cancel.type = 'button';
+    ui.choices.appendChild(cancel);
+    ui.choices.hidden = false;
+    ui.choices.setAttribute('data-track-id', track ? track.id : '');
+  }
+
+  /* ---- playing ---- */
+
+  function playAt(i, opts) {
+    opts = opts || {};
+    if (i < 0 || i >= queue.length) { return; }
+    index = i;
+    var t = queue[i];
+    var mine = ++attempt;
+    pendingSeek = 0;
+    halted = false;
+    clearStatus();
+    hideChoices();
+    stopTimers();
+    pauseQuietly();
+    showTrack(t);
+    setToggle(true);
+    save();
+    // The first byte, to take this device's slot (or hear why not) before the element asks.
+    fetch(streamUrl(t.id, opts.takeover), {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { Range: 'bytes=0-0' }
+    }).then(function (res) {
+      if (mine !== attempt) { return; }
+      if (!res.ok) {
+        return readError(res).then(function (body) {
+          if (mine === attempt) { refused(res.status, body, t); }
+        });
+      }
+      res.arrayBuffer().catch(function () { });
+      audio.src = streamUrl(t.id);
+      if (opts.at) { pendingSeek = opts.at; }
+      var p = audio.play();
+      if (p && p.catch) {
+        p.catch(function (err) {
+          if (mine !== attempt) { return; }
+          setToggle(false);
+          if (err && err.name === 'NotAllowedError') {
+            // The browser wants a click first (a queue restored after a page load).
+            report('paused', t);
+          }
+        });
+      }
+    }, function () {
+      if (mine === attempt) { halt('The server cannot be reached.', false); }
+    });
+  }
+
+  function playQueue(tracks, start) {
+    if (!tracks.length) { return; }
+    queue = tracks.slice();
+    playAt(Math.max(0, Math.min(start || 0, queue.length - 1)));
+  }
+
+  function enqueue(tracks) {
+    var wasEmpty = queue.length === 0;
+    queue = queue.concat(tracks);
+    if (wasEmpty) {
+      index = 0;
+      showTrack(queue[0]);
+    } else {
+      renderQueue();
+    }
+    save();
+  }
+
+  function togglePlay() {
+    var t = current();
+    if (!t) {
+      if (queue.length) { playAt(0); }
+      return;
+    }
+    if (!audio.getAttribute('src') || halted) {
+      playAt(index, { at: pendingSeek || Number(ui.seek.value) || 0 });
+      return;
+    }
+    if (audio.paused) {
+      audio.play().catch(function () { setToggle(false); });
+    } else {
+      audio.pause();
+    }
+  }
+
+  function next() {
+    if (index < queue.length - 1) { playAt(index + 1); }
+  }
+
+  function previous() {
+    if (audio.currentTime > 3 || index <= 0) {
+      if (audio.getAttribute('src')) { audio.currentTime = 0; }
+      return;
+    }
+    playAt(index - 1);
+  }
+
+  /* ---- the element's events ---- */
+
+  audio.addEventListener('loadedmetadata', function () {
+    if (isFinite(audio.duration)) {
+      ui.seek.max = String(audio.duration);
+      ui.duration.textContent = clock(audio.duration);
+    }
+    if (pendingSeek) {
+      try { audio.currentTime = pendingSeek; } catch (e) { /* not seekable yet */ }
+      pendingSeek = 0;
+    }
+  });
+
+  audio.addEventListener('timeupdate', function () {
+    if (!dragging) {
+      ui.seek.value = String(audio.currentTime);
+      ui.elapsed.textContent = clock(audio.currentTime);
+    }
+  });
+
+  audio.addEventListener('playing', function () {
+    var t = current();
+    setToggle(true);
+    clearStatus();
+    startTimers();
+    report('playing', t).then(function (r) {
+      if (!r.ok && t === current()) { refused(r.status, r.body, t); }
+    }, function () { });
+  });
+
+  audio.addEventListener('pause', function () {
+    if (quietPauses > 0) {
+      quietPauses -= 1;
+      return;
+    }
+    if (halted || audio.ended) { return; }
+    setToggle(false);
+    stopTimers();
+    report('paused', current()).then(function (r) {
+      if (!r.ok && r.status === 401) { refused(r.status, r.body, current()); }
+    }, function () { });
+    save();
+  });
+
+  audio.addEventListener('ended', function () {
+    stopTimers();
+    if (index < queue.length - 1) {
+      playAt(index + 1);
+      return;
+    }
+    setToggle(false);
+    report('stopped', current()).then(function () { }, function () { });
+    save();
+  });
+
+  audio.addEventListener('error', function () {
+    if (halted || !audio.getAttribute('src')) { return; }
+    stopTimers();
+    diagnose(true);
+  });
+
+  audio.addEventListener('stalled', function () {
+    if (!halted && !audio.paused) { diagnose(false); }
+  });
+
+  /* ---- controls ---- */
+
+  ui.toggle.addEventListener('click', togglePlay);
+  ui.next.addEventListener('click', next);
+  ui.prev.addEventListener('click', previous);
+
+  ui.seek.addEventListener('input', function () {
+    dragging = true;
+    ui.elapsed.textContent = clock(Number(ui.seek.value));
+  });
+  ui.seek.addEventListener('change', function () {
+    dragging = false;
+    var to = Number(ui.seek.value) || 0;
+    if (audio.getAttribute('src') && !halted) {
+      audio.currentTime = to;
+    } else {
+      pendingSeek = to;
+    }
+  });
+
+  ui.queueToggle.addEventListener('click', function () {
+    var open = ui.queue.hidden;
+    ui.queue.hidden = !open;
+    ui.queueToggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
+
+  ui.queue.addEventListener('click', function (ev) {
+    var b = ev.target.closest('button[data-index]');
+    if (!b) { return; }
+    var i = parseInt(b.getAttribute('data-index'), 10);
+    if (b.classList.contains('queue-jump')) {
+      playAt(i);
+      return;
+    }
+    var removed = queue.splice(i, 1)[0];
+    if (i < index) {
+      index -= 1;
+    } else if (i === index) {
+      // The playing track left the queue: stop it and show the one that took its place.
+      attempt += 1;
+      pauseQuietly();
+      stopTimers();
+      report('stopped', removed).then(function () { }, function () { });
+      audio.removeAttribute('src');
+      audio.load();
+      setToggle(false);
+      index = Math.min(index, queue.length - 1);
+      showTrack(current());
+    }
+    renderQueue();
+    save();
+  });
+
+  ui.choices.addEventListener('click', function (ev) {
+    var b = ev.target.closest('button');
+    if (!b) { return; }
+    if (b.classList.contains('choices-cancel')) {
+      hideChoices();
+      clearStatus();
+      return;
+    }
+    var device = b.getAttribute('data-device-id');
+    if (device && current()) {
+      playAt(index, { takeover: device, at: pendingSeek });
+    }
+  });
+
+  /* Buttons on the page: Play (this track and the rest of its list), Add to queue, Play album. */
+  document.addEventListener('click', function (ev) {
+    var b = ev.target.closest('button.play-track, button.queue-track, #play-album, #queue-album');
+    if (!b) { return; }
+    ev.preventDefault();
+    if (b.id === 'play-album' || b.id === 'queue-album') {
+      var all = rowsOf(document.getElementById('tracks'));
+      if (b.id === 'play-album') { playQueue(all, 0); } else { enqueue(all); }
+      return;
+    }
+    var row = b.closest('tr[data-track-id]');
+    if (!row) { return; }
+    if (b.classList.contains('queue-track')) {
+      enqueue([trackFrom(row)]);
+      return;
+    }
+    var list = rowsOf(row.closest('tbody') || document);
+    var id = row.getAttribute('data-track-id');
+    var at = 0;
+    for (var i = 0; i < list.length; i++) {
+      if (list[i].id === id) { at = i; break; }
+    }
+    playQueue(list, at);
+  });
+
+  /* Selects that apply themselves (the album sort) and the M3U8 file picker. */
+  document.addEventListener('change', function (ev) {
+    var t = ev.target;
+    if (t.matches && t.matches('select[data-autosubmit]') && t.form) {
+      t.form.submit();
+    }
+    if (t.id === 'import-file' && t.files && t.files[0]) {
+      var file = t.files[0];
+      file.text().then(function (text) {
+        var area = document.getElementById('import-m3u8');
+        var name = document.getElementById('import-name');
+        if (area) { area.value = text; }
+        if (name && !name.value) { name.value = file.name.replace(/\.m3u8?$/i, ''); }
+      });
+    }
+  });
+
+  if ('mediaSession' in navigator) {
+    try {
+      navigator.mediaSession.setActionHandler('play', togglePlay);
+      navigator.mediaSession.setActionHandler('pause', function () { audio.pause(); });
+      navigator.mediaSession.setActionHandler('nexttrack', next);
+      navigator.mediaSession.setActionHandler('previoustrack', previous);
+    } catch (e) { /* an older browser */ }
+  }
+
+  /* ---- the queue across page loads ---- */
+
+  function save() {
+    try {
+      sessionStorage.setItem(STORE_KEY, JSON.stringify({
+        device: deviceId,
+        queue: queue,
+        index: index,
+        at: audio.getAttribute('src') ? audio.currentTime : (pendingSeek || 0),
+        playing: !audio.paused && !halted
+      }));
+    } catch (e) { /* storage off or full: the queue lives as long as the page */ }
+  }
+
+  window.addEventListener('pagehide', function () {
+    var wasPlaying = !audio.paused && !halted;
+    save();
+    if (wasPlaying) {
+      // The next page picks up where this one left off; until then the slot is not held.
+      report('paused', current(), true);
+    }
+  });
+
+  (function restore() {
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null'); } catch (e) { saved = null; }
+    if (!saved || saved.device !== deviceId || !Array.isArray(saved.queue) || !saved.queue.length) {
+      setToggle(false);
+      updateButtons();
+      return;
+    }
+    queue = saved.queue;
+    index = Math.max(0, Math.min(saved.index | 0, queue.length - 1));
+    showTrack(queue[index]);
+    pendingSeek = Number(saved.at) || 0;
+    ui.seek.value = String(pendingSeek);
+    ui.elapsed.textContent = clock(pendingSeek);
+    setToggle(false);
+    if (saved.playing) {
+      playAt(index, { at: pendingSeek });
+    }
+  })();
+}());
