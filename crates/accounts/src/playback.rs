@@ -60,9 +60,46 @@ pub(crate) struct StreamRegistry {
     /// Rung after every sign-out on this node so the sweeper checks at once.
     wake: tokio::sync::Notify,
     open: Mutex<HashMap<u64, OpenStream>>,
+    /// Devices whose slot the store granted a moment ago: their next requests (a player fetching
+    /// ranges) skip the store. Cleared when the device is stopped, and checked by the sweeper.
+    recent: Mutex<HashMap<DeviceId, std::time::Instant>>,
 }
 
+/// How long a granted slot is trusted without asking the store again.
+const RECENT_GRANT: Duration = Duration::from_secs(5);
+
 impl StreamRegistry {
+    fn recently_granted(&self, device: &DeviceId) -> bool {
+        self.recent
+            .lock()
+            .map(|r| r.get(device).is_some_and(|t| t.elapsed() < RECENT_GRANT))
+            .unwrap_or(false)
+    }
+
+    fn granted(&self, device: &DeviceId) {
+        if let Ok(mut r) = self.recent.lock() {
+            r.retain(|_, t| t.elapsed() < RECENT_GRANT);
+            r.insert(device.clone(), std::time::Instant::now());
+        }
+    }
+
+    /// Devices granted a moment ago (stale entries are dropped).
+    fn recent_devices(&self) -> Vec<DeviceId> {
+        match self.recent.lock() {
+            Ok(mut r) => {
+                r.retain(|_, t| t.elapsed() < RECENT_GRANT);
+                r.keys().cloned().collect()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn forget(&self, device: &DeviceId) {
+        if let Ok(mut r) = self.recent.lock() {
+            r.remove(device);
+        }
+    }
+
     fn devices(&self) -> Vec<DeviceId> {
         let open = match self.open.lock() {
             Ok(o) => o,
@@ -75,6 +112,7 @@ impl StreamRegistry {
     }
 
     fn stop(&self, device: &DeviceId, why: &StreamStop) -> usize {
+        self.forget(device);
         let open = match self.open.lock() {
             Ok(o) => o,
             Err(p) => p.into_inner(),
@@ -177,8 +215,11 @@ impl Accounts {
         track_id: &str,
         takeover: Option<DeviceId>,
     ) -> AccountsResult<StreamHandle> {
-        let req = self.slot_request(ctx, track_id, takeover);
-        self.grant(req, ctx).await?;
+        if takeover.is_some() || !self.streams.recently_granted(&ctx.device.id) {
+            let req = self.slot_request(ctx, track_id, takeover);
+            self.grant(req, ctx).await?;
+            self.streams.granted(&ctx.device.id);
+        }
         let (tx, rx) = watch::channel(None);
         let id = self.streams.next.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut open) = self.streams.open.lock() {
@@ -210,7 +251,11 @@ impl Accounts {
             .stream_status(std::slice::from_ref(&ctx.device.id))
             .await?;
         let stopped = status.into_iter().find_map(|s| s.stopped);
+        if !playing {
+            self.streams.forget(&ctx.device.id);
+        }
         if let Some((why, by)) = stopped {
+            self.streams.forget(&ctx.device.id);
             self.store.release_slot(&ctx.device.id).await?;
             let by_device = match by {
                 Some(id) => self.store.device_by_id(&id).await?.map(|d| d.name),
@@ -244,7 +289,13 @@ impl Accounts {
     /// One pass of the sweeper: cuts streams of signed-out or taken-over devices and renews the
     /// leases of the others when due. Returns how many streams it stopped.
     pub async fn sweep_streams(&self, renew: bool) -> AccountsResult<usize> {
-        let devices = self.streams.devices();
+        let open = self.streams.devices();
+        let mut devices = open.clone();
+        for d in self.streams.recent_devices() {
+            if !devices.contains(&d) {
+                devices.push(d);
+            }
+        }
         if devices.is_empty() {
             return Ok(0);
         }
@@ -275,7 +326,10 @@ impl Accounts {
             };
             match why {
                 Some(why) => stopped += self.streams.stop(&s.device_id, &why),
-                None => alive.push(s.device_id.clone()),
+                // Leases are renewed for devices with streams open here; a device that only
+                // fetched a moment ago renews its own by playing on (or lets it lapse).
+                None if open.contains(&s.device_id) => alive.push(s.device_id.clone()),
+                None => {}
             }
         }
         if renew && !alive.is_empty() {
