@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::time::Instant;
 
 use base64::Engine;
 use clef_testkit::{Options, TestServer};
@@ -346,54 +345,6 @@ async fn p3_forwarded_for_is_believed_only_from_a_trusted_proxy() {
         .unwrap()
         .clone();
     assert_eq!(me["ip"], "127.0.0.9");
-}
-
-/// P4: unknown and known accounts get the same answer in comparable time.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn p4_no_account_enumeration_by_answer_or_timing() {
-    let s = TestServer::start().await;
-    for i in 0..20 {
-        s.create_user(&format!("real{i}"), PW, false).await;
-    }
-    let (mut known, mut unknown) = (vec![], vec![]);
-    let mut bodies = HashSet::new();
-    for i in 0..200u32 {
-        let exists = i % 2 == 0;
-        let name = if exists {
-            format!("real{}", (i / 2) % 20)
-        } else {
-            format!("ghost{i}")
-        };
-        let client = s.client_from(loopback(2 + (i % 20) as u8));
-        let start = Instant::now();
-        let r = client
-            .post(s.url("/api/v1/sessions"))
-            .json(&json!({ "username": name, "password": "not the password" }))
-            .send()
-            .await
-            .unwrap();
-        let took = start.elapsed().as_secs_f64();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{name}");
-        assert!(r.headers().get("set-cookie").is_none());
-        bodies.insert(r.text().await.unwrap());
-        if exists {
-            known.push(took)
-        } else {
-            unknown.push(took)
-        }
-    }
-    assert_eq!(bodies.len(), 1, "one body for every failure: {bodies:?}");
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        v[v.len() / 2]
-    };
-    let (k, u) = (median(&mut known), median(&mut unknown));
-    let gap = (k - u).abs() / k.max(u);
-    assert!(
-        gap < 0.25,
-        "median sign-in time differs by {:.0}% (known {k:.4}s, unknown {u:.4}s)",
-        gap * 100.0
-    );
 }
 
 /// P6: every attempt is logged, and no password or token ever reaches the log.
