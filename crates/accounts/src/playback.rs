@@ -239,24 +239,26 @@ impl Accounts {
     }
 
     /// The player's report: `playing` renews (or takes) the slot, otherwise it is given up. A
-    /// device whose playback was taken over hears about it here once.
+    /// device whose playback was taken over hears about it here until it starts a new stream.
     pub async fn report_playback(
         &self,
         ctx: &AuthContext,
         track_id: &str,
         playing: bool,
     ) -> AccountsResult<()> {
+        if !playing {
+            self.streams.forget(&ctx.device.id);
+            self.store.release_slot(&ctx.device.id).await?;
+            return Ok(());
+        }
         let status = self
             .store
             .stream_status(std::slice::from_ref(&ctx.device.id))
             .await?;
-        let stopped = status.into_iter().find_map(|s| s.stopped);
-        if !playing {
+        if let Some((why, by)) = status.into_iter().find_map(|s| s.stopped) {
+            // The notice stays until this device plays again (a new stream takes a slot afresh)
+            // or reports it stopped, so every report until then hears the same answer.
             self.streams.forget(&ctx.device.id);
-        }
-        if let Some((why, by)) = stopped {
-            self.streams.forget(&ctx.device.id);
-            self.store.release_slot(&ctx.device.id).await?;
             let by_device = match by {
                 Some(id) => self.store.device_by_id(&id).await?.map(|d| d.name),
                 None => None,
@@ -266,13 +268,8 @@ impl Accounts {
                 by_device,
             });
         }
-        if playing {
-            let req = self.slot_request(ctx, track_id, None);
-            self.grant(req, ctx).await
-        } else {
-            self.store.release_slot(&ctx.device.id).await?;
-            Ok(())
-        }
+        let req = self.slot_request(ctx, track_id, None);
+        self.grant(req, ctx).await
     }
 
     /// The user's devices that are playing now.

@@ -123,7 +123,8 @@ pub trait StreamStore: Send + Sync + 'static {
     async fn acquire_slot(&self, req: &SlotRequest) -> StoreResult<SlotOutcome>;
     /// Moves the heartbeat of these devices' slots to `now`.
     async fn refresh_slots(&self, devices: &[DeviceId], now: Timestamp) -> StoreResult<()>;
-    /// Gives up a device's slot; returns and clears a stop notice left by a takeover.
+    /// Gives up a device's slot; returns the stop notice a takeover left, which stays until the
+    /// device is granted a slot again.
     async fn release_slot(
         &self,
         device: &DeviceId,

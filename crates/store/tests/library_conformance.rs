@@ -290,12 +290,10 @@ async fn slots_takeover_leases_and_sign_out(s: SqlStore) {
     );
     assert_eq!(of(&d[1]).stopped, None);
     assert_eq!(of(&d[1]).revoked, None);
-    // The stopped device hears it once.
-    assert_eq!(
-        s.release_slot(&d[0]).await.unwrap(),
-        Some(("taken_over".into(), Some(d[1].clone())))
-    );
-    assert_eq!(s.release_slot(&d[0]).await.unwrap(), None);
+    // The stopped device keeps hearing it until it is granted a slot again.
+    let notice = Some(("taken_over".to_owned(), Some(d[1].clone())));
+    assert_eq!(s.release_slot(&d[0]).await.unwrap(), notice);
+    assert_eq!(s.release_slot(&d[0]).await.unwrap(), notice);
 
     // Heartbeats keep a lease; without them it ends.
     s.refresh_slots(&[d[1].clone()], T0.plus_secs(40))
@@ -329,5 +327,12 @@ async fn slots_takeover_leases_and_sign_out(s: SqlStore) {
     ));
     let unknown: Vec<StreamStatus> = s.stream_status(&[DeviceId(OsRandom.id())]).await.unwrap();
     assert!(unknown.is_empty());
+    // Granted a slot again, the stopped device's notice is gone.
+    s.release_slot(&d[1]).await.unwrap();
+    assert!(matches!(
+        s.acquire_slot(&one(&d[0], later, None)).await.unwrap(),
+        SlotOutcome::Granted { took_over: None }
+    ));
+    assert_eq!(s.release_slot(&d[0]).await.unwrap(), None);
     let _ = UserId(String::new());
 }

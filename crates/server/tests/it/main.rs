@@ -5,6 +5,7 @@
 
 mod api_bad_input;
 mod browser;
+mod chromium;
 mod cli;
 mod library_api;
 mod limits;

@@ -3,27 +3,18 @@
 //! track, being stopped with the reason when the device is signed out elsewhere, and taking over a
 //! stream slot at the account's stream limit. Screenshots go to `test-artifacts/screenshots/`.
 
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::chromium::{finish, Driver};
 use clef_accounts::Actor;
 use clef_testkit::{Music, Options, TestServer};
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use futures::FutureExt;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use serde_json::json;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const PASSWORD: &str = "player test password";
-
-/// Chromium is heavy: one player test drives browsers at a time.
-static BROWSER_TESTS: Semaphore = Semaphore::const_new(1);
 
 async fn sample_server() -> TestServer {
     TestServer::start_with(Options {
@@ -368,243 +359,6 @@ async fn library_pages_work_without_script() {
     eprintln!("library_pages_work_without_script: {:?}", started.elapsed());
 }
 
-// ---- Chromium ----
-
-struct Driver {
-    child: Child,
-    url: String,
-    _permit: SemaphorePermit<'static>,
-}
-
-impl Driver {
-    async fn start() -> Driver {
-        let permit = BROWSER_TESTS.acquire().await.expect("semaphore open");
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = {
-            use std::os::unix::process::CommandExt;
-            Command::new(CHROMEDRIVER)
-                .arg(format!("--port={port}"))
-                .process_group(0)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("chromedriver starts (Debian package chromium-driver)")
-        };
-        let driver = Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            _permit: permit,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        driver
-    }
-
-    async fn browser(&self) -> Browser {
-        let profile = tempfile::tempdir().unwrap();
-        let args = [
-            "--headless=new".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--disable-quic".to_owned(),
-            "--no-first-run".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            // No sound card here: play into a fake output, which still advances the clock.
-            "--disable-audio-output".to_owned(),
-            "--autoplay-policy=no-user-gesture-required".to_owned(),
-            "--window-size=1280,900".to_owned(),
-            format!("--user-data-dir={}", profile.path().display()),
-        ];
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), json!("chrome"));
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "binary": CHROMIUM, "args": args }),
-        );
-        let client = ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("a Chromium session");
-        Browser {
-            client,
-            _profile: profile,
-        }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Browser {
-    client: Client,
-    _profile: tempfile::TempDir,
-}
-
-impl Browser {
-    async fn goto(&self, s: &TestServer, path: &str) {
-        self.client.goto(&s.url(path)).await.unwrap();
-    }
-
-    async fn wait(&self, css: &str) -> Element {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
-    }
-
-    async fn find(&self, css: &str) -> Element {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("finding {css}: {e}"))
-    }
-
-    async fn path(&self) -> String {
-        self.client.current_url().await.unwrap().path().to_owned()
-    }
-
-    async fn fill(&self, css: &str, value: &str) {
-        let e = self.find(css).await;
-        e.clear().await.unwrap();
-        e.send_keys(value).await.unwrap();
-    }
-
-    async fn js(&self, script: &str) -> Value {
-        self.client.execute(script, vec![]).await.unwrap()
-    }
-
-    /// The player's audio element: (currentTime, paused, has src).
-    async fn audio(&self) -> (f64, bool, bool) {
-        let v = self
-            .js("const a = document.getElementById('player-audio'); return [a.currentTime, a.paused, a.hasAttribute('src')];")
-            .await;
-        (
-            v[0].as_f64().unwrap_or(0.0),
-            v[1].as_bool().unwrap_or(true),
-            v[2].as_bool().unwrap_or(false),
-        )
-    }
-
-    /// Polls `cond` on the audio element until it holds or `secs` pass.
-    async fn wait_audio(&self, secs: u64, what: &str, cond: impl Fn((f64, bool, bool)) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let state = self.audio().await;
-            if cond(state) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what} within {secs} s; audio is (currentTime, paused, src) = {state:?}; status: {:?}",
-                self.js("return document.getElementById('player-status').textContent").await
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The text of a visible element, once it is visible and not empty.
-    async fn wait_visible_text(&self, id: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let v = self
-                .js(&format!(
-                    "const e = document.getElementById('{id}'); return e && !e.hidden && e.offsetParent !== null ? e.textContent : null;"
-                ))
-                .await;
-            if let Some(t) = v.as_str().filter(|t| !t.trim().is_empty()) {
-                return t.trim().to_owned();
-            }
-            assert!(Instant::now() < deadline, "#{id} shown within {secs} s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn screenshot(&self, name: &str) {
-        let png = self.client.screenshot().await.unwrap();
-        let dir =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-    }
-
-    async fn sign_in(&self, s: &TestServer, user: &str, device: &str) {
-        self.goto(s, "/signin").await;
-        self.wait("form[action='/signin']").await;
-        for (css, value) in [
-            ("#username", user),
-            ("#password", PASSWORD),
-            ("#device_name", device),
-        ] {
-            let e = self.find(css).await;
-            e.clear().await.unwrap();
-            e.send_keys(value).await.unwrap();
-        }
-        self.find("form[action='/signin'] button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
-        self.wait("table#devices").await;
-    }
-
-    /// Opens an album from the albums page and clicks Play on one of its tracks.
-    async fn play_from_album(&self, s: &TestServer, album: &str, title: &str) {
-        self.goto(s, "/library").await;
-        self.wait("ul.albums").await;
-        self.client
-            .find(Locator::XPath(&format!(
-                "//li[contains(@class,'album-card')]//a[.//span[@class='album-name' and normalize-space(.)='{album}']]"
-            )))
-            .await
-            .unwrap_or_else(|e| panic!("a card for {album}: {e}"))
-            .click()
-            .await
-            .unwrap();
-        self.wait("#play-album").await;
-        self.find(&format!("tr[data-title='{title}'] button.play-track"))
-            .await
-            .click()
-            .await
-            .unwrap();
-    }
-
-    async fn close(self) {
-        let _ = self.client.close().await;
-    }
-}
-
-async fn finish(outcome: std::thread::Result<()>, browsers: Vec<Browser>) {
-    for b in browsers {
-        b.close().await;
-    }
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
-}
-
 /// The id of the user's device with this name, as another device sees it.
 async fn device_id(s: &TestServer, token: &str, name: &str) -> String {
     let (status, body) = s.get(token, "/api/v1/devices").await;
@@ -627,7 +381,7 @@ async fn the_player_plays_and_stops_with_the_reason_when_signed_out() {
     let driver = Driver::start().await;
     let b = driver.browser().await;
     let outcome = AssertUnwindSafe(async {
-        b.sign_in(&s, "mona", "Kitchen browser").await;
+        b.sign_in(&s, "mona", PASSWORD, "Kitchen browser").await;
         b.goto(&s, "/library").await;
         b.wait("ul.albums").await;
         b.screenshot("library-albums").await;
@@ -728,7 +482,7 @@ async fn at_the_stream_limit_the_player_offers_to_take_over() {
     let driver = Driver::start().await;
     let b = driver.browser().await;
     let outcome = AssertUnwindSafe(async {
-        b.sign_in(&s, "nico", "Study browser").await;
+        b.sign_in(&s, "nico", PASSWORD, "Study browser").await;
         b.play_from_album(&s, "First Light", "Open Window").await;
         let status = b.wait_visible_text("player-status", 10).await;
         assert_eq!(status, "This account already plays on 1 device, its limit.");
@@ -837,7 +591,7 @@ async fn library_pages_and_queue_in_a_browser() {
     let driver = Driver::start().await;
     let b = driver.browser().await;
     let outcome = AssertUnwindSafe(async {
-        b.sign_in(&s, "olga", "Office browser").await;
+        b.sign_in(&s, "olga", PASSWORD, "Office browser").await;
         b.client
             .find(Locator::LinkText("Library"))
             .await

@@ -639,6 +639,35 @@ async fn cut_case(s: &TestServer, cut: Cut, password: &mut String) {
             assert_eq!(body["error"], "playback_stopped");
             assert_eq!(body["by_device"], "Phone");
             assert_eq!(body["message"], "Playback moved to Phone.");
+            // Every report says so, paused or not, until the speaker starts a new stream, which
+            // then meets the limit: the phone holds the only slot.
+            let playing = json!({ "track_id": id, "state": "playing" });
+            let stopped = json!({ "track_id": id, "state": "stopped" });
+            for body in [playing.clone(), stopped, playing] {
+                let (st, answer) = s
+                    .call(
+                        Method::PUT,
+                        &speaker,
+                        "/api/v1/playback",
+                        Some(body.clone()),
+                    )
+                    .await;
+                if body["state"] == "stopped" {
+                    assert_eq!(st, StatusCode::NO_CONTENT);
+                } else {
+                    assert_eq!(answer["error"], "playback_stopped", "{answer}");
+                }
+            }
+            let r = get_range(
+                s,
+                &speaker,
+                &format!("/api/v1/tracks/{id}/stream"),
+                Some("bytes=0-0"),
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::CONFLICT);
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"], "stream_limit_reached");
         }
         _ => {
             assert_eq!(st, StatusCode::UNAUTHORIZED, "{cut:?}");

@@ -138,7 +138,8 @@ impl StreamStore for SqlStore {
                 .bind(device.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-        sqlx::query("DELETE FROM stream_slots WHERE device_id = $1")
+        // A stop notice stays: the device hears it until it starts a new stream.
+        sqlx::query("DELETE FROM stream_slots WHERE device_id = $1 AND stopped_reason IS NULL")
             .bind(device.as_str())
             .execute(&mut *tx)
             .await?;
