@@ -62,6 +62,8 @@ pub struct Library {
     catalog: Arc<RwLock<Arc<Catalog>>>,
     progress: Arc<Mutex<ScanProgress>>,
     scan_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The store's library version the catalog reflects.
+    version: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Library {
@@ -72,6 +74,8 @@ impl Library {
         rng: Arc<dyn Random>,
         cfg: LibraryConfig,
     ) -> LibraryResult<Library> {
+        // The version first: a scan landing in between only makes the next refresh reload.
+        let version = store.library_version().await?;
         let catalog = Catalog::build(store.all_tracks().await?);
         Ok(Library {
             store,
@@ -84,7 +88,48 @@ impl Library {
                 ..ScanProgress::default()
             })),
             scan_lock: Arc::new(tokio::sync::Mutex::new(())),
+            version: Arc::new(std::sync::atomic::AtomicI64::new(version)),
         })
+    }
+
+    fn known_version(&self) -> i64 {
+        self.version.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Reloads the catalog when another process or node changed the library (a `clef scan` from
+    /// the command line, another server). Returns whether it reloaded.
+    pub async fn refresh_if_changed(&self) -> LibraryResult<bool> {
+        let Ok(_guard) = self.scan_lock.try_lock() else {
+            // A scan is running here; it brings the catalog up to date itself.
+            return Ok(false);
+        };
+        self.reload_if_changed().await
+    }
+
+    /// With the scan lock held: reloads the catalog if the store's version moved.
+    async fn reload_if_changed(&self) -> LibraryResult<bool> {
+        let version = self.store.library_version().await?;
+        if version == self.known_version() {
+            return Ok(false);
+        }
+        let catalog = Catalog::build(self.store.all_tracks().await?);
+        self.set_catalog(catalog);
+        self.version
+            .store(version, std::sync::atomic::Ordering::SeqCst);
+        tracing::info!(version, "library changed elsewhere; catalog reloaded");
+        Ok(true)
+    }
+
+    /// Checks for changes made elsewhere every `every`, until the process ends.
+    pub async fn run_refresher(self, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.refresh_if_changed().await {
+                tracing::warn!(error = %e, "library refresh failed");
+            }
+        }
     }
 
     pub fn config(&self) -> &LibraryConfig {
@@ -173,6 +218,8 @@ impl Library {
         for p in &mut problems {
             p.at = now;
         }
+        // Plan against what the store holds now, in case another process scanned meanwhile.
+        self.reload_if_changed().await?;
         let current = self.catalog();
         let known: Vec<_> = current.records().cloned().collect();
         let rng = self.rng.clone();
@@ -209,11 +256,18 @@ impl Library {
         }
         self.update(|p| p.phase = "saving".into());
         let saving = Instant::now();
-        self.store.apply_scan(&changes).await?;
+        let version = self.store.apply_scan(&changes).await?;
         let saved = saving.elapsed();
-        // The new catalog is the old one with the changes applied; no need to read it back.
-        let catalog = Catalog::build(scan::apply_to(known, &changes));
+        // The new catalog is the old one with the changes applied, unless another process changed
+        // the library since this one last looked: then it is read back whole.
+        let catalog = if version == self.known_version() + 1 {
+            Catalog::build(scan::apply_to(known, &changes))
+        } else {
+            Catalog::build(self.store.all_tracks().await?)
+        };
         self.set_catalog(catalog);
+        self.version
+            .store(version, std::sync::atomic::Ordering::SeqCst);
         tracing::debug!(?walked, ?saved, built = ?saving.elapsed() - saved, "scan phases");
         let report = ScanReport {
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),

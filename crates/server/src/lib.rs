@@ -111,6 +111,12 @@ pub async fn build_app_with(
     let library = open_library(cfg, store.clone(), clock, rng).await?;
     // Cuts open streams of signed-out devices and renews the leases of the others.
     tokio::spawn(accounts.clone().run_stream_sweeper());
+    // Picks up scans made by `clef scan` or by another node.
+    tokio::spawn(
+        library
+            .clone()
+            .run_refresher(std::time::Duration::from_secs(5)),
+    );
     let state = AppState {
         accounts: accounts.clone(),
         library: library.clone(),

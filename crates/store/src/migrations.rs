@@ -117,6 +117,9 @@ const COMMON_V2: &[&str] = &[
         stopped_reason TEXT,
         stopped_by TEXT)",
     "CREATE INDEX stream_slots_by_user ON stream_slots (user_id)",
+    // Bumped by every scan that changes the library, so other processes and nodes reload it.
+    "CREATE TABLE library_state (id BIGINT PRIMARY KEY, version BIGINT NOT NULL)",
+    "INSERT INTO library_state (id, version) VALUES (1, 0)",
 ];
 
 const MIGRATIONS: &[Migration] = &[

@@ -90,8 +90,10 @@ pub trait LibraryStore: Send + Sync + 'static {
     async fn all_tracks(&self) -> StoreResult<Vec<TrackRecord>>;
     /// Path, size and modification time of every track, for incremental scans.
     async fn file_index(&self) -> StoreResult<Vec<FileEntry>>;
-    /// Applies one scan's changes atomically.
-    async fn apply_scan(&self, changes: &ScanChanges) -> StoreResult<()>;
+    /// Applies one scan's changes atomically and returns the library's new version.
+    async fn apply_scan(&self, changes: &ScanChanges) -> StoreResult<i64>;
+    /// Goes up by one with every applied scan (whichever process or node applied it).
+    async fn library_version(&self) -> StoreResult<i64>;
     async fn scan_problems(&self) -> StoreResult<Vec<ScanProblem>>;
 }
 

@@ -67,7 +67,13 @@ async fn scans_apply_atomically_and_round_trip(s: SqlStore) {
         }],
         ..ScanChanges::default()
     };
-    s.apply_scan(&changes).await.unwrap();
+    assert_eq!(s.library_version().await.unwrap(), 0);
+    assert_eq!(
+        s.apply_scan(&changes).await.unwrap(),
+        1,
+        "each scan bumps the version"
+    );
+    assert_eq!(s.library_version().await.unwrap(), 1);
     let all = s.all_tracks().await.unwrap();
     assert_eq!(all, vec![a.clone(), b.clone()], "every field round-trips");
     assert_eq!(s.scan_problems().await.unwrap().len(), 1);

@@ -243,3 +243,50 @@ async fn user_and_device_commands_work_on_the_data_folder() {
     let (ok, out, _) = clef(d, &["user", "disable", "anna"], None);
     assert!(ok && out.contains("disabled"), "{out}");
 }
+
+/// `clef scan` from the command line, on the data folder of a running server: the server's
+/// catalog follows within its refresh period, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clef_scan_beside_a_running_server_updates_its_library() {
+    let music = tempfile::tempdir().unwrap();
+    clef_testkit::write_wav(&music.path().join("first.wav"), 1, "First");
+    let s = clef_testkit::TestServer::start_with(clef_testkit::Options {
+        music: clef_testkit::Music::Dirs(vec![music.path().to_path_buf()]),
+        ..Default::default()
+    })
+    .await;
+    s.create_user("ann", "cli scan password", false).await;
+    let t = s.token("ann", "cli scan password", "laptop").await;
+    let (_, found) = s.get(&t, "/api/v1/search?q=second").await;
+    assert_eq!(found["tracks"].as_array().unwrap().len(), 0);
+
+    clef_testkit::write_wav(&music.path().join("second.wav"), 1, "Second");
+    let out = Command::new(env!("CARGO_BIN_EXE_clef"))
+        .args(["scan", "--data-dir"])
+        .arg(&s.config.data_dir)
+        .env("CLEF_LOG", "warn")
+        .env("CLEF_MUSIC_DIRS", music.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 added"), "{stdout}");
+
+    // The server checks for changes every 5 s; poll the API until the new track shows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (_, found) = s.get(&t, "/api/v1/search?q=second").await;
+        if found["tracks"].as_array().unwrap().len() == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not pick up the scan"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -91,8 +91,14 @@ impl LibraryStore for SqlStore {
             .map_err(StoreError::from)
     }
 
-    async fn apply_scan(&self, c: &ScanChanges) -> StoreResult<()> {
+    async fn apply_scan(&self, c: &ScanChanges) -> StoreResult<i64> {
         let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE library_state SET version = version + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM library_state WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
         for id in &c.deletes {
             sqlx::query("DELETE FROM tracks WHERE id = $1")
                 .bind(id)
@@ -184,7 +190,15 @@ impl LibraryStore for SqlStore {
                 .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(version)
+    }
+
+    async fn library_version(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT version FROM library_state WHERE id = 1")
+                .fetch_one(&self.read)
+                .await?,
+        )
     }
 
     async fn scan_problems(&self) -> StoreResult<Vec<ScanProblem>> {
