@@ -101,6 +101,8 @@ pub(crate) struct Album {
     /// The track whose picture (embedded or beside it) is the album's cover.
     pub(crate) cover_track: Option<usize>,
     search: String,
+    /// Genres folded to lower case, for the genre filter.
+    genre_keys: Vec<String>,
 }
 
 struct Artist {
@@ -137,6 +139,53 @@ pub struct Catalog {
     artists: Vec<Artist>,
     artist_by_id: HashMap<String, usize>,
     genres: Vec<GenreView>,
+    /// Album indexes in each fixed order, sorted once when the catalog is built.
+    album_orders: AlbumOrders,
+}
+
+#[derive(Default)]
+struct AlbumOrders {
+    name: Vec<usize>,
+    artist: Vec<usize>,
+    year: Vec<usize>,
+    recent: Vec<usize>,
+}
+
+impl AlbumOrders {
+    fn new(albums: &[Album]) -> AlbumOrders {
+        let name: Vec<String> = albums.iter().map(|a| fold(&a.view.name)).collect();
+        let artist: Vec<String> = albums.iter().map(|a| fold(&a.view.artist)).collect();
+        // Ties fall back to the folded name and artist, then the index, so orders are total.
+        let tie = |i: usize| (albums[i].search.as_str(), i);
+        let sorted = |cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering| {
+            let mut idx: Vec<usize> = (0..albums.len()).collect();
+            idx.sort_by(|&a, &b| cmp(a, b));
+            idx
+        };
+        AlbumOrders {
+            name: sorted(&|a, b| name[a].cmp(&name[b]).then(tie(a).cmp(&tie(b)))),
+            artist: sorted(&|a, b| {
+                artist[a]
+                    .cmp(&artist[b])
+                    .then(albums[a].view.year.cmp(&albums[b].view.year))
+                    .then(tie(a).cmp(&tie(b)))
+            }),
+            year: sorted(&|a, b| {
+                albums[b]
+                    .view
+                    .year
+                    .cmp(&albums[a].view.year)
+                    .then(tie(a).cmp(&tie(b)))
+            }),
+            recent: sorted(&|a, b| {
+                albums[b]
+                    .view
+                    .added_at
+                    .cmp(&albums[a].view.added_at)
+                    .then(tie(a).cmp(&tie(b)))
+            }),
+        }
+    }
 }
 
 struct AlbumDraft {
@@ -336,11 +385,13 @@ impl Catalog {
                 has_cover: cover_track.is_some(),
             };
             let search = fold(&format!("{}\u{1f}{}", view.name, view.artist));
+            let genre_keys = view.genres.iter().map(|g| fold(g)).collect();
             albums.push(Album {
                 view,
                 tracks: order,
                 cover_track,
                 search,
+                genre_keys,
             });
         }
 
@@ -413,7 +464,9 @@ impl Catalog {
             .enumerate()
             .map(|(i, t)| (t.view.id.clone(), i))
             .collect();
+        let album_orders = AlbumOrders::new(&albums);
         Arc::new(Catalog {
+            album_orders,
             tracks,
             track_by_id,
             albums,
@@ -472,43 +525,25 @@ impl Catalog {
         limit: usize,
     ) -> (usize, Vec<AlbumView>) {
         let genre = genre.map(fold);
-        let mut idx: Vec<usize> = (0..self.albums.len())
-            .filter(|&i| match &genre {
-                Some(g) => self.albums[i].view.genres.iter().any(|x| &fold(x) == g),
-                None => true,
-            })
-            .collect();
-        let name_key = |i: usize| (self.albums[i].search.as_str(), i);
-        match sort {
-            AlbumSort::Name => idx.sort_by(|&a, &b| {
-                fold(&self.albums[a].view.name)
-                    .cmp(&fold(&self.albums[b].view.name))
-                    .then(name_key(a).cmp(&name_key(b)))
-            }),
-            AlbumSort::Artist => idx.sort_by(|&a, &b| {
-                let (x, y) = (&self.albums[a].view, &self.albums[b].view);
-                fold(&x.artist)
-                    .cmp(&fold(&y.artist))
-                    .then(x.year.cmp(&y.year))
-                    .then(name_key(a).cmp(&name_key(b)))
-            }),
-            AlbumSort::Year => idx.sort_by(|&a, &b| {
-                let (x, y) = (&self.albums[a].view, &self.albums[b].view);
-                y.year.cmp(&x.year).then(name_key(a).cmp(&name_key(b)))
-            }),
-            AlbumSort::RecentlyAdded => idx.sort_by(|&a, &b| {
-                let (x, y) = (&self.albums[a].view, &self.albums[b].view);
-                y.added_at
-                    .cmp(&x.added_at)
-                    .then(name_key(a).cmp(&name_key(b)))
-            }),
+        let keep = |i: &usize| match &genre {
+            Some(g) => self.albums[*i].genre_keys.contains(g),
+            None => true,
+        };
+        let fixed = |order: &[usize]| order.iter().copied().filter(keep).collect::<Vec<usize>>();
+        let idx: Vec<usize> = match sort {
+            AlbumSort::Name => fixed(&self.album_orders.name),
+            AlbumSort::Artist => fixed(&self.album_orders.artist),
+            AlbumSort::Year => fixed(&self.album_orders.year),
+            AlbumSort::RecentlyAdded => fixed(&self.album_orders.recent),
             AlbumSort::Random(seed) => {
+                let mut idx: Vec<usize> = (0..self.albums.len()).filter(keep).collect();
                 idx.sort_by_key(|&i| {
                     let d = Sha256::digest(format!("{seed}:{}", self.albums[i].view.id));
                     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
                 });
+                idx
             }
-        }
+        };
         let total = idx.len();
         let page = idx
             .into_iter()
