@@ -1,15 +1,17 @@
 //! Persistence for Clef: repository traits (what the services need) and one SQL implementation that
 //! runs on SQLite (embedded, the default) and PostgreSQL (scale-out), chosen by the URL's scheme.
 
+mod export_model;
 mod library_model;
 mod migrations;
 mod model;
 mod repo;
 mod sql;
 
+pub use export_model::*;
 pub use library_model::*;
 pub use model::*;
-pub use repo::{AccountStore, LibraryStore, PlaylistStore, Store, StreamStore};
+pub use repo::{AccountStore, ExportStore, LibraryStore, PlaylistStore, Store, StreamStore};
 pub use sql::{Backend, SqlStore};
 
 /// Everything that can go wrong talking to the database.

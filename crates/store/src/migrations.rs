@@ -122,6 +122,31 @@ const COMMON_V2: &[&str] = &[
     "INSERT INTO library_state (id, version) VALUES (1, 0)",
 ];
 
+const COMMON_V3: &[&str] = &[
+    "CREATE TABLE exports (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        out_dir TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        error TEXT)",
+    "CREATE INDEX exports_by_user ON exports (user_id, created_at)",
+    "CREATE INDEX exports_by_state ON exports (state)",
+    "CREATE TABLE export_files (
+        export_id TEXT NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
+        position BIGINT NOT NULL,
+        track_id TEXT NOT NULL,
+        rel_path TEXT NOT NULL,
+        state TEXT NOT NULL,
+        size BIGINT,
+        error TEXT,
+        PRIMARY KEY (export_id, position))",
+];
+
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -133,10 +158,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: COMMON_V2,
         postgres: COMMON_V2,
     },
+    Migration {
+        version: 3,
+        sqlite: COMMON_V3,
+        postgres: COMMON_V3,
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Applies every migration newer than the database's version.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {

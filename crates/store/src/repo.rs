@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use clef_core::{DeviceId, Timestamp, TokenHash, UserId};
 
+use crate::export_model::*;
 use crate::library_model::*;
 use crate::model::*;
 use crate::StoreResult;
@@ -138,5 +139,42 @@ pub trait StreamStore: Send + Sync + 'static {
 }
 
 /// Everything Clef stores.
-pub trait Store: AccountStore + LibraryStore + PlaylistStore + StreamStore {}
-impl<T: AccountStore + LibraryStore + PlaylistStore + StreamStore> Store for T {}
+/// Offline exports and their files.
+#[async_trait]
+pub trait ExportStore: Send + Sync + 'static {
+    /// Records a new job with its files, all pending, in one transaction.
+    async fn create_export(&self, job: &ExportJob, files: &[ExportFile]) -> StoreResult<()>;
+    /// The user's exports, newest first.
+    async fn exports(&self, user: &UserId) -> StoreResult<Vec<ExportJob>>;
+    /// One of the user's exports with its files in order; `None` when it is not theirs.
+    async fn export(
+        &self,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<(ExportJob, Vec<ExportFile>)>>;
+    /// Every running export of every user (to resume after a restart).
+    async fn running_exports(&self) -> StoreResult<Vec<ExportJob>>;
+    /// Marks one file done (with its size) or failed (with the reason).
+    async fn set_file_state(
+        &self,
+        export_id: &str,
+        position: i64,
+        state: FileState,
+        size: Option<i64>,
+        error: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Ends a running export; false when it had already ended (a cancel won the race).
+    async fn end_export(
+        &self,
+        id: &str,
+        state: ExportState,
+        at: Timestamp,
+        error: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// Removes an ended export from the user's history (its files stay on disk); false when it
+    /// is not the user's or still running.
+    async fn delete_export(&self, user: &UserId, id: &str) -> StoreResult<bool>;
+}
+
+pub trait Store: AccountStore + LibraryStore + PlaylistStore + StreamStore + ExportStore {}
+impl<T: AccountStore + LibraryStore + PlaylistStore + StreamStore + ExportStore> Store for T {}
