@@ -4,7 +4,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::GenericAudioBufferRef;
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::well_known::CODEC_ID_ALAC;
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -90,7 +91,10 @@ impl SymphoniaDecoder {
         let spec = StreamSpec {
             sample_rate: params.sample_rate.unwrap_or(0),
             channels: params.channels.as_ref().map_or(0, |c| c.count() as u16),
-            bits_per_sample: params.bits_per_sample.unwrap_or(0),
+            bits_per_sample: params
+                .bits_per_sample
+                .or_else(|| alac_bit_depth(params))
+                .unwrap_or(0),
             total_frames: track.num_frames,
             lossless: true,
         };
@@ -198,6 +202,25 @@ fn corrupt(path: &Path, reason: impl ToString) -> MediaError {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     }
+}
+
+/// Symphonia 0.6's ALAC decoder does not report the depth, so read it from the
+/// ALACSpecificConfig ("magic cookie", Apple's ALAC spec): a 24-byte record, possibly behind
+/// `frma` and `alac` atom headers, whose sixth byte is the bit depth.
+fn alac_bit_depth(params: &AudioCodecParameters) -> Option<u32> {
+    if params.codec != CODEC_ID_ALAC {
+        return None;
+    }
+    let mut cookie = params.extra_data.as_deref()?;
+    for atom in [b"frma", b"alac"] {
+        if cookie.len() >= 12 && &cookie[4..8] == atom {
+            cookie = &cookie[12..];
+        }
+    }
+    cookie
+        .get(5)
+        .map(|&bits| u32::from(bits))
+        .filter(|bits| (8..=32).contains(bits))
 }
 
 /// The depth of a decoded buffer and whether it is exact integer PCM.

@@ -135,6 +135,11 @@ impl Encoder for FlacEncoder {
 
     fn finish(mut self: Box<Self>) -> Result<PathBuf, MediaError> {
         self.encode_pending()?;
+        // The short last frame must not count as the minimum: that would mark the stream as
+        // variable-blocksize, and readers (Symphonia) then misread the frame numbers.
+        self.info
+            .set_block_sizes(self.block_size, self.block_size)
+            .map_err(|e| MediaError::encode(NAME, e))?;
         self.info.set_total_samples(self.context.total_samples());
         self.info.set_md5_digest(&self.context.md5_digest());
         self.out
