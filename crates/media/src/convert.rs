@@ -93,9 +93,13 @@ fn temp_path(dest: &Path, extension: &str) -> Result<tempfile::TempPath, MediaEr
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let file = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(&format!(".part.{extension}"))
+    let (prefix, suffix) = (format!(".{name}."), format!(".part.{extension}"));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(&suffix);
+    // tempfile makes private (0600) files; an export gets the usual mode, 0666 less the umask.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let file = builder
         .tempfile_in(folder)
         .map_err(|e| MediaError::io(folder, e))?;
     Ok(file.into_temp_path())

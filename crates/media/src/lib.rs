@@ -33,4 +33,4 @@ pub use spec::{
     AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec, SampleRate, Settings,
     StreamSpec, MP3_CBR_KBPS,
 };
-pub use tags::{write_tags, Cover, TrackTags};
+pub use tags::{write_tags, Cover, TrackTags, ID3_ARTIST_SEPARATOR};

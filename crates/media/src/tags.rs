@@ -1,5 +1,7 @@
 //! Track metadata and front cover, written with lofty into each output format.
 
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use lofty::config::WriteOptions;
@@ -8,6 +10,9 @@ use lofty::prelude::*;
 use lofty::tag::{ItemValue, Tag, TagItem, TagType};
 
 use crate::{MediaError, OutputFormat};
+
+/// How several artists are joined in ID3's single-valued TPE1 frame.
+pub const ID3_ARTIST_SEPARATOR: &str = "; ";
 
 /// A front cover image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,12 +77,19 @@ impl TrackTags {
         text(ItemKey::Composer, self.composer.clone());
         text(ItemKey::Comment, self.comment.clone());
         text(ItemKey::Isrc, self.isrc.clone());
-        for artist in &self.artists {
-            // Pushed one by one so formats with multi-valued fields keep them apart.
-            tag.push(TagItem::new(
-                ItemKey::TrackArtist,
-                ItemValue::Text(artist.clone()),
-            ));
+        if tag_type == TagType::Id3v2 {
+            // ID3v2.3 has no multi-valued frames: readers of that age show only the first of
+            // null-separated values. One TPE1 with the names joined reads right everywhere.
+            let joined = self.artists.join(ID3_ARTIST_SEPARATOR);
+            text(ItemKey::TrackArtist, Some(joined).filter(|j| !j.is_empty()));
+        } else {
+            // Vorbis comments repeat the field, one artist each.
+            for artist in &self.artists {
+                tag.push(TagItem::new(
+                    ItemKey::TrackArtist,
+                    ItemValue::Text(artist.clone()),
+                ));
+            }
         }
         if let Some(cover) = &self.cover {
             let picture = Picture::unchecked(cover.data.clone())
@@ -96,21 +108,86 @@ impl TrackTags {
 }
 
 /// Writes `tags` into the finished file at `path`: Vorbis comments and a PICTURE block in FLAC,
-/// ID3v2.3 everywhere else (MP3 frames, the `ID3 ` chunk of WAV and AIFF). ID3v2.3 because
-/// older car stereos and players cannot read ID3v2.4.
+/// ID3v2.3 everywhere else (MP3 frames, an ID3 chunk in WAV and AIFF). ID3v2.3 because older car
+/// stereos and players cannot read ID3v2.4.
 pub fn write_tags(path: &Path, format: OutputFormat, tags: &TrackTags) -> Result<(), MediaError> {
     if tags.is_empty() {
         return Ok(());
     }
-    let tag_type = match format {
-        OutputFormat::Flac => TagType::VorbisComments,
-        OutputFormat::Mp3 | OutputFormat::Wav | OutputFormat::Aiff => TagType::Id3v2,
+    let tag_error = |reason: String| MediaError::Tag {
+        path: path.to_path_buf(),
+        reason,
     };
     let options = WriteOptions::default().use_id3v23(true);
-    tags.to_lofty(tag_type)
-        .save_to_path(path, options)
-        .map_err(|e| MediaError::Tag {
+    match format {
+        OutputFormat::Flac | OutputFormat::Mp3 => {
+            let tag_type = if format == OutputFormat::Flac {
+                TagType::VorbisComments
+            } else {
+                TagType::Id3v2
+            };
+            tags.to_lofty(tag_type)
+                .save_to_path(path, options)
+                .map_err(|e| tag_error(e.to_string()))
+        }
+        OutputFormat::Wav | OutputFormat::Aiff => {
+            let mut id3 = Vec::new();
+            tags.to_lofty(TagType::Id3v2)
+                .dump_to(&mut id3, options)
+                .map_err(|e| tag_error(e.to_string()))?;
+            append_chunk(path, format, &id3)
+        }
+    }
+}
+
+/// Appends an ID3 chunk to a finished WAV or AIFF file and updates the outer chunk's size.
+/// lofty would rewrite these files by reading them whole; appending keeps memory bounded.
+fn append_chunk(path: &Path, format: OutputFormat, data: &[u8]) -> Result<(), MediaError> {
+    let io = |e| MediaError::io(path, e);
+    let (outer, id, big_endian): (&[u8; 4], &[u8; 4], bool) = match format {
+        OutputFormat::Aiff => (b"FORM", b"ID3 ", true),
+        _ => (b"RIFF", b"id3 ", false),
+    };
+    let size_bytes = |n: u32| {
+        if big_endian {
+            n.to_be_bytes()
+        } else {
+            n.to_le_bytes()
+        }
+    };
+    let too_big = || MediaError::Tag {
+        path: path.to_path_buf(),
+        reason: "file over 4 GiB".into(),
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
+    let mut header = [0u8; 4];
+    file.read_exact(&mut header).map_err(io)?;
+    if &header != outer {
+        return Err(MediaError::Tag {
             path: path.to_path_buf(),
-            reason: e.to_string(),
-        })
+            reason: "not a RIFF/FORM file".into(),
+        });
+    }
+    let mut end = file.seek(SeekFrom::End(0)).map_err(io)?;
+    if end % 2 == 1 {
+        // Chunks start on even offsets.
+        file.write_all(&[0]).map_err(io)?;
+        end += 1;
+    }
+    let len = u32::try_from(data.len()).map_err(|_| too_big())?;
+    file.write_all(id).map_err(io)?;
+    file.write_all(&size_bytes(len)).map_err(io)?;
+    file.write_all(data).map_err(io)?;
+    if data.len() % 2 == 1 {
+        file.write_all(&[0]).map_err(io)?;
+    }
+    let total = end + 8 + u64::from(len) + u64::from(len % 2);
+    let outer_size = u32::try_from(total - 8).map_err(|_| too_big())?;
+    file.seek(SeekFrom::Start(4)).map_err(io)?;
+    file.write_all(&size_bytes(outer_size)).map_err(io)?;
+    file.flush().map_err(io)
 }

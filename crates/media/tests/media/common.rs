@@ -176,3 +176,26 @@ pub fn source(dir: &Path, index: usize) -> Source {
     let spec = source_specs().swap_remove(index);
     make_source(dir, spec.0, spec.1, spec.2, spec.3)
 }
+
+/// The permission bits of a file (0 off Unix).
+pub fn mode(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        0
+    }
+}
+
+/// The mode an ordinary new file gets in `dir` under the current umask.
+pub fn fresh_file_mode(dir: &Path) -> u32 {
+    let probe = dir.join("fresh-file-mode");
+    std::fs::write(&probe, b"").unwrap();
+    let mode = mode(&probe);
+    std::fs::remove_file(probe).unwrap();
+    mode
+}

@@ -59,6 +59,12 @@ fn check_source(source: &Source, dir: &Path) {
             common::leftovers(dir).is_empty(),
             "{what}: temporary file left behind"
         );
+        let mode = common::fresh_file_mode(dir);
+        assert_eq!(
+            common::mode(&dest),
+            mode,
+            "{what}: an ordinary file mode, not 0600"
+        );
     }
 }
 
@@ -165,8 +171,19 @@ fn check_tags(dest: &Path, format: OutputFormat, tags: &TrackTags, what: &str) {
         .tag(tag_type)
         .unwrap_or_else(|| panic!("{what}: no {tag_type:?} tag"));
     assert_eq!(tag.title().as_deref(), tags.title.as_deref(), "{what}");
-    let artists: Vec<&str> = tag.get_strings(ItemKey::TrackArtist).collect();
-    assert_eq!(artists, tags.artists, "{what}: artists");
+    if tag_type == TagType::Id3v2 {
+        let joined = tags.artists.join(clef_media::ID3_ARTIST_SEPARATOR);
+        let artists: Vec<&str> = tag.get_strings(ItemKey::TrackArtist).collect();
+        assert_eq!(
+            artists,
+            [joined.as_str()],
+            "{what}: one TPE1, artists joined"
+        );
+        assert_eq!(tag.get_strings(ItemKey::TrackArtists).count(), 0, "{what}");
+    } else {
+        let artists: Vec<&str> = tag.get_strings(ItemKey::TrackArtist).collect();
+        assert_eq!(artists, tags.artists, "{what}: artists");
+    }
     assert_eq!(tag.album().as_deref(), tags.album.as_deref(), "{what}");
     assert_eq!(
         tag.get_string(ItemKey::AlbumArtist),
