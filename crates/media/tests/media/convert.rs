@@ -386,3 +386,87 @@ fn mono_sources_convert_to_mono() {
         assert_eq!(frames, common::frames(&source.path, 1), "{ext}: frames");
     }
 }
+
+#[test]
+fn every_flac_level_is_lossless_and_higher_levels_are_not_larger() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 0);
+    let original = common::pcm(&source.path, "s32le");
+    let mut sizes = Vec::new();
+    for level in 0..=8 {
+        let dest = dir.path().join(format!("level{level}.flac"));
+        let depth = BitDepth::SameAsSource;
+        let settings = Settings::new(FormatSettings::Flac { depth, level });
+        convert(
+            &source.path,
+            &dest,
+            &settings,
+            &TrackTags::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(
+            common::pcm(&dest, "s32le") == original,
+            "level {level} is not lossless"
+        );
+        sizes.push(std::fs::metadata(&dest).unwrap().len());
+    }
+    assert!(
+        sizes[8] < sizes[0],
+        "level 8 ({}) beats level 0 ({})",
+        sizes[8],
+        sizes[0]
+    );
+}
+
+#[test]
+fn widening_16_to_24_bit_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 1);
+    for (format, ext, codec) in [
+        (
+            FormatSettings::Wav {
+                depth: BitDepth::Bits24,
+            },
+            "wav",
+            "pcm_s24le",
+        ),
+        (
+            FormatSettings::Aiff {
+                depth: BitDepth::Bits24,
+            },
+            "aiff",
+            "pcm_s24be",
+        ),
+        (
+            FormatSettings::Flac {
+                depth: BitDepth::Bits24,
+                level: 5,
+            },
+            "flac",
+            "flac",
+        ),
+    ] {
+        let dest = dir.path().join(format!("24.{ext}"));
+        convert(
+            &source.path,
+            &dest,
+            &Settings::new(format),
+            &TrackTags::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let probe = common::probe(&dest);
+        assert_eq!(common::stream(&probe)["codec_name"], codec);
+        let bits = &common::stream(&probe)["bits_per_raw_sample"];
+        let bits = bits.as_str().filter(|b| *b != "0").map_or_else(
+            || common::stream(&probe)["bits_per_sample"].as_u64().unwrap(),
+            |b| b.parse().unwrap(),
+        );
+        assert_eq!(bits, 24, "{ext}");
+        assert!(
+            common::pcm(&dest, "s32le") == common::pcm(&source.path, "s32le"),
+            "{ext}: widening changed the samples"
+        );
+    }
+}
