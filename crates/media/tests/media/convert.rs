@@ -106,17 +106,17 @@ fn check_stream(
     );
 
     let out_frames = common::frames(dest, CHANNELS);
-    // Our own decoder reads what we wrote, to the same length as ffmpeg.
+    // Our own decoder reads what we wrote, to the same length as ffmpeg (for MP3 that means
+    // Symphonia honours the LAME frame too), in blocks of a packet, never the whole track.
     let mut reread = clef_media::open(dest).unwrap_or_else(|e| panic!("{what}: reread: {e}"));
     let mut reread_frames = 0;
     while let Some(block) = reread.next_block().unwrap() {
-        reread_frames += block.frames();
-    }
-    if format != OutputFormat::Mp3 {
-        assert_eq!(
-            reread_frames, out_frames,
-            "{what}: frames reread by clef-media"
+        assert!(
+            block.frames() <= 1 << 16,
+            "{what}: a block of {} frames",
+            block.frames()
         );
+        reread_frames += block.frames();
     }
     let is_aac = source.path.extension().unwrap() == "m4a" && !source.lossless;
     // Symphonia does not read MP4 edit lists, so AAC's priming (1024 frames) and its end
