@@ -37,6 +37,8 @@ pub fn convert(
 /// The output is written under a hidden temporary name in `dest`'s folder and renamed to `dest`
 /// only once it is complete and tagged, so `dest` never holds a partial file; on any error the
 /// temporary file is removed and `dest` is left as it was.
+///
+/// This is blocking CPU and file work: call it from a blocking thread, not an async task.
 pub fn convert_with(
     registry: &EncoderRegistry,
     source: &Path,

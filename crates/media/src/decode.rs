@@ -111,6 +111,10 @@ impl SymphoniaDecoder {
             finished: false,
         };
         this.pending_first = this.decode_next()?;
+        if this.spec.bits_per_sample == 0 {
+            // No packet decoded and no declared depth: an empty stream, so any depth will do.
+            this.spec.bits_per_sample = 16;
+        }
         if this.spec.sample_rate == 0 || this.spec.channels == 0 {
             return Err(unsupported(
                 "the stream has no sample rate or channels".into(),
