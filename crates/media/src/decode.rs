@@ -1,0 +1,267 @@
+//! Streaming decoders: the [`Decoder`] trait and its implementation over Symphonia.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::audio::GenericAudioBufferRef;
+use symphonia::core::codecs::audio::well_known::CODEC_ID_ALAC;
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+
+use crate::{AudioBlock, MediaError, StreamSpec};
+
+/// Depth given to lossy sources, whose decoders produce floats: 24 bits keeps every audible bit.
+const LOSSY_BITS: u32 = 24;
+
+/// A source of PCM read block after block; an implementation holds at most a packet's worth of
+/// audio, never the whole track.
+pub trait Decoder {
+    /// The stream this decoder produces, known once it is opened.
+    fn spec(&self) -> &StreamSpec;
+
+    /// The next block of interleaved samples, scaled to [`StreamSpec::bits_per_sample`], or
+    /// `None` at the end of the stream. Implementations must report a stream that ends before
+    /// the announced length as [`MediaError::TruncatedSource`].
+    fn next_block(&mut self) -> Result<Option<&AudioBlock>, MediaError>;
+}
+
+/// Opens `path` with the default decoder (Symphonia).
+pub fn open(path: &Path) -> Result<Box<dyn Decoder>, MediaError> {
+    Ok(Box::new(SymphoniaDecoder::open(path)?))
+}
+
+/// Decodes FLAC, MP3, AAC and ALAC (in MP4), Vorbis (in Ogg), WAV and AIFF with Symphonia.
+pub struct SymphoniaDecoder {
+    path: PathBuf,
+    reader: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    spec: StreamSpec,
+    block: AudioBlock,
+    /// The first block is decoded while opening (AAC only tells its layout then) and kept here.
+    pending_first: bool,
+    decoded_frames: u64,
+    finished: bool,
+}
+
+impl SymphoniaDecoder {
+    /// Probes the container, picks its default audio track and decodes the first packet.
+    pub fn open(path: &Path) -> Result<Self, MediaError> {
+        let file = File::open(path).map_err(|e| MediaError::io(path, e))?;
+        let stream = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let unsupported = |reason: String| MediaError::UnsupportedSource {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let reader = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                stream,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(|e| match e {
+                SymError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                    MediaError::io(path, e)
+                }
+                other => unsupported(format!("not a readable audio file ({other})")),
+            })?;
+        let track = reader
+            .default_track(TrackType::Audio)
+            .ok_or_else(|| unsupported("no audio track".into()))?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| unsupported("no audio codec parameters".into()))?;
+        // Verification checks the FLAC MD5 at the end, so a damaged file cannot pass as good.
+        let mut options = AudioDecoderOptions::default();
+        options.verify = true;
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(params, &options)
+            .map_err(|e| unsupported(format!("no decoder for {:?} ({e})", params.codec)))?;
+        let spec = StreamSpec {
+            sample_rate: params.sample_rate.unwrap_or(0),
+            channels: params.channels.as_ref().map_or(0, |c| c.count() as u16),
+            bits_per_sample: params
+                .bits_per_sample
+                .or_else(|| alac_bit_depth(params))
+                .unwrap_or(0),
+            total_frames: track.num_frames,
+            lossless: true,
+        };
+        let track_id = track.id;
+        let mut this = Self {
+            path: path.to_path_buf(),
+            reader,
+            decoder,
+            track_id,
+            spec,
+            block: AudioBlock::default(),
+            pending_first: false,
+            decoded_frames: 0,
+            finished: false,
+        };
+        this.pending_first = this.decode_next()?;
+        if this.spec.bits_per_sample == 0 {
+            // No packet decoded and no declared depth: an empty stream, so any depth will do.
+            this.spec.bits_per_sample = 16;
+        }
+        if this.spec.sample_rate == 0 || this.spec.channels == 0 {
+            return Err(unsupported(
+                "the stream has no sample rate or channels".into(),
+            ));
+        }
+        Ok(this)
+    }
+
+    /// Decodes packets until one yields audio; false at the end of the stream.
+    fn decode_next(&mut self) -> Result<bool, MediaError> {
+        loop {
+            let packet = match self.reader.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return Ok(false),
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(false);
+                }
+                Err(e) => return Err(self.corrupt(e)),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let buffer = match self.decoder.decode(&packet) {
+                Ok(buffer) => buffer,
+                Err(e) => return Err(corrupt(&self.path, e)),
+            };
+            if buffer.frames() == 0 {
+                continue;
+            }
+            let channels = buffer.spec().channels().count() as u16;
+            let rate = buffer.spec().rate();
+            let (bits, lossless) = sample_depth(&buffer, self.spec.bits_per_sample);
+            buffer.copy_to_vec_interleaved::<i32>(&mut self.block.samples);
+            self.block.channels = channels;
+            if self.decoded_frames == 0 {
+                self.spec.channels = channels;
+                self.spec.sample_rate = rate;
+                self.spec.bits_per_sample = bits;
+                self.spec.lossless = lossless;
+            } else if channels != self.spec.channels || rate != self.spec.sample_rate {
+                return Err(corrupt(
+                    &self.path,
+                    "the stream changes its channels or rate",
+                ));
+            }
+            // Symphonia left-aligns samples in an i32; shift them down to the stream's depth.
+            let shift = 32 - self.spec.bits_per_sample;
+            if lossless {
+                self.block.samples.iter_mut().for_each(|s| *s >>= shift);
+            } else {
+                let max = (1i64 << (shift + self.spec.bits_per_sample - 1)) - 1;
+                let half = 1i64 << (shift - 1);
+                for s in &mut self.block.samples {
+                    *s = ((i64::from(*s) + half).min(max) >> shift) as i32;
+                }
+            }
+            self.decoded_frames += self.block.frames() as u64;
+            return Ok(true);
+        }
+    }
+
+    fn corrupt(&self, e: SymError) -> MediaError {
+        corrupt(&self.path, e)
+    }
+
+    /// Checks the end of the stream against the announced length and the FLAC MD5.
+    fn check_end(&mut self) -> Result<(), MediaError> {
+        if let Some(expected) = self.spec.total_frames {
+            if self.decoded_frames < expected {
+                return Err(MediaError::TruncatedSource {
+                    path: self.path.clone(),
+                    decoded: self.decoded_frames,
+                    expected,
+                });
+            }
+        }
+        if self.decoder.finalize().verify_ok == Some(false) {
+            return Err(corrupt(
+                &self.path,
+                "the decoded audio does not match its checksum",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn corrupt(path: &Path, reason: impl ToString) -> MediaError {
+    MediaError::CorruptSource {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Symphonia 0.6's ALAC decoder does not report the depth, so read it from the
+/// ALACSpecificConfig ("magic cookie", Apple's ALAC spec): a 24-byte record, possibly behind
+/// `frma` and `alac` atom headers, whose sixth byte is the bit depth.
+fn alac_bit_depth(params: &AudioCodecParameters) -> Option<u32> {
+    if params.codec != CODEC_ID_ALAC {
+        return None;
+    }
+    let mut cookie = params.extra_data.as_deref()?;
+    for atom in [b"frma", b"alac"] {
+        if cookie.len() >= 12 && &cookie[4..8] == atom {
+            cookie = &cookie[12..];
+        }
+    }
+    cookie
+        .get(5)
+        .map(|&bits| u32::from(bits))
+        .filter(|bits| (8..=32).contains(bits))
+}
+
+/// The depth of a decoded buffer and whether it is exact integer PCM.
+fn sample_depth(buffer: &GenericAudioBufferRef<'_>, declared: u32) -> (u32, bool) {
+    let width = match buffer {
+        GenericAudioBufferRef::U8(_) | GenericAudioBufferRef::S8(_) => 8,
+        GenericAudioBufferRef::U16(_) | GenericAudioBufferRef::S16(_) => 16,
+        GenericAudioBufferRef::U24(_) | GenericAudioBufferRef::S24(_) => 24,
+        GenericAudioBufferRef::U32(_) | GenericAudioBufferRef::S32(_) => 32,
+        GenericAudioBufferRef::F32(_) | GenericAudioBufferRef::F64(_) => {
+            return (LOSSY_BITS, false);
+        }
+    };
+    match declared {
+        0 => (width, true),
+        bits => (bits.min(width), true),
+    }
+}
+
+impl Decoder for SymphoniaDecoder {
+    fn spec(&self) -> &StreamSpec {
+        &self.spec
+    }
+
+    fn next_block(&mut self) -> Result<Option<&AudioBlock>, MediaError> {
+        if self.pending_first {
+            self.pending_first = false;
+            return Ok(Some(&self.block));
+        }
+        if self.finished {
+            return Ok(None);
+        }
+        if self.decode_next()? {
+            return Ok(Some(&self.block));
+        }
+        self.finished = true;
+        self.check_end()?;
+        Ok(None)
+    }
+}

@@ -1,0 +1,70 @@
+//! Encoders behind one trait, and the registry that maps an output format to its encoder.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::{AudioBlock, MediaError, OutputFormat, OutputSpec};
+
+mod aiff;
+mod flac;
+mod mp3;
+mod wav;
+
+pub use flac::flac_config;
+pub use mp3::mp3_output_rate;
+
+/// Writes PCM blocks to a file in one format.
+///
+/// An implementer receives blocks at [`OutputSpec::bits_per_sample`] and the spec's channels,
+/// must not hold more than a bounded amount of audio (one codec frame or so), and must leave a
+/// complete, playable file only once [`Encoder::finish`] returns.
+pub trait Encoder {
+    /// Encodes one block.
+    fn write(&mut self, block: &AudioBlock) -> Result<(), MediaError>;
+
+    /// Flushes what is buffered, completes the headers and returns the path written.
+    fn finish(self: Box<Self>) -> Result<PathBuf, MediaError>;
+}
+
+/// Creates an encoder writing to a path.
+pub type EncoderConstructor = fn(&Path, &OutputSpec) -> Result<Box<dyn Encoder>, MediaError>;
+
+/// The encoders available for each output format.
+pub struct EncoderRegistry {
+    constructors: HashMap<OutputFormat, EncoderConstructor>,
+}
+
+impl Default for EncoderRegistry {
+    /// WAV (hound), AIFF (aifc), FLAC (flacenc) and MP3 (LAME).
+    fn default() -> Self {
+        let mut registry = Self::empty();
+        registry.register(OutputFormat::Wav, wav::create);
+        registry.register(OutputFormat::Aiff, aiff::create);
+        registry.register(OutputFormat::Flac, flac::create);
+        registry.register(OutputFormat::Mp3, mp3::create);
+        registry
+    }
+}
+
+impl EncoderRegistry {
+    /// A registry with no encoders.
+    pub fn empty() -> Self {
+        Self {
+            constructors: HashMap::new(),
+        }
+    }
+
+    /// Registers (or replaces) the encoder for `format`.
+    pub fn register(&mut self, format: OutputFormat, constructor: EncoderConstructor) {
+        self.constructors.insert(format, constructor);
+    }
+
+    /// Creates the encoder for `spec`'s format, writing to `path`.
+    pub fn create(&self, path: &Path, spec: &OutputSpec) -> Result<Box<dyn Encoder>, MediaError> {
+        let format = spec.format.format();
+        let constructor = self.constructors.get(&format).ok_or_else(|| {
+            MediaError::UnsupportedSetting(format!("no {} encoder in this build", format.name()))
+        })?;
+        constructor(path, spec)
+    }
+}

@@ -1,0 +1,65 @@
+//! Clef's media pipeline: streaming decoders, an encoder registry, and the conversion of one
+//! track to WAV, AIFF, FLAC or MP3 with its tags and cover, for offline export.
+//!
+//! A conversion ([`convert`]) streams: a [`Decoder`] yields blocks of interleaved PCM, an
+//! optional depth change reduces 24 to 16 bits with TPDF dither (seeded, so reproducible), an
+//! [`Encoder`] from the [`EncoderRegistry`] writes each block, then the tags are written. Memory
+//! stays at about one codec packet or frame per stage; a job never holds a whole track. The
+//! output appears at its destination only when complete (hidden temporary file, then rename).
+//!
+//! PCM travels as `i32` right-aligned to the stream's bit depth ([`AudioBlock`]), so lossless
+//! sources stay bit-exact. Lossy sources (MP3, AAC, Vorbis) decode to floats, which are rounded
+//! to 24 bits.
+//!
+//! Decoding is Symphonia's: FLAC, MP3, AAC and ALAC in MP4, Vorbis in Ogg, WAV and AIFF (not
+//! Opus). Encoders: WAV (hound), AIFF (aifc), FLAC (flacenc, pure Rust, driven frame by frame)
+//! and MP3 (LAME through mp3lame-encoder, with the LAME/Xing info frame for gapless playback).
+//! Tags: Vorbis comments and a PICTURE block in FLAC, ID3v2.3 in MP3 and as a chunk in WAV and
+//! AIFF.
+//!
+//! # Limits
+//!
+//! - Resampling is not available yet: only the source's sample rate is accepted, except that
+//!   MP3 sources above 48 kHz are halved by LAME's own resampler to fit MPEG-1's rates.
+//! - Symphonia 0.6 does not read MP4 edit lists, so AAC sources keep their encoder priming
+//!   (1024 frames) and end padding; ALAC and every other source decode to the exact length.
+//! - A truncated file is detected only when its container announces its length (FLAC, WAV,
+//!   AIFF, MP4, MP3 with a Xing frame); the FLAC MD5 is checked at the end.
+//! - ID3v2.3 has no multi-valued frames: several artists are joined with
+//!   [`ID3_ARTIST_SEPARATOR`] in one TPE1. The order of ID3 frames follows lofty's and may
+//!   differ between two exports of the same track.
+//!
+//! # Measurements
+//!
+//! Release build, one 5-minute 44.1 kHz 16-bit stereo FLAC, on a shared 2-core machine
+//! (`/usr/bin/time`, user CPU seconds, best of three):
+//!
+//! | Job                                   | Clef                 | Reference                          |
+//! |---------------------------------------|----------------------|------------------------------------|
+//! | FLAC → MP3 CBR 320                    | 3.96 s, 5.3 MB RSS   | `ffmpeg -threads 1 … -b:a 320k`: 4.08 s, 56 MB |
+//! | FLAC → MP3 VBR V2                     | 3.01 s               | `ffmpeg … -q:a 2`: 3.11 s          |
+//! | WAV → FLAC level 5                    | 2.43 s, 27.0 MB file | `flac -5`: 0.70 s, 27.5 MB file    |
+//! | FLAC → WAV / AIFF with tags and cover | 0.40 s, 4.8 MB RSS   |                                    |
+//!
+//! LAME dominates the MP3 jobs, so they match ffmpeg (same LAME 3.100, same default quality);
+//! both outputs decode to exactly the source's 13,230,000 frames. flacenc is about 3.5 times
+//! slower than libFLAC, whose crate would need cmake.
+
+mod convert;
+mod decode;
+mod dither;
+mod encode;
+mod error;
+mod spec;
+mod tags;
+
+pub use convert::{convert, convert_with, Progress};
+pub use decode::{open, Decoder, SymphoniaDecoder};
+pub use dither::{DepthConverter, DitherRng};
+pub use encode::{flac_config, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry};
+pub use error::MediaError;
+pub use spec::{
+    AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec, SampleRate, Settings,
+    StreamSpec, MP3_CBR_KBPS,
+};
+pub use tags::{write_tags, Cover, TrackTags, ID3_ARTIST_SEPARATOR};

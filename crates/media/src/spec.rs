@@ -1,0 +1,323 @@
+//! Stream descriptions, PCM blocks and the user-facing output settings with their validation.
+
+use crate::MediaError;
+
+/// What a decoder produces: the shape of the PCM stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSpec {
+    /// Frames per second.
+    pub sample_rate: u32,
+    /// Interleaved channels per frame.
+    pub channels: u16,
+    /// Significant bits of each sample; samples range over `-(2^(bits-1))..2^(bits-1)`.
+    pub bits_per_sample: u32,
+    /// Frames the container announces, when it does.
+    pub total_frames: Option<u64>,
+    /// False for lossy sources (MP3, AAC, Vorbis): their decoded floats are rounded to 24 bits.
+    pub lossless: bool,
+}
+
+/// A block of interleaved PCM: `samples.len() == frames * channels`.
+///
+/// Samples are `i32` right-aligned to the stream's bit depth (a 16-bit sample is in
+/// `-32768..=32767`), so lossless sources pass through the pipeline bit-exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudioBlock {
+    /// Interleaved samples, frame after frame.
+    pub samples: Vec<i32>,
+    /// Channels per frame.
+    pub channels: u16,
+}
+
+impl AudioBlock {
+    /// Frames in the block.
+    pub fn frames(&self) -> usize {
+        self.samples.len() / usize::from(self.channels.max(1))
+    }
+}
+
+/// The container/codec of an export. Non-exhaustive: AAC and ALAC come later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// RIFF WAVE, PCM.
+    Wav,
+    /// AIFF, big-endian PCM.
+    Aiff,
+    /// FLAC.
+    Flac,
+    /// MPEG-1 Layer III through LAME.
+    Mp3,
+}
+
+impl OutputFormat {
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Wav => "wav",
+            Self::Aiff => "aiff",
+            Self::Flac => "flac",
+            Self::Mp3 => "mp3",
+        }
+    }
+
+    /// A short name for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Wav => "WAV",
+            Self::Aiff => "AIFF",
+            Self::Flac => "FLAC",
+            Self::Mp3 => "MP3",
+        }
+    }
+}
+
+/// Bit depth of a lossless output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BitDepth {
+    /// Keep the source's depth (24 for lossy sources).
+    #[default]
+    SameAsSource,
+    /// 16-bit; reducing to it is dithered.
+    Bits16,
+    /// 24-bit.
+    Bits24,
+}
+
+/// Output sample rate. Only `SameAsSource` is accepted until the resampler lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SampleRate {
+    /// Keep the source's rate.
+    #[default]
+    SameAsSource,
+    /// A fixed rate in Hz (refused for now).
+    Hz(u32),
+}
+
+/// MP3 rate control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mp3Mode {
+    /// Constant bit rate in kbps: 128, 160, 192, 224, 256 or 320.
+    Cbr(u16),
+    /// LAME VBR quality V0 (best) to V4.
+    Vbr(u8),
+}
+
+/// The LAME CBR steps we offer (MPEG-1 Layer III rates from 128 kbps).
+pub const MP3_CBR_KBPS: [u16; 6] = [128, 160, 192, 224, 256, 320];
+
+/// Format-specific choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatSettings {
+    /// WAV at a bit depth.
+    Wav {
+        /// Output depth.
+        depth: BitDepth,
+    },
+    /// AIFF at a bit depth.
+    Aiff {
+        /// Output depth.
+        depth: BitDepth,
+    },
+    /// FLAC at a bit depth and compression level 0..=8.
+    Flac {
+        /// Output depth.
+        depth: BitDepth,
+        /// Compression level, as `flac -0` … `flac -8`.
+        level: u8,
+    },
+    /// MP3 with a rate control.
+    Mp3(Mp3Mode),
+}
+
+impl FormatSettings {
+    /// The output format these settings are for.
+    pub fn format(&self) -> OutputFormat {
+        match self {
+            Self::Wav { .. } => OutputFormat::Wav,
+            Self::Aiff { .. } => OutputFormat::Aiff,
+            Self::Flac { .. } => OutputFormat::Flac,
+            Self::Mp3(_) => OutputFormat::Mp3,
+        }
+    }
+
+    fn depth(&self) -> Option<BitDepth> {
+        match self {
+            Self::Wav { depth } | Self::Aiff { depth } | Self::Flac { depth, .. } => Some(*depth),
+            Self::Mp3(_) => None,
+        }
+    }
+}
+
+/// Everything a user chooses for one export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Format and its options.
+    pub format: FormatSettings,
+    /// Output sample rate.
+    pub sample_rate: SampleRate,
+    /// Seed of the dither noise, so a conversion is reproducible (and tests exact).
+    pub dither_seed: u64,
+}
+
+impl Settings {
+    /// Settings for `format` at the source's rate, with a fixed dither seed.
+    pub fn new(format: FormatSettings) -> Self {
+        Self {
+            format,
+            sample_rate: SampleRate::SameAsSource,
+            dither_seed: 0x5eed,
+        }
+    }
+
+    /// Refuses settings outside what the encoders support, before any file is touched.
+    pub fn validate(&self) -> Result<(), MediaError> {
+        match self.format {
+            FormatSettings::Mp3(Mp3Mode::Cbr(kbps)) if !MP3_CBR_KBPS.contains(&kbps) => {
+                return Err(MediaError::UnsupportedSetting(format!(
+                    "MP3 CBR {kbps} kbps: choose one of {MP3_CBR_KBPS:?}"
+                )));
+            }
+            FormatSettings::Mp3(Mp3Mode::Vbr(q)) if q > 4 => {
+                return Err(MediaError::UnsupportedSetting(format!(
+                    "MP3 VBR V{q}: choose V0 to V4"
+                )));
+            }
+            FormatSettings::Flac { level, .. } if level > 8 => {
+                return Err(MediaError::UnsupportedSetting(format!(
+                    "FLAC level {level}: choose 0 to 8"
+                )));
+            }
+            _ => {}
+        }
+        match self.sample_rate {
+            SampleRate::SameAsSource => Ok(()),
+            SampleRate::Hz(hz) => Err(MediaError::UnsupportedSetting(format!(
+                "sample rate {hz} Hz: resampling is not available yet, use the source's rate"
+            ))),
+        }
+    }
+
+    /// The output stream for a source: the sample rate and depth the encoder will receive.
+    pub fn output_spec(&self, source: &StreamSpec) -> Result<OutputSpec, MediaError> {
+        self.validate()?;
+        let bits_per_sample = match self.format.depth() {
+            Some(BitDepth::Bits16) => 16,
+            Some(BitDepth::Bits24) => 24,
+            // Encoders take 16 or 24 bits; an 8- or 20-bit source is widened exactly.
+            Some(BitDepth::SameAsSource) if source.bits_per_sample <= 16 => 16,
+            Some(BitDepth::SameAsSource) if source.bits_per_sample <= 24 => 24,
+            Some(BitDepth::SameAsSource) => {
+                return Err(MediaError::UnsupportedSetting(format!(
+                    "{}-bit source: choose 16 or 24 bits",
+                    source.bits_per_sample
+                )));
+            }
+            // LAME takes full-scale 32-bit integers, so MP3 gets the source depth untouched.
+            None => source.bits_per_sample,
+        };
+        if self.format.format() == OutputFormat::Mp3 && source.channels > 2 {
+            return Err(MediaError::UnsupportedSetting(format!(
+                "MP3 holds 1 or 2 channels, the source has {}",
+                source.channels
+            )));
+        }
+        Ok(OutputSpec {
+            format: self.format,
+            sample_rate: source.sample_rate,
+            channels: source.channels,
+            bits_per_sample,
+        })
+    }
+}
+
+/// What an encoder is created for: resolved settings plus the PCM it will receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputSpec {
+    /// Format and its options.
+    pub format: FormatSettings,
+    /// Frames per second.
+    pub sample_rate: u32,
+    /// Channels.
+    pub channels: u16,
+    /// Bit depth of the blocks passed to [`crate::Encoder::write`].
+    pub bits_per_sample: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn source(bits: u32, channels: u16) -> StreamSpec {
+        StreamSpec {
+            sample_rate: 96_000,
+            channels,
+            bits_per_sample: bits,
+            total_frames: None,
+            lossless: true,
+        }
+    }
+
+    #[test]
+    fn valid_settings_pass_and_others_are_refused() {
+        for kbps in MP3_CBR_KBPS {
+            Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(kbps)))
+                .validate()
+                .unwrap();
+        }
+        for v in 0..=4 {
+            Settings::new(FormatSettings::Mp3(Mp3Mode::Vbr(v)))
+                .validate()
+                .unwrap();
+        }
+        for level in 0..=8 {
+            let depth = BitDepth::SameAsSource;
+            Settings::new(FormatSettings::Flac { depth, level })
+                .validate()
+                .unwrap();
+        }
+        let refused = [
+            Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(129))),
+            Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(96))),
+            Settings::new(FormatSettings::Mp3(Mp3Mode::Vbr(5))),
+            Settings::new(FormatSettings::Flac {
+                depth: BitDepth::Bits16,
+                level: 9,
+            }),
+            Settings {
+                sample_rate: SampleRate::Hz(48_000),
+                ..Settings::new(FormatSettings::Wav {
+                    depth: BitDepth::Bits16,
+                })
+            },
+        ];
+        for settings in refused {
+            let err = settings.validate().unwrap_err();
+            assert!(
+                matches!(err, MediaError::UnsupportedSetting(_)),
+                "{settings:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn output_depth_follows_the_settings_and_the_source() {
+        let wav = |depth| Settings::new(FormatSettings::Wav { depth });
+        let bits = |s: Settings, src| s.output_spec(&src).unwrap().bits_per_sample;
+        assert_eq!(bits(wav(BitDepth::SameAsSource), source(24, 2)), 24);
+        assert_eq!(bits(wav(BitDepth::SameAsSource), source(16, 2)), 16);
+        assert_eq!(bits(wav(BitDepth::SameAsSource), source(8, 2)), 16);
+        assert_eq!(bits(wav(BitDepth::Bits16), source(24, 2)), 16);
+        assert_eq!(bits(wav(BitDepth::Bits24), source(16, 2)), 24);
+        let mp3 = Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(320)));
+        assert_eq!(bits(mp3, source(24, 2)), 24);
+        assert!(
+            mp3.output_spec(&source(16, 6)).is_err(),
+            "MP3 holds at most two channels"
+        );
+        assert!(wav(BitDepth::SameAsSource)
+            .output_spec(&source(32, 2))
+            .is_err());
+    }
+}

@@ -1,0 +1,472 @@
+//! Every source format converted to every output format, checked with ffprobe and ffmpeg.
+
+use std::path::Path;
+
+use clef_media::{convert, BitDepth, FormatSettings, Mp3Mode, OutputFormat, Settings, TrackTags};
+use lofty::prelude::*;
+use lofty::tag::{ItemKey, TagType};
+
+use crate::common::{self, Source};
+
+const CHANNELS: usize = 2;
+
+fn targets() -> Vec<(FormatSettings, &'static str)> {
+    let depth = BitDepth::SameAsSource;
+    vec![
+        (FormatSettings::Wav { depth }, "wav"),
+        (FormatSettings::Aiff { depth }, "aiff"),
+        (FormatSettings::Flac { depth, level: 5 }, "flac"),
+        (FormatSettings::Mp3(Mp3Mode::Cbr(320)), "mp3"),
+    ]
+}
+
+fn expected_codec(format: OutputFormat, bits: u32) -> String {
+    match format {
+        OutputFormat::Wav => format!("pcm_s{bits}le"),
+        OutputFormat::Aiff => format!("pcm_s{bits}be"),
+        OutputFormat::Flac => "flac".into(),
+        OutputFormat::Mp3 => "mp3".into(),
+        _ => unreachable!(),
+    }
+}
+
+/// Converts one source to every target and checks each output.
+fn check_source(source: &Source, dir: &Path) {
+    let tags = common::full_tags(dir);
+    let source_frames = common::frames(&source.path, CHANNELS);
+    for (format, ext) in targets() {
+        let dest = dir.join(format!("out-{}.{ext}", file_stem(&source.path)));
+        let mut reports = 0u64;
+        let mut last = 0u64;
+        let written = convert(
+            &source.path,
+            &dest,
+            &Settings::new(format),
+            &tags,
+            &mut |p| {
+                assert!(p.frames_done > last, "progress moves forward");
+                last = p.frames_done;
+                reports += 1;
+            },
+        )
+        .unwrap_or_else(|e| panic!("{} → {ext}: {e}", source.path.display()));
+        assert_eq!(written, dest);
+        assert!(reports > 1, "progress is reported per block, not once");
+        let what = format!("{} → {ext}", source.path.display());
+        check_stream(&dest, format.format(), source, source_frames, &what);
+        check_tags(&dest, format.format(), &tags, &what);
+        assert!(
+            common::leftovers(dir).is_empty(),
+            "{what}: temporary file left behind"
+        );
+        let mode = common::fresh_file_mode(dir);
+        assert_eq!(
+            common::mode(&dest),
+            mode,
+            "{what}: an ordinary file mode, not 0600"
+        );
+    }
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_name()
+        .unwrap()
+        .to_string_lossy()
+        .replace('.', "-")
+}
+
+fn check_stream(
+    dest: &Path,
+    format: OutputFormat,
+    source: &Source,
+    source_frames: usize,
+    what: &str,
+) {
+    let probe = common::probe(dest);
+    let stream = common::stream(&probe);
+    let out_rate = match format {
+        OutputFormat::Mp3 => clef_media::mp3_output_rate(source.rate),
+        _ => source.rate,
+    };
+    assert_eq!(
+        stream["codec_name"],
+        expected_codec(format, source.bits),
+        "{what}"
+    );
+    assert_eq!(stream["sample_rate"], out_rate.to_string(), "{what}");
+    assert_eq!(stream["channels"], CHANNELS, "{what}");
+    let duration: f64 = probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (duration - common::SECONDS).abs() < 0.1,
+        "{what}: duration {duration}"
+    );
+
+    let out_frames = common::frames(dest, CHANNELS);
+    // Our own decoder reads what we wrote, to the same length as ffmpeg (for MP3 that means
+    // Symphonia honours the LAME frame too), in blocks of a packet, never the whole track.
+    let mut reread = clef_media::open(dest).unwrap_or_else(|e| panic!("{what}: reread: {e}"));
+    let mut reread_frames = 0;
+    while let Some(block) = reread.next_block().unwrap() {
+        assert!(
+            block.frames() <= 1 << 16,
+            "{what}: a block of {} frames",
+            block.frames()
+        );
+        reread_frames += block.frames();
+    }
+    let is_aac = source.path.extension().unwrap() == "m4a" && !source.lossless;
+    // Symphonia does not read MP4 edit lists, so AAC's priming (1024 frames) and its end
+    // padding stay in the decoded stream; ffmpeg trims them from the source.
+    let aac_extra = if is_aac { 2048 + 1024 } else { 0 };
+    assert_eq!(
+        reread_frames, out_frames,
+        "{what}: frames reread by clef-media"
+    );
+    if format == OutputFormat::Mp3 {
+        // ffmpeg trims the encoder delay and padding the LAME frame declares: nothing is lost
+        // or added. LAME's own resampler (96 → 48 kHz) may round by a frame.
+        let expected = source_frames as u64 * u64::from(out_rate) / u64::from(source.rate);
+        let slack = if out_rate == source.rate { 0 } else { 2 };
+        let extra = out_frames as i64 - expected as i64;
+        assert!(
+            (-slack..=slack + aac_extra).contains(&extra),
+            "{what}: {out_frames} frames, source has {expected}"
+        );
+        let head = std::fs::read(dest).unwrap();
+        assert!(
+            contains(&head[..head.len().min(64 * 1024)], b"LAME"),
+            "{what}: no LAME info frame"
+        );
+    } else if source.lossless {
+        // Bit-exact: the same PCM as the source, sample for sample.
+        let original = common::pcm(&source.path, "s32le");
+        let converted = common::pcm(dest, "s32le");
+        assert_eq!(converted.len(), original.len(), "{what}: sample count");
+        assert!(converted == original, "{what}: PCM differs from the source");
+    } else {
+        let extra = out_frames as i64 - source_frames as i64;
+        assert!(
+            (0..=aac_extra).contains(&extra),
+            "{what}: {extra} extra frames"
+        );
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn check_tags(dest: &Path, format: OutputFormat, tags: &TrackTags, what: &str) {
+    let tagged = lofty::read_from_path(dest).unwrap();
+    let tag_type = if format == OutputFormat::Flac {
+        TagType::VorbisComments
+    } else {
+        TagType::Id3v2
+    };
+    let tag = tagged
+        .tag(tag_type)
+        .unwrap_or_else(|| panic!("{what}: no {tag_type:?} tag"));
+    assert_eq!(tag.title().as_deref(), tags.title.as_deref(), "{what}");
+    if tag_type == TagType::Id3v2 {
+        let joined = tags.artists.join(clef_media::ID3_ARTIST_SEPARATOR);
+        let artists: Vec<&str> = tag.get_strings(ItemKey::TrackArtist).collect();
+        assert_eq!(
+            artists,
+            [joined.as_str()],
+            "{what}: one TPE1, artists joined"
+        );
+        assert_eq!(tag.get_strings(ItemKey::TrackArtists).count(), 0, "{what}");
+    } else {
+        let artists: Vec<&str> = tag.get_strings(ItemKey::TrackArtist).collect();
+        assert_eq!(artists, tags.artists, "{what}: artists");
+    }
+    assert_eq!(tag.album().as_deref(), tags.album.as_deref(), "{what}");
+    assert_eq!(
+        tag.get_string(ItemKey::AlbumArtist),
+        tags.album_artist.as_deref(),
+        "{what}"
+    );
+    assert_eq!(tag.track(), tags.track, "{what}");
+    assert_eq!(tag.track_total(), tags.track_total, "{what}");
+    assert_eq!(tag.disk(), tags.disc, "{what}");
+    assert_eq!(tag.disk_total(), tags.disc_total, "{what}");
+    assert_eq!(
+        tag.get_string(ItemKey::RecordingDate),
+        tags.date.as_deref(),
+        "{what}: date"
+    );
+    assert_eq!(tag.genre().as_deref(), tags.genre.as_deref(), "{what}");
+    assert_eq!(
+        tag.get_string(ItemKey::Composer),
+        tags.composer.as_deref(),
+        "{what}"
+    );
+    assert_eq!(tag.comment().as_deref(), tags.comment.as_deref(), "{what}");
+    assert_eq!(
+        tag.get_string(ItemKey::Isrc),
+        tags.isrc.as_deref(),
+        "{what}"
+    );
+    let cover = tags.cover.as_ref().unwrap();
+    let pictures = tag.pictures();
+    assert_eq!(pictures.len(), 1, "{what}: pictures");
+    assert_eq!(
+        pictures[0].data(),
+        cover.data.as_slice(),
+        "{what}: cover bytes"
+    );
+    assert_eq!(
+        pictures[0].mime_type().map(|m| m.as_str()),
+        Some(cover.mime.as_str()),
+        "{what}"
+    );
+    assert_eq!(
+        pictures[0].pic_type(),
+        lofty::picture::PictureType::CoverFront,
+        "{what}"
+    );
+
+    // ffmpeg reads the same title, so other players will too.
+    let probe = common::probe(dest);
+    let title = probe["format"]["tags"]["title"]
+        .as_str()
+        .or(probe["format"]["tags"]["TITLE"].as_str());
+    assert_eq!(
+        title,
+        tags.title.as_deref(),
+        "{what}: title seen by ffprobe"
+    );
+    if format == OutputFormat::Mp3 {
+        let bytes = std::fs::read(dest).unwrap();
+        assert_eq!(&bytes[..4], b"ID3\x03", "{what}: ID3v2.3 header");
+    }
+}
+
+macro_rules! source_test {
+    ($name:ident, $index:expr) => {
+        #[test]
+        fn $name() {
+            let dir = tempfile::tempdir().unwrap();
+            let source = common::source(dir.path(), $index);
+            check_source(&source, dir.path());
+        }
+    };
+}
+
+source_test!(flac_16_bit_44k_to_every_format, 0);
+source_test!(wav_16_bit_to_every_format, 1);
+source_test!(aiff_16_bit_to_every_format, 2);
+source_test!(alac_16_bit_to_every_format, 3);
+source_test!(flac_24_bit_96k_to_every_format, 4);
+source_test!(wav_24_bit_96k_to_every_format, 5);
+source_test!(aiff_24_bit_96k_to_every_format, 6);
+source_test!(alac_24_bit_96k_to_every_format, 7);
+source_test!(mp3_to_every_format, 8);
+source_test!(aac_m4a_to_every_format, 9);
+source_test!(ogg_vorbis_to_every_format, 10);
+
+#[test]
+fn reducing_24_to_16_bit_is_dithered_and_keeps_every_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 4);
+    let original = common::pcm(&source.path, "s32le");
+    let mut previous: Option<Vec<u8>> = None;
+    for (format, ext) in [
+        (
+            FormatSettings::Wav {
+                depth: BitDepth::Bits16,
+            },
+            "wav",
+        ),
+        (
+            FormatSettings::Aiff {
+                depth: BitDepth::Bits16,
+            },
+            "aiff",
+        ),
+        (
+            FormatSettings::Flac {
+                depth: BitDepth::Bits16,
+                level: 8,
+            },
+            "flac",
+        ),
+    ] {
+        let dest = dir.path().join(format!("16.{ext}"));
+        convert(
+            &source.path,
+            &dest,
+            &Settings::new(format),
+            &TrackTags::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let stream = common::probe(&dest)["streams"][0].clone();
+        assert_eq!(stream["sample_rate"], "96000");
+        let reduced = common::pcm(&dest, "s32le");
+        assert_eq!(reduced.len(), original.len(), "{ext}: sample count");
+        let mut changed = 0usize;
+        for (r, o) in reduced.chunks_exact(4).zip(original.chunks_exact(4)) {
+            let r = i32::from_le_bytes(r.try_into().unwrap());
+            let o = i32::from_le_bytes(o.try_into().unwrap());
+            assert_eq!(r & 0xffff, 0, "{ext}: 16-bit output");
+            // One LSB of triangular noise plus rounding: within 1.5 LSB of 16 bits.
+            let diff = (i64::from(r) - i64::from(o)).abs();
+            assert!(diff <= 3 << 15, "{ext}: error {diff} beyond the dither");
+            changed += usize::from((r >> 16) != (o >> 16));
+        }
+        assert!(
+            changed > reduced.len() / 4 / 10,
+            "{ext}: dither noise is present"
+        );
+        // The same seed gives the same output in every container.
+        if let Some(previous) = &previous {
+            assert!(
+                previous == &reduced,
+                "{ext}: dither differs between formats"
+            );
+        }
+        previous = Some(reduced);
+    }
+}
+
+#[test]
+fn mp3_vbr_is_gapless_and_tagged_id3v23() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 0);
+    let source_frames = common::frames(&source.path, CHANNELS);
+    let tags = common::full_tags(dir.path());
+    for v in [0, 2, 4] {
+        let dest = dir.path().join(format!("v{v}.mp3"));
+        let settings = Settings::new(FormatSettings::Mp3(Mp3Mode::Vbr(v)));
+        convert(&source.path, &dest, &settings, &tags, &mut |_| {}).unwrap();
+        check_stream(
+            &dest,
+            OutputFormat::Mp3,
+            &source,
+            source_frames,
+            &format!("V{v}"),
+        );
+        check_tags(&dest, OutputFormat::Mp3, &tags, &format!("V{v}"));
+        let head = std::fs::read(&dest).unwrap();
+        assert!(
+            contains(&head[..head.len().min(64 * 1024)], b"Xing"),
+            "V{v}: Xing frame"
+        );
+    }
+}
+
+#[test]
+fn mono_sources_convert_to_mono() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::make_source(
+        dir.path(),
+        "mono.flac",
+        44100,
+        16,
+        &["-ac", "1", "-sample_fmt", "s16"],
+    );
+    for (format, ext) in targets() {
+        let dest = dir.path().join(format!("out-mono.{ext}"));
+        convert(
+            &source.path,
+            &dest,
+            &Settings::new(format),
+            &TrackTags::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let probe = common::probe(&dest);
+        assert_eq!(common::stream(&probe)["channels"], 1, "{ext}");
+        let frames = common::frames(&dest, 1);
+        assert_eq!(frames, common::frames(&source.path, 1), "{ext}: frames");
+    }
+}
+
+#[test]
+fn every_flac_level_is_lossless_and_higher_levels_are_not_larger() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 0);
+    let original = common::pcm(&source.path, "s32le");
+    let mut sizes = Vec::new();
+    for level in 0..=8 {
+        let dest = dir.path().join(format!("level{level}.flac"));
+        let depth = BitDepth::SameAsSource;
+        let settings = Settings::new(FormatSettings::Flac { depth, level });
+        convert(
+            &source.path,
+            &dest,
+            &settings,
+            &TrackTags::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(
+            common::pcm(&dest, "s32le") == original,
+            "level {level} is not lossless"
+        );
+        sizes.push(std::fs::metadata(&dest).unwrap().len());
+    }
+    assert!(
+        sizes[8] < sizes[0],
+        "level 8 ({}) beats level 0 ({})",
+        sizes[8],
+        sizes[0]
+    );
+}
+
+#[test]
+fn widening_16_to_24_bit_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 1);
+    for (format, ext, codec) in [
+        (
+            FormatSettings::Wav {
+                depth: BitDepth::Bits24,
+            },
+            "wav",
+            "pcm_s24le",
+        ),
+        (
+            FormatSettings::Aiff {
+                depth: BitDepth::Bits24,
+            },
+            "aiff",
+            "pcm_s24be",
+        ),
+        (
+            FormatSettings::Flac {
+                depth: BitDepth::Bits24,
+                level: 5,
+            },
+            "flac",
+            "flac",
+        ),
+    ] {
+        let dest = dir.path().join(format!("24.{ext}"));
+        convert(
+            &source.path,
+            &dest,
+            &Settings::new(format),
+            &TrackTags::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let probe = common::probe(&dest);
+        assert_eq!(common::stream(&probe)["codec_name"], codec);
+        let bits = &common::stream(&probe)["bits_per_raw_sample"];
+        let bits = bits.as_str().filter(|b| *b != "0").map_or_else(
+            || common::stream(&probe)["bits_per_sample"].as_u64().unwrap(),
+            |b| b.parse().unwrap(),
+        );
+        assert_eq!(bits, 24, "{ext}");
+        assert!(
+            common::pcm(&dest, "s32le") == common::pcm(&source.path, "s32le"),
+            "{ext}: widening changed the samples"
+        );
+    }
+}
