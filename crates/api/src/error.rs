@@ -5,6 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clef_accounts::AccountsError;
+use clef_export::ExportError;
 use clef_library::LibraryError;
 use serde_json::{json, Value};
 
@@ -23,6 +24,7 @@ pub enum ApiError {
     CrossSite,
     NotFound,
     Library(LibraryError),
+    Export(ExportError),
     /// Every stream slot is taken; who is playing what.
     StreamLimit {
         limit: i64,
@@ -33,6 +35,12 @@ pub enum ApiError {
 impl From<LibraryError> for ApiError {
     fn from(e: LibraryError) -> Self {
         ApiError::Library(e)
+    }
+}
+
+impl From<ExportError> for ApiError {
+    fn from(e: ExportError) -> Self {
+        ApiError::Export(e)
     }
 }
 
@@ -74,6 +82,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Accounts(e) => accounts_error(e),
             ApiError::Library(e) => library_error(e),
+            ApiError::Export(e) => export_error(e),
             ApiError::StreamLimit { limit, streams } => {
                 let message = if limit == 1 {
                     "This account already plays on 1 device, its limit. Stop playback there to play here.".to_owned()
@@ -230,6 +239,31 @@ fn library_error(e: LibraryError) -> Response {
         LibraryError::ScanRunning => body(StatusCode::CONFLICT, "scan_running", &msg, Value::Null),
         LibraryError::Io(inner) => internal(&inner),
         LibraryError::Store(inner) => internal(&inner.to_string()),
+    }
+}
+
+fn export_error(e: ExportError) -> Response {
+    let msg = e.to_string();
+    let none = Value::Null;
+    match e {
+        ExportError::BadPattern(_)
+        | ExportError::BadSettings(_)
+        | ExportError::EmptySelection
+        | ExportError::TooMany(_)
+        | ExportError::UnknownTrack(_) => body(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_export",
+            &msg,
+            none,
+        ),
+        ExportError::NoExportRoot => body(StatusCode::FORBIDDEN, "exports_disabled", &msg, none),
+        ExportError::OutsideRoots(_) => {
+            body(StatusCode::BAD_REQUEST, "outside_export_roots", &msg, none)
+        }
+        ExportError::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such export", none),
+        ExportError::StillRunning => body(StatusCode::CONFLICT, "export_running", &msg, none),
+        ExportError::Store(inner) => internal(&inner.to_string()),
+        ExportError::Io(inner) => internal(&inner.to_string()),
     }
 }
 

@@ -5,10 +5,12 @@
 mod admin;
 mod dto;
 mod error;
+mod exports;
 mod extract;
 mod headers;
 mod library;
 mod openapi;
+mod openapi_exports;
 mod openapi_library;
 mod playlists;
 mod sessions;
@@ -56,6 +58,7 @@ impl HttpConfig {
 pub struct AppState {
     pub accounts: Accounts,
     pub library: clef_library::Library,
+    pub exports: clef_export::Exports,
     pub http: std::sync::Arc<HttpConfig>,
 }
 
@@ -130,6 +133,13 @@ pub fn router(state: AppState) -> Router {
             post(playlists::move_track),
         )
         .route("/api/v1/playlists/{id}/m3u8", get(playlists::export))
+        .route("/api/v1/exports", get(exports::list).post(exports::create))
+        .route(
+            "/api/v1/exports/{id}",
+            get(exports::get_one).delete(exports::delete),
+        )
+        .route("/api/v1/exports/{id}/events", get(exports::events))
+        .route("/api/v1/exports/{id}/zip", get(exports::zip))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

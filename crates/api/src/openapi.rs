@@ -18,17 +18,25 @@ fn body(schema: &str) -> Value {
 pub async fn document() -> Json<Value> {
     let mut doc = accounts_document();
     let err = error_ref();
-    if let (Some(paths), Value::Object(more)) = (
-        doc["paths"].as_object_mut(),
-        crate::openapi_library::paths(&err),
-    ) {
-        paths.extend(more);
-    }
-    if let (Some(schemas), Value::Object(more)) = (
-        doc["components"]["schemas"].as_object_mut(),
-        crate::openapi_library::schemas(),
-    ) {
-        schemas.extend(more);
+    let parts = [
+        (
+            crate::openapi_library::paths(&err),
+            crate::openapi_library::schemas(),
+        ),
+        (
+            crate::openapi_exports::paths(&err),
+            crate::openapi_exports::schemas(),
+        ),
+    ];
+    for (more_paths, more_schemas) in parts {
+        if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more_paths) {
+            paths.extend(more);
+        }
+        if let (Some(schemas), Value::Object(more)) =
+            (doc["components"]["schemas"].as_object_mut(), more_schemas)
+        {
+            schemas.extend(more);
+        }
     }
     Json(doc)
 }

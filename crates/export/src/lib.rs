@@ -4,5 +4,15 @@
 
 mod error;
 pub mod naming;
+pub mod playlist;
+mod progress;
+mod runner;
+mod service;
+mod settings;
+mod zip;
 
 pub use error::{ExportError, ExportResult};
+pub use progress::{FileProgress, JobProgress};
+pub use service::{ExportRequest, Exports, ExportsConfig, MAX_EXPORT_TRACKS};
+pub use settings::ExportSettings;
+pub use zip::ZipStream;

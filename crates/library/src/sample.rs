@@ -212,7 +212,13 @@ fn flac(samples: &[i32]) -> Result<Vec<u8>, String> {
         .into_verified()
         .map_err(|e| format!("{e:?}"))?;
     let source = flacenc::source::MemSource::from_samples(samples, 2, 16, RATE as usize);
-    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size)
+    let mut stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size)
+        .map_err(|e| format!("{e:?}"))?;
+    // flacenc records the short last frame as the minimum block size, which marks the stream as
+    // variable-blocksize; decoders that trust that (Symphonia) then misread the frame numbers.
+    stream
+        .stream_info_mut()
+        .set_block_sizes(config.block_size, config.block_size)
         .map_err(|e| format!("{e:?}"))?;
     let mut sink = flacenc::bitsink::ByteSink::new();
     stream.write(&mut sink).map_err(|e| format!("{e:?}"))?;

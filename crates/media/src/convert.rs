@@ -1,5 +1,6 @@
 //! One export: decode → change depth (with dither) → encode → tag, written atomically.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use crate::dither::DepthConverter;
@@ -20,7 +21,7 @@ pub fn convert(
     dest: &Path,
     settings: &Settings,
     tags: &TrackTags,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<PathBuf, MediaError> {
     convert_with(
         &EncoderRegistry::default(),
@@ -45,7 +46,7 @@ pub fn convert_with(
     dest: &Path,
     settings: &Settings,
     tags: &TrackTags,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<PathBuf, MediaError> {
     settings.validate()?;
     let mut decoder = decode::open(source)?;
@@ -71,10 +72,14 @@ pub fn convert_with(
             depth.apply(&mut scratch.samples);
             encoder.write(&scratch)?;
         }
-        progress(Progress {
+        let report = Progress {
             frames_done,
             total_frames: source_spec.total_frames,
-        });
+        };
+        if progress(report).is_break() {
+            // The temporary file goes with `temp`; `dest` stays as it was.
+            return Err(MediaError::Cancelled);
+        }
     }
     drop(decoder);
     encoder.finish()?;
@@ -84,6 +89,43 @@ pub fn convert_with(
     Ok(dest.to_path_buf())
 }
 
+/// The longest part of the destination's name that a temporary name repeats: with the dot,
+/// tempfile's random letters and `.part.<ext>` it stays within the 255 bytes file systems allow
+/// even when the destination's own name uses all of them.
+const TEMP_NAME_BYTES: usize = 200;
+
+/// `.<name>.` — how the temporary files of `dest` begin.
+fn temp_prefix(dest: &Path) -> Option<String> {
+    let name = dest.file_name()?.to_string_lossy().into_owned();
+    let mut end = name.len().min(TEMP_NAME_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!(".{}.", &name[..end]))
+}
+
+/// Removes the temporary files a conversion to `dest` left when its process was killed (a
+/// conversion that fails or is cancelled removes its own). Returns how many it removed.
+pub fn remove_partial_files(dest: &Path) -> usize {
+    let (Some(dir), Some(prefix)) = (dest.parent(), temp_prefix(dest)) else {
+        return 0;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix)
+            && name.contains(".part.")
+            && std::fs::remove_file(e.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// A hidden, uniquely named path beside `dest`, deleted when dropped unless persisted. It keeps
 /// the format's extension because the tag writer recognises files by it.
 fn temp_path(dest: &Path, extension: &str) -> Result<tempfile::TempPath, MediaError> {
@@ -91,11 +133,8 @@ fn temp_path(dest: &Path, extension: &str) -> Result<tempfile::TempPath, MediaEr
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let (prefix, suffix) = (format!(".{name}."), format!(".part.{extension}"));
+    let prefix = temp_prefix(dest).unwrap_or_else(|| ".".to_owned());
+    let suffix = format!(".part.{extension}");
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(&suffix);
     // tempfile makes private (0600) files; an export gets the usual mode, 0666 less the umask.

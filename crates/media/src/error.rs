@@ -52,6 +52,9 @@ pub enum MediaError {
         /// What went wrong.
         reason: String,
     },
+    /// The progress callback asked to stop (the export was cancelled).
+    #[error("cancelled")]
+    Cancelled,
     /// Writing tags or the cover into the output failed.
     #[error("tagging {path}: {reason}")]
     Tag {

@@ -25,6 +25,7 @@ pub struct App {
     pub router: Router,
     pub accounts: Accounts,
     pub library: Library,
+    pub exports: clef_export::Exports,
     pub store: Arc<SqlStore>,
 }
 
@@ -108,7 +109,20 @@ pub async fn build_app_with(
     tweak: impl FnOnce(&mut AccountsConfig),
 ) -> anyhow::Result<App> {
     let (store, accounts) = open_services_with(cfg, clock.clone(), rng.clone(), tweak).await?;
-    let library = open_library(cfg, store.clone(), clock, rng).await?;
+    let library = open_library(cfg, store.clone(), clock.clone(), rng.clone()).await?;
+    let exports = clef_export::Exports::new(
+        store.clone(),
+        library.clone(),
+        clock,
+        rng,
+        clef_export::ExportsConfig::new(cfg.export_roots.clone()),
+    );
+    // Exports that were running when the server stopped carry on where they were.
+    match exports.resume_unfinished().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(exports = n, "resumed unfinished exports"),
+        Err(e) => tracing::error!(error = %e, "could not resume exports"),
+    }
     // Cuts open streams of signed-out devices and renews the leases of the others.
     tokio::spawn(accounts.clone().run_stream_sweeper());
     // Picks up scans made by `clef scan` or by another node.
@@ -120,6 +134,7 @@ pub async fn build_app_with(
     let state = AppState {
         accounts: accounts.clone(),
         library: library.clone(),
+        exports: exports.clone(),
         http: Arc::new(HttpConfig {
             public_url: cfg.public_url(),
             trusted_proxies: cfg.trusted_proxies.clone(),
@@ -133,6 +148,7 @@ pub async fn build_app_with(
         router,
         accounts,
         library,
+        exports,
         store,
     })
 }

@@ -25,6 +25,8 @@ pub struct Options {
     /// Changes to the accounts settings (short timeouts, cheap hashing for bulk tests).
     pub tweak: Option<fn(&mut clef_accounts::AccountsConfig)>,
     pub music: Music,
+    /// No export folder: exports are switched off (by default tests get `<dir>/exports`).
+    pub no_export_root: bool,
 }
 
 /// The music a test server scans before it answers.
@@ -122,8 +124,16 @@ impl TestServer {
             Music::Sample => Vec::new(),
             Music::Dirs(d) => d.clone(),
         };
+        let export_roots = if opts.no_export_root {
+            Vec::new()
+        } else {
+            let root = dir.path().join("exports");
+            std::fs::create_dir_all(&root).unwrap();
+            vec![root]
+        };
         let config = Config {
             music_dirs,
+            export_roots,
             data_dir: dir.path().join("data"),
             listen: addr,
             public_url: Some(format!("{scheme}://{addr}")),

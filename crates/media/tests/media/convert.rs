@@ -1,5 +1,6 @@
 //! Every source format converted to every output format, checked with ffprobe and ffmpeg.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use clef_media::{convert, BitDepth, FormatSettings, Mp3Mode, OutputFormat, Settings, TrackTags};
@@ -47,6 +48,7 @@ fn check_source(source: &Source, dir: &Path) {
                 assert!(p.frames_done > last, "progress moves forward");
                 last = p.frames_done;
                 reports += 1;
+                ControlFlow::Continue(())
             },
         )
         .unwrap_or_else(|e| panic!("{} → {ext}: {e}", source.path.display()));
@@ -302,7 +304,7 @@ fn reducing_24_to_16_bit_is_dithered_and_keeps_every_sample() {
             &dest,
             &Settings::new(format),
             &TrackTags::default(),
-            &mut |_| {},
+            &mut |_| ControlFlow::Continue(()),
         )
         .unwrap();
         let stream = common::probe(&dest)["streams"][0].clone();
@@ -343,7 +345,10 @@ fn mp3_vbr_is_gapless_and_tagged_id3v23() {
     for v in [0, 2, 4] {
         let dest = dir.path().join(format!("v{v}.mp3"));
         let settings = Settings::new(FormatSettings::Mp3(Mp3Mode::Vbr(v)));
-        convert(&source.path, &dest, &settings, &tags, &mut |_| {}).unwrap();
+        convert(&source.path, &dest, &settings, &tags, &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
         check_stream(
             &dest,
             OutputFormat::Mp3,
@@ -377,7 +382,7 @@ fn mono_sources_convert_to_mono() {
             &dest,
             &Settings::new(format),
             &TrackTags::default(),
-            &mut |_| {},
+            &mut |_| ControlFlow::Continue(()),
         )
         .unwrap();
         let probe = common::probe(&dest);
@@ -402,7 +407,7 @@ fn every_flac_level_is_lossless_and_higher_levels_are_not_larger() {
             &dest,
             &settings,
             &TrackTags::default(),
-            &mut |_| {},
+            &mut |_| ControlFlow::Continue(()),
         )
         .unwrap();
         assert!(
@@ -453,7 +458,7 @@ fn widening_16_to_24_bit_is_exact() {
             &dest,
             &Settings::new(format),
             &TrackTags::default(),
-            &mut |_| {},
+            &mut |_| ControlFlow::Continue(()),
         )
         .unwrap();
         let probe = common::probe(&dest);

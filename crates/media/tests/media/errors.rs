@@ -1,5 +1,6 @@
 //! Bad input and bad settings: a clear error, nothing at the destination, no temporary file.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use clef_media::{
@@ -17,8 +18,10 @@ fn wav16() -> Settings {
 /// Converts and returns the error, checking that nothing was left behind.
 fn failing(source: &Path, settings: &Settings, dir: &Path) -> MediaError {
     let dest = dir.join("out.wav");
-    let err = convert(source, &dest, settings, &TrackTags::default(), &mut |_| {})
-        .expect_err("the conversion must fail");
+    let err = convert(source, &dest, settings, &TrackTags::default(), &mut |_| {
+        ControlFlow::Continue(())
+    })
+    .expect_err("the conversion must fail");
     assert!(!dest.exists(), "nothing at the destination after: {err}");
     assert!(
         common::leftovers(dir).is_empty(),
@@ -111,8 +114,68 @@ fn a_failed_conversion_leaves_an_existing_destination_untouched() {
     std::fs::write(&dest, b"previous export").unwrap();
     let junk = dir.path().join("junk.mp3");
     std::fs::write(&junk, [0u8; 4096]).unwrap();
-    let result = convert(&junk, &dest, &wav16(), &TrackTags::default(), &mut |_| {});
+    let result = convert(&junk, &dest, &wav16(), &TrackTags::default(), &mut |_| {
+        ControlFlow::Continue(())
+    });
     assert!(result.is_err());
     assert_eq!(std::fs::read(&dest).unwrap(), b"previous export");
     assert!(common::leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn a_cancelled_conversion_stops_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 0);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let dest = out.join("cancelled.mp3");
+    let mut blocks = 0;
+    let err = convert(
+        &source.path,
+        &dest,
+        &Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(320))),
+        &TrackTags::default(),
+        &mut |_| {
+            blocks += 1;
+            if blocks == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .expect_err("a cancelled conversion fails");
+    assert!(matches!(err, MediaError::Cancelled), "{err}");
+    assert_eq!(blocks, 2, "no block is converted after the cancel");
+    assert!(!dest.exists());
+    assert!(common::leftovers(&out).is_empty());
+}
+
+#[test]
+fn a_destination_name_of_255_bytes_converts_and_partial_files_are_found_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 0);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // The longest name file systems take: the temporary name must still fit.
+    let dest = out.join(format!("{}.wav", "é".repeat(125)));
+    assert_eq!(dest.file_name().unwrap().len(), 254);
+    convert(
+        &source.path,
+        &dest,
+        &wav16(),
+        &TrackTags::default(),
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    assert!(dest.exists());
+    // What a killed conversion leaves is recognised and removed; other files are not touched.
+    let name = dest.file_name().unwrap().to_str().unwrap();
+    let cut = &name[..200];
+    let partial = out.join(format!(".{cut}.Ab12Cd.part.wav"));
+    let other = out.join(".something-else.part.wav");
+    std::fs::write(&partial, b"half").unwrap();
+    std::fs::write(&other, b"keep").unwrap();
+    assert_eq!(clef_media::remove_partial_files(&dest), 1);
+    assert!(!partial.exists() && other.exists() && dest.exists());
 }

@@ -1,0 +1,251 @@
+//! The export service: starts jobs from a listener's selection, lists the Converted history,
+//! cancels, removes history entries and resumes unfinished jobs after a restart.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use clef_core::{Clock, Random, UserId};
+use clef_library::Library;
+use clef_store::{ExportFile, ExportJob, ExportState, FileState, Store};
+
+use crate::naming::{confine, NameFields, Pattern, UniqueNames, DEFAULT_PATTERN};
+use crate::progress::{JobProgress, Tracker};
+use crate::settings::ExportSettings;
+use crate::{ExportError, ExportResult};
+
+/// At most this many songs in one export.
+pub const MAX_EXPORT_TRACKS: usize = 5_000;
+
+/// Where exports may go and how many files convert at once.
+#[derive(Debug, Clone)]
+pub struct ExportsConfig {
+    /// Folders the owner allows exports into (`export_roots`); none switches exports off.
+    pub roots: Vec<PathBuf>,
+    /// Files converted at once (the cores, by default).
+    pub workers: usize,
+}
+
+impl ExportsConfig {
+    pub fn new(roots: Vec<PathBuf>) -> Self {
+        ExportsConfig {
+            roots,
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        }
+    }
+}
+
+/// What a listener asks for.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    /// For people: the playlist's or album's name.
+    pub title: String,
+    /// The ticked songs, in order.
+    pub track_ids: Vec<String>,
+    pub settings: ExportSettings,
+    /// The output folder: relative to the first export root, or absolute inside one.
+    pub folder: String,
+    /// File-name pattern; [`DEFAULT_PATTERN`] when `None`.
+    pub pattern: Option<String>,
+}
+
+/// The export service.
+#[derive(Clone)]
+pub struct Exports {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) library: Library,
+    pub(crate) clock: Arc<dyn Clock>,
+    rng: Arc<dyn Random>,
+    pub(crate) cfg: Arc<ExportsConfig>,
+    /// Jobs running in this process, by id.
+    pub(crate) running: Arc<Mutex<HashMap<String, Arc<Tracker>>>>,
+}
+
+impl Exports {
+    pub fn new(
+        store: Arc<dyn Store>,
+        library: Library,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>,
+        cfg: ExportsConfig,
+    ) -> Exports {
+        Exports {
+            store,
+            library,
+            clock,
+            rng,
+            cfg: Arc::new(cfg),
+            running: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Whether the owner allows exports at all.
+    pub fn enabled(&self) -> bool {
+        !self.cfg.roots.is_empty()
+    }
+
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.cfg.roots
+    }
+
+    /// Checks the request, decides every file's name and starts converting in the background.
+    #[tracing::instrument(skip_all, fields(user = %user.as_str(), tracks = req.track_ids.len()))]
+    pub async fn start(&self, user: &UserId, req: ExportRequest) -> ExportResult<ExportJob> {
+        let settings = req.settings.to_media()?;
+        let pattern_text = req
+            .pattern
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or(DEFAULT_PATTERN);
+        let pattern = Pattern::parse(pattern_text)?;
+        if req.track_ids.is_empty() {
+            return Err(ExportError::EmptySelection);
+        }
+        if req.track_ids.len() > MAX_EXPORT_TRACKS {
+            return Err(ExportError::TooMany(MAX_EXPORT_TRACKS));
+        }
+        let out_dir = confine(&self.cfg.roots, &req.folder)?;
+        let catalog = self.library.catalog();
+        let mut names = UniqueNames::default();
+        let mut files = Vec::with_capacity(req.track_ids.len());
+        let ext = settings.format.format().extension();
+        for (i, id) in req.track_ids.iter().enumerate() {
+            // Only the library's own files: an id the catalog does not know is refused.
+            let rec = catalog
+                .track_record(id)
+                .ok_or_else(|| ExportError::UnknownTrack(id.clone()))?;
+            let rel = pattern.render(&name_fields(rec), ext);
+            let mut rel = names.claim(&rel);
+            // A file already there (from another export) is not overwritten.
+            while out_dir.join(&rel).symlink_metadata().is_ok() {
+                names.reserve(&rel);
+                rel = names.claim(&rel);
+            }
+            files.push(ExportFile {
+                position: i64::try_from(i).unwrap_or(i64::MAX),
+                track_id: id.clone(),
+                rel_path: rel.to_string_lossy().into_owned(),
+                state: FileState::Pending,
+                size: None,
+                error: None,
+            });
+        }
+        let title = req.title.trim();
+        let job = ExportJob {
+            id: self.rng.id(),
+            user_id: user.clone(),
+            title: if title.is_empty() {
+                "Export".to_owned()
+            } else {
+                title.chars().take(200).collect()
+            },
+            settings: req.settings.to_json(),
+            out_dir: out_dir.to_string_lossy().into_owned(),
+            pattern: pattern_text.to_owned(),
+            state: ExportState::Running,
+            created_at: self.clock.now(),
+            finished_at: None,
+            error: None,
+        };
+        self.store.create_export(&job, &files).await?;
+        tracing::info!(export = %job.id, folder = %job.out_dir, "export started");
+        self.launch(job.clone(), files);
+        Ok(job)
+    }
+
+    /// The user's exports, newest first.
+    pub async fn list(&self, user: &UserId) -> ExportResult<Vec<ExportJob>> {
+        Ok(self.store.exports(user).await?)
+    }
+
+    /// One export with its files.
+    pub async fn get(&self, user: &UserId, id: &str) -> ExportResult<(ExportJob, Vec<ExportFile>)> {
+        self.store
+            .export(user, id)
+            .await?
+            .ok_or(ExportError::NotFound)
+    }
+
+    /// Live progress of a job running here, or `None` when it has ended (or runs elsewhere).
+    pub fn progress(&self, id: &str) -> Option<tokio::sync::watch::Receiver<JobProgress>> {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        running.get(id).map(|t| t.subscribe())
+    }
+
+    /// Cancels a running export: files in progress are abandoned (their temporary files
+    /// removed), finished ones stay. Cancelling an ended export changes nothing.
+    pub async fn cancel(&self, user: &UserId, id: &str) -> ExportResult<ExportJob> {
+        let (job, _) = self.get(user, id).await?;
+        if job.state == ExportState::Running {
+            self.store
+                .end_export(id, ExportState::Cancelled, self.clock.now(), None)
+                .await?;
+            if let Some(t) = self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(id)
+            {
+                t.cancel();
+            }
+            tracing::info!(export = %id, "export cancelled");
+        }
+        Ok(self.get(user, id).await?.0)
+    }
+
+    /// Removes an ended export from the history; its files stay where they were saved.
+    pub async fn delete(&self, user: &UserId, id: &str) -> ExportResult<()> {
+        let (job, _) = self.get(user, id).await?;
+        if job.state == ExportState::Running {
+            return Err(ExportError::StillRunning);
+        }
+        self.store.delete_export(user, id).await?;
+        Ok(())
+    }
+
+    /// Resumes every export that was running when the server stopped: finished files are kept
+    /// (when still there with their size), the rest are converted again.
+    pub async fn resume_unfinished(&self) -> ExportResult<usize> {
+        let jobs = self.store.running_exports().await?;
+        let mut resumed = 0;
+        for job in jobs {
+            if self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains_key(&job.id)
+            {
+                continue;
+            }
+            let Some((job, files)) = self.store.export(&job.user_id, &job.id).await? else {
+                continue;
+            };
+            tracing::info!(export = %job.id, "resuming an export");
+            self.launch(job, files);
+            resumed += 1;
+        }
+        Ok(resumed)
+    }
+}
+
+/// The values a file-name pattern can use, from a track's tags.
+fn name_fields(rec: &clef_store::TrackRecord) -> NameFields {
+    let num = |n: Option<i64>| n.and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0);
+    NameFields {
+        title: rec.title.clone(),
+        artist: rec.artists.join(", "),
+        album: rec.album.clone(),
+        album_artist: rec.album_artists.join(", "),
+        track: num(rec.track_no),
+        disc: num(rec.disc_no),
+        year: rec.year.and_then(|y| i32::try_from(y).ok()),
+        genre: rec.genres.first().cloned().unwrap_or_default(),
+    }
+}
+
+/// The absolute path of a file of a job.
+pub(crate) fn dest_of(job: &ExportJob, file: &ExportFile) -> PathBuf {
+    Path::new(&job.out_dir).join(&file.rel_path)
+}
