@@ -17,32 +17,55 @@ pub(crate) async fn signed_in(s: &TestServer, name: &str) -> String {
     s.token(name, PW, "exporter").await
 }
 
-/// Reads the export's server-sent events to the end; returns every progress event.
-pub(crate) async fn follow(s: &TestServer, token: &str, id: &str) -> Vec<Value> {
-    let mut r = s
-        .client()
-        .get(s.url(&format!("/api/v1/exports/{id}/events")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/event-stream"));
-    let (mut text, mut events) = (String::new(), Vec::new());
-    while let Some(chunk) = r.chunk().await.unwrap() {
-        text.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = text.find("\n\n") {
-            let block: String = text.drain(..end + 2).collect();
-            if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
-                assert!(block.contains("event: progress"), "{block}");
-                events.push(serde_json::from_str(data).unwrap());
-            }
+/// An export's server-sent events, read as they come.
+pub(crate) struct Events {
+    response: reqwest::Response,
+    text: String,
+}
+
+impl Events {
+    pub(crate) async fn open(base: &str, token: &str, id: &str) -> Events {
+        let response = reqwest::Client::new()
+            .get(format!("{base}/api/v1/exports/{id}/events"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"));
+        Events {
+            response,
+            text: String::new(),
         }
     }
-    events
+
+    /// The next progress event, or `None` when the stream ended.
+    pub(crate) async fn next(&mut self) -> Option<Value> {
+        loop {
+            while let Some(end) = self.text.find("\n\n") {
+                let block: String = self.text.drain(..end + 2).collect();
+                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    assert!(block.contains("event: progress"), "{block}");
+                    return Some(serde_json::from_str(data).unwrap());
+                }
+            }
+            let chunk = self.response.chunk().await.ok()??;
+            self.text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+/// Reads the export's server-sent events to the end; returns every progress event.
+pub(crate) async fn follow(s: &TestServer, token: &str, id: &str) -> Vec<Value> {
+    let mut events = Events::open(&s.url(""), token, id).await;
+    let mut all = Vec::new();
+    while let Some(e) = events.next().await {
+        all.push(e);
+    }
+    all
 }
 
 pub(crate) fn ffprobe(path: &Path) -> Value {

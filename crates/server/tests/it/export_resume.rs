@@ -1,0 +1,375 @@
+//! Exports that stop early: cancelled from the API, and a server killed mid-way (SIGKILL) that
+//! resumes on restart without redoing finished files or leaving half-written ones under final
+//! names (SECURITY.md F4).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use clef_testkit::{write_wav, Music, Options, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::exports::{ffprobe, files_under, signed_in, Events};
+
+const SECONDS: u32 = 90;
+
+fn long_tracks(dir: &Path, n: usize) {
+    for i in 0..n {
+        write_wav(
+            &dir.join(format!("{i:02} long.wav")),
+            SECONDS,
+            &format!("Long {i}"),
+        );
+    }
+}
+
+fn duration(path: &Path) -> f64 {
+    ffprobe(path)["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Files under `dir`: the complete ones by name, and how many temporary ones.
+fn final_and_partial(dir: &Path) -> (Vec<String>, usize) {
+    let all = files_under(dir);
+    let partial = all.iter().filter(|p| p.contains(".part.")).count();
+    let finals = all.into_iter().filter(|p| !p.contains(".part.")).collect();
+    (finals, partial)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_export_keeps_finished_files_and_leaves_no_partial_ones() {
+    let music = tempfile::tempdir().unwrap();
+    long_tracks(music.path(), 4);
+    let s = TestServer::start_with(Options {
+        music: Music::Dirs(vec![music.path().to_path_buf()]),
+        ..Options::default()
+    })
+    .await;
+    let token = signed_in(&s, "anna").await;
+    let (_, found) = s.get(&token, "/api/v1/search?q=long").await;
+    let ids: Vec<Value> = found["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 4);
+    let (status, job) = s
+        .call(
+            Method::POST,
+            &token,
+            "/api/v1/exports",
+            Some(
+                json!({ "title": "Long", "track_ids": ids, "folder": "Car", "pattern": "{title}",
+                "settings": { "format": "mp3", "bitrate": 320 } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let mut events = Events::open(&s.url(""), &token, &id).await;
+    // Cancel once a conversion is under way.
+    loop {
+        let e = events
+            .next()
+            .await
+            .expect("the export ended before it could be cancelled");
+        let converting = e["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["state"] == "converting" && f["fraction"].as_f64().unwrap() > 0.0);
+        if converting {
+            break;
+        }
+    }
+    let (status, cancelled) = s
+        .call(
+            Method::DELETE,
+            &token,
+            &format!("/api/v1/exports/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cancelled["state"], "cancelled");
+    let mut last = Value::Null;
+    while let Some(e) = events.next().await {
+        last = e;
+    }
+    assert_eq!(last["state"], "cancelled", "{last}");
+
+    let (_, job) = s.get(&token, &format!("/api/v1/exports/{id}")).await;
+    assert_eq!(job["state"], "cancelled");
+    let folder = s.config.export_roots[0].canonicalize().unwrap().join("Car");
+    let done: Vec<String> = job["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["state"] == "done")
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        done.len() < 4,
+        "the cancel came after everything was done: {job}"
+    );
+    let (finals, partial) = final_and_partial(&folder);
+    assert_eq!(partial, 0, "no temporary file is left");
+    assert_eq!(
+        finals, done,
+        "only finished files are there, and no playlist"
+    );
+    for f in &finals {
+        assert!(
+            (duration(&folder.join(f)) - f64::from(SECONDS)).abs() < 0.1,
+            "{f} is complete"
+        );
+    }
+    // Cancelling again changes nothing; an ended export is removed from the history instead.
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            &token,
+            &format!("/api/v1/exports/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path, music: &Path, exports: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_clef"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(data)
+            .arg("--music")
+            .arg(music)
+            .env("CLEF_EXPORT_ROOTS", exports)
+            .env("CLEF_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        // The server says when it listens; the rest of its output is not needed.
+        let mut lines = BufReader::new(stdout).lines();
+        lines
+            .by_ref()
+            .map(Result::unwrap)
+            .find(|l| l.starts_with("Clef is listening"))
+            .expect("the server starts");
+        std::thread::spawn(move || lines.for_each(drop));
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn clef(data: &Path, args: &[&str], stdin: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clef"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("CLEF_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "clef {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_resumes_its_export_without_redoing_finished_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, music, exports) = (
+        dir.path().join("data"),
+        dir.path().join("music"),
+        dir.path().join("usb"),
+    );
+    for d in [&data, &music, &exports] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    long_tracks(&music, 5);
+    let password = "resume test password";
+    clef(
+        &data,
+        &["user", "add", "anna", "--password-stdin"],
+        &format!("{password}\n"),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_clef"))
+        .args(["scan", "--data-dir"])
+        .arg(&data)
+        .env("CLEF_MUSIC_DIRS", &music)
+        .env("CLEF_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = Server::start(&data, &music, &exports);
+    let http = reqwest::Client::new();
+    let signed: Value = http
+        .post(format!("{}/api/v1/sessions", server.base))
+        .json(&json!({ "username": "anna", "password": password, "device": { "name": "laptop", "type": "computer" } }))
+        .send().await.unwrap().json().await.unwrap();
+    let token = signed["token"].as_str().unwrap().to_owned();
+    let found: Value = http
+        .get(format!("{}/api/v1/search?q=long", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<Value> = found["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 5);
+    let r = http
+        .post(format!("{}/api/v1/exports", server.base))
+        .bearer_auth(&token)
+        .json(
+            &json!({ "title": "Long", "track_ids": ids, "folder": "Car", "pattern": "{title}",
+            "settings": { "format": "mp3", "bitrate": 320 } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Kill it when at least one file is finished and another is half-way.
+    let mut events = Events::open(&server.base, &token, &id).await;
+    loop {
+        let e = events
+            .next()
+            .await
+            .expect("the export ended before the kill");
+        let files = e["files"].as_array().unwrap();
+        let half = files
+            .iter()
+            .any(|f| f["state"] == "converting" && f["fraction"].as_f64().unwrap() > 0.3);
+        if e["done"].as_u64().unwrap() >= 1 && half {
+            break;
+        }
+    }
+    drop(events);
+    server.kill();
+
+    let folder = exports.canonicalize().unwrap().join("Car");
+    let (finals, partial) = final_and_partial(&folder);
+    assert!(!finals.is_empty() && finals.len() < 5, "{finals:?}");
+    assert!(partial >= 1, "the kill came while a file was being written");
+    // Only complete files carry final names.
+    let mut before: HashMap<String, (u64, i64)> = HashMap::new();
+    for f in &finals {
+        let path = folder.join(f);
+        assert!(
+            (duration(&path) - f64::from(SECONDS)).abs() < 0.1,
+            "{f} is complete"
+        );
+        let m = std::fs::metadata(&path).unwrap();
+        before.insert(
+            f.clone(),
+            (m.ino(), m.mtime_nsec() + m.mtime() * 1_000_000_000),
+        );
+    }
+
+    let server = Server::start(&data, &music, &exports);
+    let mut events = Events::open(&server.base, &token, &id).await;
+    let mut last = Value::Null;
+    while let Some(e) = events.next().await {
+        last = e;
+    }
+    assert_eq!(
+        (last["state"].as_str(), last["done"].as_u64()),
+        (Some("done"), Some(5)),
+        "{last}"
+    );
+    let (finals, partial) = final_and_partial(&folder);
+    assert_eq!(partial, 0, "the killed run's temporary files are gone");
+    assert_eq!(finals.len(), 6, "five songs and the playlist: {finals:?}");
+    for f in finals.iter().filter(|f| f.ends_with(".mp3")) {
+        let path = folder.join(f);
+        assert!(
+            (duration(&path) - f64::from(SECONDS)).abs() < 0.1,
+            "{f} is complete"
+        );
+        if let Some(was) = before.get(f) {
+            let m = std::fs::metadata(&path).unwrap();
+            assert_eq!(
+                (m.ino(), m.mtime_nsec() + m.mtime() * 1_000_000_000),
+                *was,
+                "{f} was not converted again"
+            );
+        }
+    }
+    let m3u8 = std::fs::read_to_string(folder.join("Long.m3u8")).unwrap();
+    assert_eq!(
+        m3u8.lines().filter(|l| l.ends_with(".mp3")).count(),
+        5,
+        "{m3u8}"
+    );
+    server.kill();
+    let store = clef_store::SqlStore::open_sqlite_file(&data.join("clef.db"))
+        .await
+        .unwrap();
+    assert!(store.integrity_ok().await.unwrap());
+}
