@@ -1,4 +1,5 @@
-//! The command line: `clef serve`, `clef user …`, `clef devices …`, `clef migrate`.
+//! The command line: `clef serve`, `clef user …`, `clef devices …`, `clef scan`, `clef export`,
+//! `clef migrate`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -51,6 +52,8 @@ pub enum Command {
     Devices(DevicesCommand),
     /// Scan the music folders now, with a progress bar.
     Scan,
+    /// Convert a playlist or an album into a folder, with a progress bar.
+    Export(crate::export_cli::ExportArgs),
     /// Bring the database schema up to date and exit.
     Migrate,
 }
@@ -137,11 +140,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Scan = cli.command {
         return scan(cfg).await;
     }
+    if let Command::Export(args) = cli.command {
+        return crate::export_cli::export(cfg, args).await;
+    }
     let (_store, accounts) =
         crate::open_services(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
     let c = Actor::Console;
     match cli.command {
-        Command::Serve { .. } | Command::Scan | Command::Migrate => {
+        Command::Serve { .. } | Command::Scan | Command::Export(_) | Command::Migrate => {
             println!("database is up to date")
         }
         Command::User(UserCommand::Add {

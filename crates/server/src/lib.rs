@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+mod export_cli;
 mod telemetry;
 
 use std::net::SocketAddr;

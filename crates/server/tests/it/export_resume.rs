@@ -373,3 +373,106 @@ async fn a_killed_server_resumes_its_export_without_redoing_finished_files() {
         .unwrap();
     assert!(store.integrity_ok().await.unwrap());
 }
+
+#[test]
+fn clef_export_converts_an_album_into_a_folder_with_a_progress_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, music, out) = (
+        dir.path().join("data"),
+        dir.path().join("music"),
+        dir.path().join("stick"),
+    );
+    std::fs::create_dir_all(&music).unwrap();
+    for (i, title) in ["Intro", "Drive", "Coda"].iter().enumerate() {
+        let status = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=330:duration=2",
+            ])
+            .args([
+                "-metadata",
+                &format!("title={title}"),
+                "-metadata",
+                "album=Road",
+                "-metadata",
+                "artist=Ann",
+            ])
+            .args(["-metadata", &format!("track={}", i + 1)])
+            .arg(music.join(format!("{i}.flac")))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    clef(
+        &data,
+        &["user", "add", "anna", "--password-stdin"],
+        "cli export password\n",
+    );
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_clef"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("CLEF_MUSIC_DIRS", &music)
+            .env("CLEF_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["scan"]).status.success());
+    let out_arg = out.to_str().unwrap();
+    let done = run(&[
+        "export",
+        "--album",
+        "road",
+        "--format",
+        "flac",
+        "--bit-depth",
+        "24",
+        "--out",
+        out_arg,
+        "--pattern",
+        "{track:02} {title}",
+    ]);
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(stdout.contains("3 of 3 files written to"), "{stdout}");
+    assert_eq!(
+        files_under(&out),
+        [
+            "01 Intro.flac",
+            "02 Drive.flac",
+            "03 Coda.flac",
+            "Road.m3u8"
+        ]
+    );
+    let probe = ffprobe(&out.join("02 Drive.flac"));
+    assert_eq!(probe["streams"][0]["codec_name"], "flac");
+    assert_eq!(probe["streams"][0]["bits_per_raw_sample"], "24");
+    assert_eq!(probe["format"]["tags"]["TITLE"], "Drive");
+
+    let missing = run(&["export", "--album", "Nope", "--out", out_arg]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no album named \"Nope\""));
+    let bad = run(&[
+        "export",
+        "--album",
+        "Road",
+        "--format",
+        "mp3",
+        "--bitrate",
+        "333",
+        "--out",
+        out_arg,
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("333 kbps"));
+    assert_eq!(files_under(&out).len(), 4, "failed runs wrote nothing");
+}
