@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmarks offline export on this machine and prints tables:
+#   1. for each output format, the CPU time (user + system) of Clef's conversion of one 4-minute
+#      44.1 kHz/16-bit stereo source against `ffmpeg -threads 1` with the same settings (and
+#      `flac -5` for FLAC), best of three, with the ratio and each one's peak memory;
+#   2. peak memory of one conversion of a 10-minute 24-bit/96 kHz source;
+#   3. `clef export` of a 50-track album to MP3 320 with one worker and with one per core: wall
+#      time and the speed-up.
+# Sources are made with ffmpeg (a tone over pink noise, so encoders have real work) and cached
+# under target/bench-data. Needs: cargo, ffmpeg, flac, python3. Usage: bench/export.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in ffmpeg flac python3; do
+  command -v $tool >/dev/null || { echo "bench needs $tool (apt-get install $tool)"; exit 1; }
+done
+cargo build --release --quiet --bin clef -p clef-server
+cargo build --release --quiet --example convert -p clef-media
+clef=target/release/clef
+convert=target/release/examples/convert
+data=target/bench-data/export
+mkdir -p "$data"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+music() { # seconds rate sample_fmt out
+  ffmpeg -loglevel error -y -f lavfi -i "sine=frequency=220:duration=$1:sample_rate=$2" \
+    -f lavfi -i "anoisesrc=color=pink:amplitude=0.2:duration=$1:sample_rate=$2" \
+    -filter_complex "[0][1]amix=inputs=2,aformat=channel_layouts=stereo" -ar "$2" -sample_fmt "$3" "$4"
+}
+[ -f "$data/src.flac" ] || music 240 44100 s16 "$data/src.flac"
+[ -f "$data/src.wav" ] || ffmpeg -loglevel error -y -i "$data/src.flac" "$data/src.wav"
+[ -f "$data/hires.flac" ] || music 600 96000 s32 "$data/hires.flac"
+
+# CPU seconds (user + system), peak resident KB and wall seconds of one command.
+measure() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+start = time.monotonic()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.monotonic() - start
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{r.ru_utime + r.ru_stime:.3f} {r.ru_maxrss} {wall:.3f}")
+PY
+}
+# Best CPU time of three runs: "cpu peak_kb".
+best() {
+  for _ in 1 2 3; do rm -f "$dir/out".*; measure "$@"; done | sort -n | head -n 1 | cut -d' ' -f1,2
+}
+
+printf '\n%-34s %10s %10s %7s %12s %12s\n' "conversion (4 min, 44.1k/16 stereo)" "Clef CPU" "ref CPU" "ratio" "Clef peak" "ref peak"
+row() { # label, clef args (dest ext, format), reference command...
+  local label=$1 ext=$2 fmt=$3; shift 3
+  read -r c_cpu c_kb < <(best $convert "$src" "$dir/out.$ext" "$fmt")
+  read -r r_cpu r_kb < <(best "$@")
+  printf '%-34s %9ss %9ss %7s %10s MB %10s MB\n' "$label" "$c_cpu" "$r_cpu" \
+    "$(python3 -c "print(f'{$c_cpu/$r_cpu:.2f}')")" "$((c_kb / 1024))" "$((r_kb / 1024))"
+}
+src="$data/src.flac"
+ff="ffmpeg -loglevel error -y -threads 1 -i $src"
+row "MP3 CBR 320 vs ffmpeg libmp3lame" mp3 mp3:320 $ff -c:a libmp3lame -b:a 320k "$dir/out.mp3"
+row "MP3 VBR V2 vs ffmpeg libmp3lame" mp3 mp3:v2 $ff -c:a libmp3lame -q:a 2 "$dir/out.mp3"
+row "WAV vs ffmpeg pcm_s16le" wav wav $ff -c:a pcm_s16le "$dir/out.wav"
+row "AIFF vs ffmpeg pcm_s16be" aiff aiff $ff -c:a pcm_s16be "$dir/out.aiff"
+src="$data/src.wav"
+row "FLAC -5 (from WAV) vs ffmpeg flac" flac flac:5 ffmpeg -loglevel error -y -threads 1 -i "$src" -c:a flac -compression_level 5 "$dir/out.flac"
+row "FLAC -5 (from WAV) vs flac -5" flac flac:5 flac -s -f -5 -o "$dir/out.flac" "$src"
+
+printf '\n%-40s %12s\n' "one conversion of 10 min 24-bit/96 kHz" "peak memory"
+for fmt in flac:5 wav mp3:320; do
+  read -r _ kb _ < <(measure $convert "$data/hires.flac" "$dir/out.${fmt%%:*}" "$fmt")
+  printf '%-40s %9s MB\n' "to $fmt" "$((kb / 1024))"
+done
+
+# 50 tracks of 30 s, one album, exported with 1 worker and with one per core.
+lib="$data/album50"
+if [ ! -f "$lib/.done" ]; then
+  rm -rf "$lib"; mkdir -p "$lib"
+  music 30 44100 s16 "$dir/one.flac"
+  for i in $(seq -w 1 50); do
+    ffmpeg -loglevel error -y -i "$dir/one.flac" -c copy -metadata album="Bench Fifty" \
+      -metadata artist="Bench" -metadata title="Track $i" -metadata track="$i" "$lib/$i.flac"
+  done
+  touch "$lib/.done"
+fi
+echo "bench password 1234" | CLEF_LOG=warn $clef user add bench --data-dir "$dir/srv" --password-stdin >/dev/null
+CLEF_LOG=warn CLEF_MUSIC_DIRS="$lib" $clef scan --data-dir "$dir/srv" >/dev/null
+cores=$(nproc)
+printf '\n%-44s %10s\n' "clef export, 50 x 30 s album to MP3 320" "wall time"
+for w in 1 "$cores"; do
+  rm -rf "$dir/out$w"
+  read -r _ _ wall < <(measure env CLEF_LOG=warn CLEF_MUSIC_DIRS="$lib" $clef export --data-dir "$dir/srv" \
+    --album "Bench Fifty" --format mp3 --bitrate 320 --out "$dir/out$w" --workers "$w")
+  echo "$w $wall" >>"$dir/walls.txt"
+  printf '%-44s %9ss\n' "$w worker(s)" "$wall"
+done
+python3 - "$dir/walls.txt" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1])]
+print(f"{'speed-up with ' + rows[1][0] + ' workers':<44} {float(rows[0][1]) / float(rows[1][1]):9.2f}x")
+PY
