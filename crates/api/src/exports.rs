@@ -226,7 +226,7 @@ pub(crate) async fn events(
     let (exports, user) = (s.exports.clone(), ctx.user.id.clone());
     let outcome = futures::stream::once(async move {
         let p = match exports.get(&user, &id).await {
-            Ok((job, files)) => stored_progress(&job, &files),
+            Ok((job, files)) => JobProgress::of_files(job.state.as_str(), &files),
             Err(_) => JobProgress::of("failed", Vec::new()),
         };
         event_of(&p)
@@ -241,22 +241,6 @@ fn event_of(p: &JobProgress) -> Result<Event, Infallible> {
     Ok(Event::default()
         .event("progress")
         .data(serde_json::to_string(p).unwrap_or_default()))
-}
-
-fn stored_progress(job: &ExportJob, files: &[ExportFile]) -> JobProgress {
-    let files = files
-        .iter()
-        .map(|f| clef_export::FileProgress {
-            position: f.position,
-            state: f.state.as_str(),
-            fraction: if f.state == FileState::Pending {
-                0.0
-            } else {
-                1.0
-            },
-        })
-        .collect();
-    JobProgress::of(job.state.as_str(), files)
 }
 
 pub(crate) async fn zip(

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use clef_store::{ExportFile, FileState};
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -46,6 +47,23 @@ impl JobProgress {
         p
     }
 
+    /// A job's progress as its stored files tell it (pending ones at 0, the others finished).
+    pub fn of_files(state: &'static str, files: &[ExportFile]) -> JobProgress {
+        let files = files
+            .iter()
+            .map(|f| FileProgress {
+                position: f.position,
+                state: f.state.as_str(),
+                fraction: if f.state == FileState::Pending {
+                    0.0
+                } else {
+                    1.0
+                },
+            })
+            .collect();
+        JobProgress::of(state, files)
+    }
+
     fn recount(&mut self) {
         self.done = self.files.iter().filter(|f| f.state == "done").count();
         self.failed = self.files.iter().filter(|f| f.state == "failed").count();
@@ -73,9 +91,9 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub(crate) fn new(files: Vec<FileProgress>) -> Tracker {
+    pub(crate) fn new(files: &[ExportFile]) -> Tracker {
         Tracker {
-            tx: watch::channel(JobProgress::of("running", files)).0,
+            tx: watch::channel(JobProgress::of_files("running", files)).0,
             cancelled: AtomicBool::new(false),
         }
     }

@@ -12,7 +12,7 @@ use clef_store::{ExportFile, ExportJob, ExportState, FileState, TrackRecord};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::progress::{FileProgress, Tracker};
+use crate::progress::Tracker;
 use crate::service::{dest_of, Exports};
 use crate::settings::ExportSettings;
 use crate::{playlist, ExportError, ExportResult};
@@ -23,19 +23,7 @@ type Outcome = (usize, Result<u64, MediaError>);
 impl Exports {
     /// Runs `job` in the background and tracks it until it ends.
     pub(crate) fn launch(&self, job: ExportJob, files: Vec<ExportFile>) {
-        let initial = files
-            .iter()
-            .map(|f| FileProgress {
-                position: f.position,
-                state: f.state.as_str(),
-                fraction: if f.state == FileState::Pending {
-                    0.0
-                } else {
-                    1.0
-                },
-            })
-            .collect();
-        let tracker = Arc::new(Tracker::new(initial));
+        let tracker = Arc::new(Tracker::new(&files));
         self.running
             .lock()
             .unwrap_or_else(|p| p.into_inner())

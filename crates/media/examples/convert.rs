@@ -28,9 +28,9 @@ fn main() {
         ("mp3", Some(v)) if v.starts_with('v') => {
             FormatSettings::Mp3(Mp3Mode::Vbr(v[1..].parse().unwrap_or(2)))
         }
-        ("mp3", v) => FormatSettings::Mp3(Mp3Mode::Cbr(
-            v.and_then(|v| v.parse().ok()).unwrap_or(320),
-        )),
+        ("mp3", v) => {
+            FormatSettings::Mp3(Mp3Mode::Cbr(v.and_then(|v| v.parse().ok()).unwrap_or(320)))
+        }
         ("flac", v) => FormatSettings::Flac {
             depth: BitDepth::SameAsSource,
             level: v.and_then(|v| v.parse().ok()).unwrap_or(5),

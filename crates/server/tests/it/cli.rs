@@ -7,7 +7,11 @@ use std::process::{Child, Command, Stdio};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-fn clef(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+pub(crate) fn clef(
+    data: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_clef"))
         .args(args)
         .arg("--data-dir")
