@@ -17,8 +17,28 @@ use crate::service::{dest_of, Exports};
 use crate::settings::ExportSettings;
 use crate::{playlist, ExportError, ExportResult};
 
-/// What one conversion ended with.
-type Outcome = (usize, Result<u64, MediaError>);
+/// How one file's conversion ended.
+enum Finished {
+    /// Written, with its size.
+    Written(u64),
+    /// Stopped by a cancel; nothing was left behind.
+    Cancelled,
+    /// Could not be converted, and why (for the user).
+    Failed(String),
+}
+
+impl From<Result<u64, MediaError>> for Finished {
+    fn from(r: Result<u64, MediaError>) -> Self {
+        match r {
+            Ok(size) => Finished::Written(size),
+            Err(MediaError::Cancelled) => Finished::Cancelled,
+            Err(e) => Finished::Failed(e.to_string()),
+        }
+    }
+}
+
+/// A file's index in the job and how its conversion ended.
+type Outcome = (usize, Finished);
 
 impl Exports {
     /// Runs `job` in the background and tracks it until it ends.
@@ -114,7 +134,8 @@ impl Exports {
             let prepared = match self.prepare(&out_dir, &dest, &file.track_id).await {
                 Ok(p) => p,
                 Err(reason) => {
-                    self.record(job, files, tracker, (i, Err(reason))).await?;
+                    self.record(job, files, tracker, (i, Finished::Failed(reason)))
+                        .await?;
                     continue;
                 }
             };
@@ -123,7 +144,10 @@ impl Exports {
             running.spawn(async move {
                 let r = tokio::task::spawn_blocking(move || convert_one(prepared, settings, &t, i))
                     .await
-                    .unwrap_or_else(|e| Err(MediaError::UnsupportedSetting(e.to_string())));
+                    .map_or_else(
+                        |e| Finished::Failed(format!("the conversion stopped unexpectedly: {e}")),
+                        Finished::from,
+                    );
                 drop(permit);
                 (i, r)
             });
@@ -143,19 +167,18 @@ impl Exports {
         out_dir: &Path,
         dest: &Path,
         track_id: &str,
-    ) -> Result<Prepared, MediaError> {
+    ) -> Result<Prepared, String> {
         let catalog = self.library.catalog();
-        let rec = catalog.track_record(track_id).ok_or_else(|| {
-            MediaError::UnsupportedSetting("the song is no longer in the library".into())
-        })?;
+        let rec = catalog
+            .track_record(track_id)
+            .ok_or("the song is no longer in the library")?;
         let folder = dest.parent().unwrap_or(out_dir);
-        std::fs::create_dir_all(folder).map_err(|e| io_error(folder, e))?;
+        let cannot = |e: std::io::Error| format!("cannot create {}: {e}", folder.display());
+        std::fs::create_dir_all(folder).map_err(cannot)?;
         // A folder swapped for a symbolic link must not take the file out of the export folder.
-        let real = folder.canonicalize().map_err(|e| io_error(folder, e))?;
+        let real = folder.canonicalize().map_err(cannot)?;
         if !real.starts_with(out_dir) {
-            return Err(MediaError::UnsupportedSetting(
-                "a folder on the way leads out of the export folder".into(),
-            ));
+            return Err("a folder on the way leads out of the export folder".into());
         }
         let cover = self
             .library
@@ -183,15 +206,14 @@ impl Exports {
     ) -> ExportResult<()> {
         let position = files[i].position;
         match result {
-            Ok(size) => {
+            Finished::Written(size) => {
                 self.store
                     .set_file_state(&job.id, position, FileState::Done, Some(size as i64), None)
                     .await?;
                 tracker.file(i, "done", 1.0);
             }
-            Err(MediaError::Cancelled) => tracker.file(i, "pending", 0.0),
-            Err(e) => {
-                let reason = e.to_string();
+            Finished::Cancelled => tracker.file(i, "pending", 0.0),
+            Finished::Failed(reason) => {
                 tracing::warn!(export = %job.id, position, error = %reason, "export file failed");
                 self.store
                     .set_file_state(&job.id, position, FileState::Failed, None, Some(&reason))

@@ -646,3 +646,92 @@ async fn hostile_tags_stay_inside_the_export_folder() {
         .collect();
     assert!(new.is_empty(), "{new:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_song_that_cannot_be_read_fails_alone_with_its_reason() {
+    let music = tempfile::tempdir().unwrap();
+    for (name, title) in [("a.flac", "Fine"), ("b.flac", "Broken")] {
+        let out = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=500:duration=2",
+            ])
+            .args([
+                "-metadata",
+                &format!("title={title}"),
+                "-metadata",
+                "album=Mixed",
+            ])
+            .arg(music.path().join(name))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let s = TestServer::start_with(Options {
+        music: Music::Dirs(vec![music.path().to_path_buf()]),
+        ..Options::default()
+    })
+    .await;
+    let token = signed_in(&s, "anna").await;
+    let (_, found) = s.get(&token, "/api/v1/search?q=mixed").await;
+    let ids: Vec<Value> = found["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    // The file is damaged after the scan: its audio is gone, its header still says FLAC.
+    let broken = music.path().join("b.flac");
+    let mut bytes = std::fs::read(&broken).unwrap();
+    bytes.truncate(bytes.len() / 3);
+    std::fs::write(&broken, bytes).unwrap();
+    let (status, job) = s
+        .call(
+            Method::POST,
+            &token,
+            "/api/v1/exports",
+            Some(
+                json!({ "title": "Mixed", "track_ids": ids, "folder": "Mixed", "pattern": "{title}",
+                "settings": { "format": "mp3" } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_str().unwrap();
+    let last = follow(&s, &token, id).await.pop().unwrap();
+    assert_eq!(
+        (
+            last["state"].as_str(),
+            last["done"].as_u64(),
+            last["failed"].as_u64()
+        ),
+        (Some("done"), Some(1), Some(1)),
+        "{last}"
+    );
+    let (_, job) = s.get(&token, &format!("/api/v1/exports/{id}")).await;
+    let failed = job["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["state"] == "failed")
+        .unwrap();
+    assert_eq!(failed["path"], "Broken.mp3");
+    assert!(
+        failed["error"].as_str().unwrap().contains("b.flac"),
+        "{failed}"
+    );
+    let folder = root(&s).join("Mixed");
+    assert_eq!(files_under(&folder), ["Fine.mp3", "Mixed.m3u8"]);
+    let m3u8 = std::fs::read_to_string(folder.join("Mixed.m3u8")).unwrap();
+    assert_eq!(
+        m3u8.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>(),
+        ["Fine.mp3"]
+    );
+}
