@@ -15,6 +15,7 @@ mod openapi_library;
 mod playlists;
 mod sessions;
 mod stream;
+mod transcode;
 
 use std::net::IpAddr;
 

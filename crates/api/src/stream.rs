@@ -32,6 +32,10 @@ const CHUNK: usize = 128 * 1024;
 pub struct StreamQuery {
     /// Stop this device's playback and play here.
     pub takeover: Option<String>,
+    /// `mp3` to transcode, `raw` (or none) for the original file.
+    pub format: Option<String>,
+    /// Transcoding bit rate in kbps.
+    pub bitrate: Option<u16>,
 }
 
 /// A byte range of a file of `size` bytes: `start..=end`.
@@ -142,7 +146,7 @@ where
     }
 }
 
-fn stopped_body<S>(inner: S, mut handle: StreamHandle) -> Body
+pub(crate) fn stopped_body<S>(inner: S, mut handle: StreamHandle) -> Body
 where
     S: Stream<Item = std::io::Result<Bytes>> + Unpin + Send + 'static,
 {
@@ -209,6 +213,17 @@ pub(crate) async fn stream(
         None => None,
         Some(t) => Some(DeviceId::parse(t).ok_or(AccountsError::NotFound("playing device"))?),
     };
+    if let Some(settings) = crate::transcode::requested(q.format.as_deref(), q.bitrate, &record)? {
+        tokio::fs::metadata(&record.path)
+            .await
+            .map_err(|_| LibraryError::NotFound("track file"))?;
+        let handle = s
+            .accounts
+            .open_stream(&ctx, &record.id, takeover)
+            .await
+            .map_err(|e| limit_error(&s, e))?;
+        return Ok(crate::transcode::response(&record, settings, handle));
+    }
     let mut file = tokio::fs::File::open(&record.path)
         .await
         .map_err(|_| LibraryError::NotFound("track file"))?;

@@ -4,6 +4,7 @@
 
 mod error;
 pub mod naming;
+pub mod pipe;
 pub mod playlist;
 mod progress;
 mod runner;
@@ -15,4 +16,3 @@ pub use error::{ExportError, ExportResult};
 pub use progress::{FileProgress, JobProgress};
 pub use service::{ExportRequest, Exports, ExportsConfig, MAX_EXPORT_TRACKS};
 pub use settings::ExportSettings;
-pub use zip::ZipStream;

@@ -89,6 +89,36 @@ pub fn convert_with(
     Ok(dest.to_path_buf())
 }
 
+/// Transcodes `source` to MP3 into `out` as it goes, for streaming: no temporary file, no tags
+/// (players take those from the API) and no info frame. Other formats are refused: they need to
+/// go back to their headers when done. Returns the source frames converted; stops with
+/// `MediaError::Io` as soon as `out` fails (the listener went away).
+///
+/// This is blocking CPU work: call it from a blocking thread.
+pub fn transcode_stream(
+    source: &Path,
+    settings: &Settings,
+    out: Box<dyn std::io::Write + Send>,
+) -> Result<u64, MediaError> {
+    settings.validate()?;
+    if !matches!(settings.format, crate::FormatSettings::Mp3(_)) {
+        return Err(MediaError::UnsupportedSetting(format!(
+            "streams are transcoded to MP3 only, not {}",
+            settings.format.format().name()
+        )));
+    }
+    let mut decoder = decode::open(source)?;
+    let out_spec = settings.output_spec(decoder.spec())?;
+    let mut encoder = crate::encode::mp3_stream_encoder(out, &out_spec)?;
+    let mut frames = 0u64;
+    while let Some(block) = decoder.next_block()? {
+        frames += block.frames() as u64;
+        encoder.write(block)?;
+    }
+    encoder.finish()?;
+    Ok(frames)
+}
+
 /// The longest part of the destination's name that a temporary name repeats: with the dot,
 /// tempfile's random letters and `.part.<ext>` it stays within the 255 bytes file systems allow
 /// even when the destination's own name uses all of them.

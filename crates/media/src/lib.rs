@@ -53,7 +53,7 @@ mod error;
 mod spec;
 mod tags;
 
-pub use convert::{convert, convert_with, remove_partial_files, Progress};
+pub use convert::{convert, convert_with, remove_partial_files, transcode_stream, Progress};
 pub use decode::{open, Decoder, SymphoniaDecoder};
 pub use dither::{DepthConverter, DitherRng};
 pub use encode::{flac_config, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry};

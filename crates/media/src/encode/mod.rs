@@ -11,7 +11,7 @@ mod mp3;
 mod wav;
 
 pub use flac::flac_config;
-pub use mp3::mp3_output_rate;
+pub use mp3::{create_stream as mp3_stream_encoder, mp3_output_rate};
 
 /// Writes PCM blocks to a file in one format.
 ///

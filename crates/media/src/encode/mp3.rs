@@ -20,9 +20,32 @@ use crate::{AudioBlock, FormatSettings, MediaError, Mp3Mode, OutputSpec};
 
 const NAME: &str = "MP3";
 
+/// Where the MP3 goes: a file, whose reserved first frame becomes the LAME/Xing info frame at
+/// the end, or a stream (a transcoded HTTP response), which cannot go back and has none.
+enum Sink {
+    File(BufWriter<File>),
+    Stream(Box<dyn Write + Send>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::File(f) => f.write(buf),
+            Sink::Stream(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::File(f) => f.flush(),
+            Sink::Stream(s) => s.flush(),
+        }
+    }
+}
+
 struct Mp3Encoder {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: Sink,
     lame: mp3lame_encoder::Encoder,
     /// LAME's integer entry points want full-scale 32-bit samples.
     shift: u32,
@@ -69,6 +92,32 @@ pub fn mp3_output_rate(rate: u32) -> u32 {
 }
 
 pub(super) fn create(path: &Path, spec: &OutputSpec) -> Result<Box<dyn Encoder>, MediaError> {
+    let lame = build(spec, true)?;
+    let file = File::create(path).map_err(|e| MediaError::io(path, e))?;
+    Ok(Box::new(Mp3Encoder::new(
+        path.to_path_buf(),
+        Sink::File(BufWriter::new(file)),
+        lame,
+        spec,
+    )))
+}
+
+/// An MP3 encoder writing to a stream: no info frame, so players cannot trim the encoder delay
+/// (about 50 ms of silence at the start), which a stream has anyway.
+pub fn create_stream(
+    out: Box<dyn Write + Send>,
+    spec: &OutputSpec,
+) -> Result<Box<dyn Encoder>, MediaError> {
+    let lame = build(spec, false)?;
+    Ok(Box::new(Mp3Encoder::new(
+        PathBuf::from("(stream)"),
+        Sink::Stream(out),
+        lame,
+        spec,
+    )))
+}
+
+fn build(spec: &OutputSpec, info_frame: bool) -> Result<mp3lame_encoder::Encoder, MediaError> {
     let FormatSettings::Mp3(mode) = spec.format else {
         return Err(MediaError::encode(NAME, "created with non-MP3 settings"));
     };
@@ -99,21 +148,23 @@ pub(super) fn create(path: &Path, spec: &OutputSpec) -> Result<Box<dyn Encoder>,
             builder.set_vbr_quality(vbr_quality(v)?).map_err(err)?;
         }
     }
-    builder.set_to_write_vbr_tag(true).map_err(err)?;
-    let lame = builder.build().map_err(err)?;
-    let file = File::create(path).map_err(|e| MediaError::io(path, e))?;
-    Ok(Box::new(Mp3Encoder {
-        path: path.to_path_buf(),
-        out: BufWriter::new(file),
-        lame,
-        shift: 32 - spec.bits_per_sample,
-        channels: spec.channels,
-        scaled: Vec::new(),
-        encoded: Vec::new(),
-    }))
+    builder.set_to_write_vbr_tag(info_frame).map_err(err)?;
+    builder.build().map_err(err)
 }
 
 impl Mp3Encoder {
+    fn new(path: PathBuf, out: Sink, lame: mp3lame_encoder::Encoder, spec: &OutputSpec) -> Self {
+        Mp3Encoder {
+            path,
+            out,
+            lame,
+            shift: 32 - spec.bits_per_sample,
+            channels: spec.channels,
+            scaled: Vec::new(),
+            encoded: Vec::new(),
+        }
+    }
+
     fn drain(&mut self) -> Result<(), MediaError> {
         self.out
             .write_all(&self.encoded)
@@ -148,20 +199,21 @@ impl Encoder for Mp3Encoder {
             .flush_to_vec::<FlushGap>(&mut self.encoded)
             .map_err(|e| MediaError::encode(NAME, e))?;
         self.drain()?;
+        let Sink::File(file) = &mut self.out else {
+            self.out
+                .flush()
+                .map_err(|e| MediaError::io(&self.path, e))?;
+            return Ok(self.path);
+        };
         let mut tag = Vec::with_capacity(self.lame.lame_tag_size());
         if self.lame.lame_tag_encode_to_vec(&mut tag).is_none() {
             return Err(MediaError::encode(NAME, "LAME produced no info frame"));
         }
         // The info frame replaces the empty first frame LAME reserved at the start.
-        self.out
-            .seek(SeekFrom::Start(0))
-            .map_err(|e| MediaError::io(&self.path, e))?;
-        self.out
-            .write_all(&tag)
-            .map_err(|e| MediaError::io(&self.path, e))?;
-        self.out
-            .flush()
-            .map_err(|e| MediaError::io(&self.path, e))?;
+        let io = |e| MediaError::io(&self.path, e);
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        file.write_all(&tag).map_err(io)?;
+        file.flush().map_err(io)?;
         Ok(self.path)
     }
 }

@@ -4,3 +4,4 @@
 mod common;
 mod convert;
 mod errors;
+mod stream;

@@ -15,4 +15,5 @@ mod player;
 mod revocation;
 mod security;
 mod streams;
+mod transcode;
 mod web_security;

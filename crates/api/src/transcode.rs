@@ -1,0 +1,85 @@
+//! Transcoded streams (`GET /api/v1/tracks/{id}/stream?format=mp3&bitrate=192`): the export
+//! pipeline encoding into the response as the client reads, under the same stream slot and
+//! cut-off as the original file. A transcoded stream has no length and no ranges.
+
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use clef_accounts::StreamHandle;
+use clef_media::{FormatSettings, Mp3Mode, Settings, MP3_CBR_KBPS};
+use clef_store::TrackRecord;
+use futures::StreamExt;
+
+use crate::ApiError;
+
+/// Encoded bytes held between the encoder and the client: small, so the first bytes leave
+/// early and a paused client pauses the encoder.
+const BUFFER: usize = 16 * 1024;
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// What the query asks for: `None` means the original file.
+pub(crate) fn requested(
+    format: Option<&str>,
+    bitrate: Option<u16>,
+    track: &TrackRecord,
+) -> Result<Option<Settings>, ApiError> {
+    let bad = |message: String| ApiError::BadRequest {
+        code: "invalid_input",
+        message,
+    };
+    match format.map(str::to_ascii_lowercase).as_deref() {
+        None if bitrate.is_none() => return Ok(None),
+        Some("raw") => return Ok(None),
+        None | Some("mp3") => {}
+        Some(other) => {
+            return Err(bad(format!(
+                "format {other:?}: streams are transcoded to mp3 only (format=raw for the original)"
+            )))
+        }
+    }
+    let kbps = bitrate.unwrap_or(320);
+    if !MP3_CBR_KBPS.contains(&kbps) {
+        return Err(bad(format!(
+            "bitrate {kbps}: choose one of {MP3_CBR_KBPS:?}"
+        )));
+    }
+    // An MP3 that is already no larger than asked is sent as it is.
+    if track.format == "mp3" && track.bitrate.is_some_and(|b| b <= i64::from(kbps)) {
+        return Ok(None);
+    }
+    Ok(Some(Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(kbps)))))
+}
+
+/// The response of a transcoded stream; encoding stops when the client leaves or the stream is
+/// cut.
+pub(crate) fn response(track: &TrackRecord, settings: Settings, handle: StreamHandle) -> Response {
+    let (writer, stream) = clef_export::pipe::pipe(CHUNKS_IN_FLIGHT);
+    let source = PathBuf::from(&track.path);
+    let id = track.id.clone();
+    tokio::task::spawn_blocking(move || {
+        let errors = writer.handle();
+        let out = BufWriter::with_capacity(BUFFER, writer);
+        match clef_media::transcode_stream(&source, &settings, Box::new(out)) {
+            Ok(_) => {}
+            // The client left or the stream was cut: nobody is listening any more.
+            Err(clef_media::MediaError::Io { .. }) => {}
+            Err(e) => {
+                tracing::warn!(track = %id, error = %e, "transcoding failed");
+                errors.fail(e.to_string());
+            }
+        }
+    });
+    let body = crate::stream::stopped_body(stream.map(|r| r.map(Bytes::from)), handle);
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/mpeg"));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-transform"),
+    );
+    response
+}
