@@ -5,12 +5,14 @@
 #      `flac -5` for FLAC), best of three, with the ratio and each one's peak memory;
 #   2. peak memory of one conversion of a 10-minute 24-bit/96 kHz source;
 #   3. `clef export` of a 50-track album to MP3 320 with one worker and with one per core: wall
-#      time and the speed-up.
+#      time and the speed-up;
+#   4. time to the first byte of a transcoded stream (`format=mp3&bitrate=320`) of a 30 s FLAC,
+#      twenty requests in a row against a release server.
 # Sources are made with ffmpeg (a tone over pink noise, so encoders have real work) and cached
-# under target/bench-data. Needs: cargo, ffmpeg, flac, python3. Usage: bench/export.sh
+# under target/bench-data. Needs: cargo, ffmpeg, flac, python3, curl. Usage: bench/export.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in ffmpeg flac python3; do
+for tool in ffmpeg flac python3 curl; do
   command -v $tool >/dev/null || { echo "bench needs $tool (apt-get install $tool)"; exit 1; }
 done
 cargo build --release --quiet --bin clef -p clef-server
@@ -20,7 +22,8 @@ convert=target/release/examples/convert
 data=target/bench-data/export
 mkdir -p "$data"
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+server=
+trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 music() { # seconds rate sample_fmt out
   ffmpeg -loglevel error -y -f lavfi -i "sine=frequency=220:duration=$1:sample_rate=$2" \
@@ -97,4 +100,21 @@ python3 - "$dir/walls.txt" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
 print(f"{'speed-up with ' + rows[1][0] + ' workers':<44} {float(rows[0][1]) / float(rows[1][1]):9.2f}x")
+PY
+
+port=$((20000 + RANDOM % 20000))
+CLEF_LOG=warn CLEF_MUSIC_DIRS="$lib" $clef serve --data-dir "$dir/srv" --listen 127.0.0.1:$port >"$dir/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
+token=$(curl -s -X POST http://127.0.0.1:$port/api/v1/sessions -H 'content-type: application/json' \
+  -d '{"username":"bench","password":"bench password 1234","device":{"name":"curl"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+track=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/search?q=Track%2001" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tracks"][0]["id"])')
+for _ in $(seq 1 20); do
+  curl -s -o /dev/null -w '%{time_starttransfer}\n' -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:$port/api/v1/tracks/$track/stream?format=mp3&bitrate=320"
+done >"$dir/ttfb.txt"
+python3 - "$dir/ttfb.txt" <<'PY'
+import sys
+t = sorted(float(x) * 1000 for x in open(sys.argv[1]))
+print(f"\n{'transcoded stream (FLAC to MP3 320), first byte':<48} median {t[len(t) // 2]:.1f} ms, max {t[-1]:.1f} ms")
 PY
