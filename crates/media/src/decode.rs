@@ -15,7 +15,7 @@ use symphonia::core::meta::MetadataOptions;
 use crate::{AudioBlock, MediaError, StreamSpec};
 
 /// Depth given to lossy sources, whose decoders produce floats: 24 bits keeps every audible bit.
-const LOSSY_BITS: u32 = 24;
+pub(crate) const LOSSY_BITS: u32 = 24;
 
 /// A source of PCM read block after block; an implementation holds at most a packet's worth of
 /// audio, never the whole track.
@@ -29,8 +29,11 @@ pub trait Decoder {
     fn next_block(&mut self) -> Result<Option<&AudioBlock>, MediaError>;
 }
 
-/// Opens `path` with the default decoder (Symphonia).
+/// Opens `path` with the decoder for it: opus-pure for Opus in Ogg, Symphonia for the rest.
 pub fn open(path: &Path) -> Result<Box<dyn Decoder>, MediaError> {
+    if crate::decode_opus::is_ogg_opus(path) {
+        return Ok(Box::new(crate::decode_opus::OpusFileDecoder::open(path)?));
+    }
     Ok(Box::new(SymphoniaDecoder::open(path)?))
 }
 

@@ -47,6 +47,7 @@
 
 mod convert;
 mod decode;
+mod decode_opus;
 mod dither;
 mod encode;
 mod error;

@@ -4,4 +4,5 @@
 mod common;
 mod convert;
 mod errors;
+mod opus;
 mod stream;
