@@ -12,7 +12,7 @@ pub(crate) fn schemas() -> Value {
             "bitrate": { "type": "integer", "enum": [128, 160, 192, 224, 256, 320], "description": "MP3 constant bit rate in kbps (320 when neither bitrate nor vbr is given)" },
             "vbr": { "type": "integer", "minimum": 0, "maximum": 4, "description": "MP3 variable bit rate quality, V0 (best) to V4" },
             "bit_depth": { "type": "integer", "enum": [16, 24], "description": "lossless formats; absent keeps the source's (reducing is dithered)" },
-            "sample_rate": { "type": "integer", "description": "lossless formats; only the source's rate is available yet, so leave it out" },
+            "sample_rate": { "type": "integer", "enum": [44100, 48000, 88200, 96000, 176400, 192000], "description": "lossless formats; absent keeps the source's rate" },
             "compression": { "type": "integer", "minimum": 0, "maximum": 8, "description": "FLAC level (5 when absent)" } } },
         "NewExport": { "type": "object", "additionalProperties": false, "required": ["settings"], "properties": {
             "title": { "type": "string", "description": "defaults to the playlist's or album's name" },

@@ -4,6 +4,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use crate::dither::DepthConverter;
+use crate::resample::RateConverter;
 use crate::{
     decode, tags, AudioBlock, EncoderRegistry, FormatSettings, MediaError, OutputSpec, Settings,
     StreamSpec, TrackTags,
@@ -79,18 +80,36 @@ pub fn convert_with(
         out_spec.bits_per_sample,
         settings.dither_seed,
     );
-    let mut scratch = AudioBlock::default();
+    // MP3 keeps the source's rate (LAME halves rates above 48 kHz itself).
+    let mut rate = if out_spec.sample_rate != source_spec.sample_rate
+        && !matches!(settings.format, FormatSettings::Mp3(_))
+    {
+        Some(RateConverter::new(
+            source_spec.sample_rate,
+            out_spec.sample_rate,
+            source_spec.channels,
+            source_spec.bits_per_sample,
+        )?)
+    } else {
+        None
+    };
+    let mut scratch = AudioBlock {
+        samples: Vec::new(),
+        channels: source_spec.channels,
+    };
     let mut frames_done = 0u64;
     while let Some(block) = decoder.next_block()? {
         frames_done += block.frames() as u64;
-        if depth.is_identity() {
-            encoder.write(block)?;
-        } else {
-            scratch.samples.clear();
-            scratch.samples.extend_from_slice(&block.samples);
-            scratch.channels = block.channels;
-            depth.apply(&mut scratch.samples);
-            encoder.write(&scratch)?;
+        match rate.as_mut() {
+            Some(r) => encode(
+                &mut *encoder,
+                &mut depth,
+                &mut scratch,
+                r.push(&block.samples)?,
+            )?,
+            // Nothing to change: the decoder's block goes straight to the encoder.
+            None if depth.is_identity() => encoder.write(block)?,
+            None => encode(&mut *encoder, &mut depth, &mut scratch, &block.samples)?,
         }
         let report = Progress {
             frames_done,
@@ -101,12 +120,33 @@ pub fn convert_with(
             return Err(MediaError::Cancelled);
         }
     }
+    if let Some(r) = rate.as_mut() {
+        encode(&mut *encoder, &mut depth, &mut scratch, r.finish()?)?;
+    }
     drop(decoder);
     encoder.finish()?;
     tags::write_tags(&temp, settings.format.format(), tags)?;
     temp.persist(dest)
         .map_err(|e| MediaError::io(dest, e.error))?;
     Ok(dest.to_path_buf())
+}
+
+/// Brings `samples` to the output depth (dithered when reduced) and encodes them.
+fn encode(
+    encoder: &mut dyn crate::Encoder,
+    depth: &mut DepthConverter,
+    scratch: &mut AudioBlock,
+    samples: &[i32],
+) -> Result<(), MediaError> {
+    if samples.is_empty() {
+        return Ok(());
+    }
+    scratch.samples.clear();
+    scratch.samples.extend_from_slice(samples);
+    if !depth.is_identity() {
+        depth.apply(&mut scratch.samples);
+    }
+    encoder.write(scratch)
 }
 
 /// Whether the conversion changes nothing but the tags: FLAC in, FLAC out, same depth and rate.

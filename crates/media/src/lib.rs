@@ -51,6 +51,7 @@ mod decode_opus;
 mod dither;
 mod encode;
 mod error;
+mod resample;
 mod spec;
 mod tags;
 

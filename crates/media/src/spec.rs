@@ -84,13 +84,16 @@ pub enum BitDepth {
     Bits24,
 }
 
-/// Output sample rate. Only `SameAsSource` is accepted until the resampler lands.
+/// The rates a lossless export can be resampled to.
+pub const OUTPUT_RATES: [u32; 6] = [44_100, 48_000, 88_200, 96_000, 176_400, 192_000];
+
+/// Output sample rate of a lossless export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SampleRate {
     /// Keep the source's rate.
     #[default]
     SameAsSource,
-    /// A fixed rate in Hz (refused for now).
+    /// One of [`OUTPUT_RATES`], resampled.
     Hz(u32),
 }
 
@@ -190,10 +193,14 @@ impl Settings {
             }
             _ => {}
         }
-        match self.sample_rate {
-            SampleRate::SameAsSource => Ok(()),
-            SampleRate::Hz(hz) => Err(MediaError::UnsupportedSetting(format!(
-                "sample rate {hz} Hz: resampling is not available yet, use the source's rate"
+        match (self.sample_rate, self.format) {
+            (SampleRate::SameAsSource, _) => Ok(()),
+            (SampleRate::Hz(_), FormatSettings::Mp3(_)) => Err(MediaError::UnsupportedSetting(
+                "MP3 keeps the source's sample rate (up to 48 kHz)".into(),
+            )),
+            (SampleRate::Hz(hz), _) if OUTPUT_RATES.contains(&hz) => Ok(()),
+            (SampleRate::Hz(hz), _) => Err(MediaError::UnsupportedSetting(format!(
+                "sample rate {hz} Hz: choose one of {OUTPUT_RATES:?} or the source's"
             ))),
         }
     }
@@ -222,9 +229,13 @@ impl Settings {
                 source.channels
             )));
         }
+        let sample_rate = match self.sample_rate {
+            SampleRate::SameAsSource => source.sample_rate,
+            SampleRate::Hz(hz) => hz,
+        };
         Ok(OutputSpec {
             format: self.format,
-            sample_rate: source.sample_rate,
+            sample_rate,
             channels: source.channels,
             bits_per_sample,
         })
@@ -286,10 +297,14 @@ mod tests {
                 level: 9,
             }),
             Settings {
-                sample_rate: SampleRate::Hz(48_000),
+                sample_rate: SampleRate::Hz(47_000),
                 ..Settings::new(FormatSettings::Wav {
                     depth: BitDepth::Bits16,
                 })
+            },
+            Settings {
+                sample_rate: SampleRate::Hz(48_000),
+                ..Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(320)))
             },
         ];
         for settings in refused {

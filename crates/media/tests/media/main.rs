@@ -5,4 +5,5 @@ mod common;
 mod convert;
 mod errors;
 mod opus;
+mod resample;
 mod stream;
