@@ -127,6 +127,7 @@ async fn an_album_exports_from_the_page_with_live_progress_and_a_zip() {
 
         // A folder outside the export root: refused beside the form, choices kept.
         b.fill("#folder", "../x").await;
+        b.js("window.scrollTo(0, 0)").await;
         b.screenshot("export-form").await;
         b.js("document.getElementById('export-settings').scrollIntoView()")
             .await;
@@ -369,6 +370,33 @@ async fn the_export_form_works_without_script_and_says_when_exports_are_off() {
         history.contains(&format!("data-export-id=\"{id}\"")),
         "{history}"
     );
+
+    // The album's and a playlist's pages link here; a playlist lists its own songs in order.
+    let (_, album_page) = page(&web, &s, &format!("/library/albums/{album}")).await;
+    assert!(album_page.contains(&format!("href=\"/export?album={album}\"")));
+    let tea = track_id(&s, "Tea Steam");
+    let (status, list) = s
+        .call(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/playlists",
+            Some(serde_json::json!({ "name": "Drive", "track_ids": [tea, wave] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{list}");
+    let list_id = list["id"].as_str().unwrap();
+    let (_, list_page) = page(&web, &s, &format!("/library/playlists/{list_id}")).await;
+    assert!(list_page.contains(&format!("href=\"/export?playlist={list_id}\"")));
+    let (_, form) = page(&web, &s, &format!("/export?playlist={list_id}")).await;
+    assert!(
+        form.contains("<h2 id=\"export-title\">Drive</h2>"),
+        "{form}"
+    );
+    let (at_tea, at_wave) = (
+        form.find(&format!("value=\"{tea}\" checked")).unwrap(),
+        form.find(&format!("value=\"{wave}\" checked")).unwrap(),
+    );
+    assert!(at_tea < at_wave, "in the playlist's order");
 
     // With no export root the page says so instead of the form.
     let off = TestServer::start_with(Options {
