@@ -1,4 +1,5 @@
-//! Static assets compiled into the binary: the stylesheet and the player's script.
+//! Static assets compiled into the binary: the stylesheet, the player's script and the export
+//! page's script.
 //!
 //! Pages link them with a `?v=` of a hash of their content, so a browser never runs an old script
 //! against a new page after an upgrade, while the files themselves may be cached.
@@ -18,6 +19,11 @@ const STYLESHEET: &str = include_str!("../static/app.css");
 
 const PLAYER_SCRIPT: &str = include_str!("../static/player.js");
 
+/// Where the export page's script is served.
+pub const EXPORT_SCRIPT_PATH: &str = "/static/export.js";
+
+const EXPORT_SCRIPT: &str = include_str!("../static/export.js");
+
 /// 64-bit FNV-1a: enough to tell versions of a file apart.
 fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -33,6 +39,10 @@ pub static STYLESHEET_URL: LazyLock<String> =
 pub static PLAYER_SCRIPT_URL: LazyLock<String> =
     LazyLock::new(|| format!("{PLAYER_SCRIPT_PATH}?v={:016x}", fnv1a(PLAYER_SCRIPT)));
 
+/// The export page script's URL as pages link it.
+pub static EXPORT_SCRIPT_URL: LazyLock<String> =
+    LazyLock::new(|| format!("{EXPORT_SCRIPT_PATH}?v={:016x}", fnv1a(EXPORT_SCRIPT)));
+
 pub async fn stylesheet() -> impl IntoResponse {
     (
         [
@@ -44,12 +54,20 @@ pub async fn stylesheet() -> impl IntoResponse {
 }
 
 pub async fn player_script() -> impl IntoResponse {
+    script(PLAYER_SCRIPT)
+}
+
+pub async fn export_script() -> impl IntoResponse {
+    script(EXPORT_SCRIPT)
+}
+
+fn script(body: &'static str) -> impl IntoResponse {
     (
         [
             (CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (CACHE_CONTROL, "public, max-age=3600"),
         ],
-        PLAYER_SCRIPT,
+        body,
     )
 }
 
@@ -62,5 +80,6 @@ mod tests {
         assert_ne!(fnv1a("a"), fnv1a("b"));
         assert!(STYLESHEET_URL.starts_with("/static/app.css?v="));
         assert!(PLAYER_SCRIPT_URL.starts_with("/static/player.js?v="));
+        assert!(EXPORT_SCRIPT_URL.starts_with("/static/export.js?v="));
     }
 }

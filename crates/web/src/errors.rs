@@ -6,6 +6,7 @@ use axum::response::Response;
 use clef_accounts::AccountsError;
 use clef_api::signed_out_message;
 use clef_core::InputError;
+use clef_export::ExportError;
 use clef_library::LibraryError;
 use maud::html;
 
@@ -91,6 +92,48 @@ pub fn describe_library(e: &LibraryError) -> Problem {
         }
         LibraryError::Io(inner) => internal(inner),
         LibraryError::Store(inner) => internal(&inner.to_string()),
+    }
+}
+
+/// The page status and message for an export error, like `describe` for accounts errors.
+pub fn describe_export(e: &ExportError) -> Problem {
+    let invalid = |m: String| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    match e {
+        ExportError::BadPattern(why) => {
+            invalid(format!("The file-name pattern does not work: {why}."))
+        }
+        ExportError::NoExportRoot => Problem::new(
+            StatusCode::FORBIDDEN,
+            "The owner has not set an export folder, so exports are switched off.",
+        ),
+        ExportError::OutsideRoots(folder) => invalid(format!(
+            "The folder “{folder}” is not inside the export folder. \
+             Give a folder name inside it, such as “Car”."
+        )),
+        ExportError::BadSettings(why) => invalid(sentence(why)),
+        ExportError::EmptySelection => {
+            invalid("Nothing to export: tick at least one song.".to_owned())
+        }
+        ExportError::TooMany(n) => invalid(format!("Too many songs for one export: at most {n}.")),
+        ExportError::UnknownTrack(_) => invalid(
+            "A ticked song is no longer in the library. Reload the page and try again.".to_owned(),
+        ),
+        ExportError::NotFound => Problem::new(StatusCode::NOT_FOUND, "No such export."),
+        ExportError::StillRunning => Problem::new(
+            StatusCode::CONFLICT,
+            "The export is still running: cancel it first.",
+        ),
+        ExportError::Store(inner) => internal(&inner.to_string()),
+        ExportError::Io(inner) => internal(&inner.to_string()),
+    }
+}
+
+fn sentence(s: &str) -> String {
+    let text = capitalised(s);
+    if text.ends_with('.') {
+        text
+    } else {
+        format!("{text}.")
     }
 }
 
@@ -204,6 +247,21 @@ mod tests {
         assert_eq!(
             describe(&AccountsError::Internal("db on fire".into())).message,
             "Something went wrong on the server. Try again later."
+        );
+    }
+
+    #[test]
+    fn export_errors_say_what_to_change() {
+        let p = describe_export(&ExportError::OutsideRoots("../x".into()));
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(p.message.starts_with("The folder “../x” is not inside"));
+        let p = describe_export(&ExportError::BadSettings(
+            "MP3 vbr 7: choose 0 (best) to 4".into(),
+        ));
+        assert_eq!(p.message, "MP3 vbr 7: choose 0 (best) to 4.");
+        assert_eq!(
+            describe_export(&ExportError::NotFound).status,
+            StatusCode::NOT_FOUND
         );
     }
 

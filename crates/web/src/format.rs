@@ -1,4 +1,4 @@
-//! Values formatted for people: times in UTC to the minute.
+//! Values formatted for people: times in UTC to the minute, lengths, counts and sizes.
 
 use clef_core::Timestamp;
 use time::OffsetDateTime;
@@ -49,6 +49,17 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// A file size: "812 B", "4.2 MB", "1.3 GB" (powers of 1000, as file managers show them).
+pub fn size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    match bytes.max(0) {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.0} kB", b / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.1} GB", b / 1e9),
+    }
+}
+
 /// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
 pub fn query_value(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -76,6 +87,9 @@ mod tests {
         assert_eq!(total(65 * 60_000), "1 h 5 min");
         assert_eq!(count(1, "track", "tracks"), "1 track");
         assert_eq!(count(3, "track", "tracks"), "3 tracks");
+        assert_eq!(size(812), "812 B");
+        assert_eq!(size(4_200_000), "4.2 MB");
+        assert_eq!(size(1_320_000_000), "1.3 GB");
         assert_eq!(query_value("a b&c/é"), "a%20b%26c%2F%C3%A9");
     }
 

@@ -12,6 +12,7 @@ pub enum Section {
     Devices,
     Account,
     Security,
+    Export,
     Admin,
 }
 
@@ -61,6 +62,8 @@ pub struct Extras<'a> {
     pub player: Option<PlayerBar<'a>>,
     /// Reload the page after this many seconds (a running scan's progress), without script.
     pub refresh_secs: Option<u32>,
+    /// A page script (its URL); with one, `refresh_secs` applies only where script does not run.
+    pub script: Option<&'a str>,
 }
 
 /// What the player bar needs to know: which device it plays on, so it can tell its own stream
@@ -84,13 +87,20 @@ fn document(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 @if let Some(secs) = extras.refresh_secs {
-                    meta http-equiv="refresh" content=(secs);
+                    @if extras.script.is_some() {
+                        noscript { meta http-equiv="refresh" content=(secs); }
+                    } @else {
+                        meta http-equiv="refresh" content=(secs);
+                    }
                 }
                 title { (title) " · Clef" }
                 link rel="stylesheet" href=(*STYLESHEET_URL);
                 link rel="icon" href="data:,";
                 @if extras.player.is_some() {
                     script src=(*PLAYER_SCRIPT_URL) defer {}
+                }
+                @if let Some(src) = extras.script {
+                    script src=(src) defer {}
                 }
             }
             body class=(body_class) {
@@ -178,6 +188,7 @@ pub fn signed_in_with(
                 a.brand href="/devices" { "Clef" }
                 nav aria-label="Main" {
                     (link("/library", "Library", Section::Library))
+                    (link("/export", "Export", Section::Export))
                     (link("/devices", "Devices", Section::Devices))
                     (link("/account", "Account", Section::Account))
                     (link("/security", "Security", Section::Security))

@@ -1,5 +1,5 @@
-//! Server-rendered web pages: sign in, the library with its player, playlists, devices, account,
-//! security log, admin and first-run setup.
+//! Server-rendered web pages: sign in, the library with its player, playlists, export ("download
+//! to keep") with its Converted history, devices, account, security log, admin and first-run setup.
 //!
 //! Pages are plain HTML forms with no inline script or style (the server's CSP forbids both). Every
 //! form carries a double-submit CSRF token and is checked for a same-origin request before
@@ -22,7 +22,8 @@ use axum::Router;
 use clef_api::{AppState, MAX_BODY_BYTES};
 
 use pages::{
-    account, admin, devices, library, library_admin, limit, playlists, security, setup, signin,
+    account, admin, converted, devices, export, library, library_admin, limit, playlists, security,
+    setup, signin,
 };
 
 /// The web pages' routes.
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(signin::home))
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
         .route(assets::PLAYER_SCRIPT_PATH, get(assets::player_script))
+        .route(assets::EXPORT_SCRIPT_PATH, get(assets::export_script))
         .route("/signin", get(signin::show).post(signin::submit))
         .route("/signin/continue", post(limit::continue_sign_in))
         .route("/signout", post(devices::sign_out_this))
@@ -66,6 +68,11 @@ pub fn router(state: AppState) -> Router {
         .route("/library/playlists/{id}/remove", post(playlists::remove))
         .route("/library/playlists/{id}/move", post(playlists::move_track))
         .route("/library/playlists/{id}/delete", post(playlists::delete))
+        .route("/export", get(export::show).post(export::start))
+        .route("/export/history", get(converted::history))
+        .route("/export/{id}", get(converted::show))
+        .route("/export/{id}/cancel", post(converted::cancel))
+        .route("/export/{id}/remove", post(converted::remove))
         .route("/setup", get(setup::show).post(setup::submit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

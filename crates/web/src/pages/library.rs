@@ -458,6 +458,7 @@ pub async fn album(
                 div.album-actions {
                     button #play-album .primary.js-only type="button" { "▶ Play album" }
                     button #queue-album .js-only type="button" { "Add album to queue" }
+                    a.button-link #export-album href={ "/export?album=" (album.id) } { "Export…" }
                 }
                 details.more.album-playlists {
                     summary { "Add to a playlist" }

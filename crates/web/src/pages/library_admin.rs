@@ -144,6 +144,7 @@ pub async fn show(
     let extras = Extras {
         player: None,
         refresh_secs: progress.running.then_some(REFRESH_SECS),
+        script: None,
     };
     signed_in_page_with(
         &ctx,

@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod admin;
+pub mod converted;
 pub mod devices;
+pub mod export;
 pub mod library;
 pub mod library_admin;
 pub mod limit;
@@ -95,6 +97,7 @@ pub(crate) fn library_page(
             device_id: ctx.device.id.as_str(),
         }),
         refresh_secs: None,
+        script: None,
     };
     signed_in_page_with(
         ctx,

@@ -440,6 +440,7 @@ async fn render_playlist(
             section.panel #playlist-file {
                 h2 { "Export and delete" }
                 p { a #export-m3u8 href={ "/api/v1/playlists/" (p.id) "/m3u8" } download { "Download as M3U8" } }
+                p { a #export-playlist href={ "/export?playlist=" (p.id) } { "Export the songs to files…" } }
                 details.danger-zone {
                     summary { "Delete this playlist…" }
                     form.inline method="post" action={ "/library/playlists/" (p.id) "/delete" } {
