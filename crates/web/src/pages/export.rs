@@ -81,6 +81,7 @@ struct Choices {
     mp3: String,
     compression: String,
     depth: String,
+    rate: String,
     folder: String,
     pattern: String,
 }
@@ -94,6 +95,7 @@ impl Choices {
             mp3: "cbr:320".into(),
             compression: "5".into(),
             depth: String::new(),
+            rate: String::new(),
             folder: String::new(),
             pattern: DEFAULT_PATTERN.into(),
         }
@@ -137,6 +139,9 @@ impl Choices {
         if lossless && !self.depth.is_empty() {
             s.bit_depth = Some(self.depth.parse().map_err(|_| bad("choose a bit depth"))?);
         }
+        if lossless && !self.rate.is_empty() {
+            s.sample_rate = Some(self.rate.parse().map_err(|_| bad("choose a sample rate"))?);
+        }
         Ok(s)
     }
 }
@@ -178,6 +183,7 @@ impl ExportForm {
             mp3: self.get("mp3").to_owned(),
             compression: self.get("compression").to_owned(),
             depth: self.get("bit_depth").to_owned(),
+            rate: self.get("sample_rate").to_owned(),
             folder: self.get("folder").to_owned(),
             pattern: self.get("pattern").to_owned(),
         }
@@ -337,7 +343,16 @@ fn settings_panel(c: &Choices) -> Markup {
                     option value="24" selected[c.depth == "24"] { "24-bit" }
                 }
             }
-            p.hint.nojs-only { "MP3 quality applies to MP3; compression to FLAC; bit depth to FLAC, WAV and AIFF." }
+            div.field data-for="flac wav aiff" {
+                label for="sample_rate" { "Sample rate" }
+                select #sample_rate name="sample_rate" {
+                    option value="" selected[c.rate.is_empty()] { "Same as source" }
+                    @for (hz, label) in [("44100", "44.1 kHz (CD)"), ("48000", "48 kHz"), ("96000", "96 kHz")] {
+                        option value=(hz) selected[c.rate == hz] { (label) }
+                    }
+                }
+            }
+            p.hint.nojs-only { "MP3 quality applies to MP3; compression to FLAC; bit depth and sample rate to FLAC, WAV and AIFF." }
         }
     }
 }
@@ -579,10 +594,22 @@ mod tests {
             (s.bitrate, s.compression, s.bit_depth),
             (None, Some(8), None)
         );
-        let s = form(&[("format", "wav"), ("bit_depth", "16"), ("compression", "3")])
-            .choices()
-            .settings()
-            .unwrap();
+        let s = form(&[
+            ("format", "wav"),
+            ("bit_depth", "16"),
+            ("sample_rate", "48000"),
+            ("compression", "3"),
+        ])
+        .choices()
+        .settings()
+        .unwrap();
+        assert_eq!(s.sample_rate, Some(48_000));
+        let mp3 = form(&[
+            ("format", "mp3"),
+            ("mp3", "cbr:320"),
+            ("sample_rate", "48000"),
+        ]);
+        assert_eq!(mp3.choices().settings().unwrap().sample_rate, None);
         assert_eq!((s.compression, s.bit_depth), (None, Some(16)));
         assert!(form(&[("format", "mp3"), ("mp3", "loud")])
             .choices()
