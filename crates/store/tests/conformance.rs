@@ -53,7 +53,7 @@ async fn migrations_are_idempotent(s: SqlStore) {
         .raw_strings("SELECT CAST(version AS TEXT) FROM schema_migrations")
         .await
         .unwrap();
-    assert_eq!(n, vec!["1".to_string(), "2".to_string()]);
+    assert_eq!(n, ["1", "2", "3"]);
     assert!(s.integrity_ok().await.unwrap());
 }
 
