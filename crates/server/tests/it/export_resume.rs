@@ -456,3 +456,124 @@ fn clef_export_converts_an_album_into_a_folder_with_a_progress_bar() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("333 kbps"));
     assert_eq!(files_under(&out).len(), 4, "failed runs wrote nothing");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clef_export_finds_a_playlist_by_name_and_asks_whose_when_two_users_have_one() {
+    use clef_store::{AccountStore, LibraryStore, Playlist, PlaylistStore};
+    let dir = tempfile::tempdir().unwrap();
+    let (data, music, out) = (
+        dir.path().join("data"),
+        dir.path().join("music"),
+        dir.path().join("car"),
+    );
+    std::fs::create_dir_all(&music).unwrap();
+    for (i, title) in ["Sunrise", "Highway"].iter().enumerate() {
+        let status = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:duration=2",
+            ])
+            .args([
+                "-metadata",
+                &format!("title={title}"),
+                "-metadata",
+                "artist=Bo",
+            ])
+            .arg(music.join(format!("{i}.flac")))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    clef(
+        &data,
+        &["user", "add", "anna", "--password-stdin"],
+        "playlist export password\n",
+    );
+    clef(
+        &data,
+        &["user", "add", "bert", "--password-stdin"],
+        "playlist export password\n",
+    );
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_clef"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("CLEF_MUSIC_DIRS", &music)
+            .env("CLEF_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["scan"]).status.success());
+    {
+        // Both users have a "Road trip", in different orders.
+        let store = clef_store::SqlStore::open_sqlite_file(&data.join("clef.db"))
+            .await
+            .unwrap();
+        let mut tracks = store.all_tracks().await.unwrap();
+        tracks.sort_by(|a, b| a.title.cmp(&b.title));
+        let ids: Vec<String> = tracks.iter().map(|t| t.id.clone()).collect();
+        assert_eq!(ids.len(), 2);
+        for (name, order) in [
+            ("anna", vec![ids[1].clone(), ids[0].clone()]),
+            ("bert", vec![ids[0].clone()]),
+        ] {
+            let user = store.user_by_name(name).await.unwrap().unwrap();
+            let now = clef_core::Timestamp(1_700_000_000_000);
+            store
+                .create_playlist(&Playlist {
+                    id: format!("{:032x}", name.len() + order.len()),
+                    user_id: user.id,
+                    name: "Road trip".into(),
+                    created_at: now,
+                    updated_at: now,
+                    track_count: order.len() as i64,
+                    tracks: order,
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let out_arg = out.to_str().unwrap();
+    let both = run(&["export", "--playlist", "road trip", "--out", out_arg]);
+    assert!(!both.status.success());
+    let said = String::from_utf8_lossy(&both.stderr);
+    assert!(
+        said.contains("anna, bert") && said.contains("--user"),
+        "{said}"
+    );
+    assert!(!out.join("Road trip.m3u8").exists());
+
+    let done = run(&[
+        "export",
+        "--playlist",
+        "Road trip",
+        "--user",
+        "anna",
+        "--bitrate",
+        "192",
+        "--out",
+        out_arg,
+        "--pattern",
+        "{title}",
+    ]);
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(stdout.contains("2 of 2 files written"), "{stdout}");
+    // Anna's order, in the playlist beside the files.
+    let m3u8 = std::fs::read_to_string(out.join("Road trip.m3u8")).unwrap();
+    let entries: Vec<&str> = m3u8.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(entries, ["Sunrise.mp3", "Highway.mp3"]);
+    assert_eq!(
+        ffprobe(&out.join("Highway.mp3"))["streams"][0]["bit_rate"],
+        "192000"
+    );
+}
