@@ -354,6 +354,35 @@ async fn a_killed_server_resumes_its_export_without_redoing_finished_files() {
     assert!(store.integrity_ok().await.unwrap());
 }
 
+/// A two-second tone at `path`, tagged with `tags` (`key=value`).
+fn tone(path: &Path, tags: &[String]) {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args([
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=330:duration=2",
+    ]);
+    for t in tags {
+        cmd.args(["-metadata", t]);
+    }
+    assert!(cmd.arg(path).status().unwrap().success());
+}
+
+/// Runs `clef ARGS --data-dir DATA` with `music` as the music folder.
+fn clef_with_music(data: &Path, music: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_clef"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("CLEF_MUSIC_DIRS", music)
+        .env("CLEF_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn clef_export_converts_an_album_into_a_folder_with_a_progress_bar() {
     let dir = tempfile::tempdir().unwrap();
@@ -364,44 +393,20 @@ fn clef_export_converts_an_album_into_a_folder_with_a_progress_bar() {
     );
     std::fs::create_dir_all(&music).unwrap();
     for (i, title) in ["Intro", "Drive", "Coda"].iter().enumerate() {
-        let status = Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=330:duration=2",
-            ])
-            .args([
-                "-metadata",
-                &format!("title={title}"),
-                "-metadata",
-                "album=Road",
-                "-metadata",
-                "artist=Ann",
-            ])
-            .args(["-metadata", &format!("track={}", i + 1)])
-            .arg(music.join(format!("{i}.flac")))
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let tags = [
+            format!("title={title}"),
+            "album=Road".into(),
+            "artist=Ann".into(),
+            format!("track={}", i + 1),
+        ];
+        tone(&music.join(format!("{i}.flac")), &tags);
     }
     clef(
         &data,
         &["user", "add", "anna", "--password-stdin"],
         "cli export password\n",
     );
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_clef"))
-            .args(args)
-            .arg("--data-dir")
-            .arg(&data)
-            .env("CLEF_MUSIC_DIRS", &music)
-            .env("CLEF_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| clef_with_music(&data, &music, args);
     assert!(run(&["scan"]).status.success());
     let out_arg = out.to_str().unwrap();
     let done = run(&[
@@ -468,25 +473,8 @@ async fn clef_export_finds_a_playlist_by_name_and_asks_whose_when_two_users_have
     );
     std::fs::create_dir_all(&music).unwrap();
     for (i, title) in ["Sunrise", "Highway"].iter().enumerate() {
-        let status = Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=440:duration=2",
-            ])
-            .args([
-                "-metadata",
-                &format!("title={title}"),
-                "-metadata",
-                "artist=Bo",
-            ])
-            .arg(music.join(format!("{i}.flac")))
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let tags = [format!("title={title}"), "artist=Bo".into()];
+        tone(&music.join(format!("{i}.flac")), &tags);
     }
     clef(
         &data,
@@ -498,16 +486,7 @@ async fn clef_export_finds_a_playlist_by_name_and_asks_whose_when_two_users_have
         &["user", "add", "bert", "--password-stdin"],
         "playlist export password\n",
     );
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_clef"))
-            .args(args)
-            .arg("--data-dir")
-            .arg(&data)
-            .env("CLEF_MUSIC_DIRS", &music)
-            .env("CLEF_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| clef_with_music(&data, &music, args);
     assert!(run(&["scan"]).status.success());
     {
         // Both users have a "Road trip", in different orders.
