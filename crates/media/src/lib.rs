@@ -61,7 +61,7 @@ pub use dither::{DepthConverter, DitherRng};
 pub use encode::{flac_config, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry};
 pub use error::MediaError;
 pub use spec::{
-    AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec, SampleRate, Settings,
-    StreamSpec, MP3_CBR_KBPS,
+    aac_output_rate, AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec,
+    SampleRate, Settings, StreamSpec, AAC_KBPS, MP3_CBR_KBPS,
 };
 pub use tags::{write_tags, Cover, TrackTags, ID3_ARTIST_SEPARATOR};

@@ -5,10 +5,17 @@ use std::path::{Path, PathBuf};
 
 use crate::{AudioBlock, MediaError, OutputFormat, OutputSpec};
 
+#[cfg(feature = "fdk-aac")]
+mod aac;
 mod aiff;
+mod alac;
 mod flac;
+mod m4a;
+mod m4a_meta;
 mod mp3;
 mod wav;
+
+pub(crate) use m4a_meta::replace_ilst;
 
 pub use flac::flac_config;
 pub use mp3::{create_stream as mp3_stream_encoder, mp3_output_rate};
@@ -35,13 +42,17 @@ pub struct EncoderRegistry {
 }
 
 impl Default for EncoderRegistry {
-    /// WAV (hound), AIFF (aifc), FLAC (flacenc) and MP3 (LAME).
+    /// WAV (hound), AIFF (aifc), FLAC (flacenc), MP3 (LAME), ALAC (alac-encoder) and, with the
+    /// default `fdk-aac` feature, AAC (FDK AAC).
     fn default() -> Self {
         let mut registry = Self::empty();
         registry.register(OutputFormat::Wav, wav::create);
         registry.register(OutputFormat::Aiff, aiff::create);
         registry.register(OutputFormat::Flac, flac::create);
         registry.register(OutputFormat::Mp3, mp3::create);
+        registry.register(OutputFormat::Alac, alac::create);
+        #[cfg(feature = "fdk-aac")]
+        registry.register(OutputFormat::Aac, aac::create);
         registry
     }
 }
