@@ -81,13 +81,16 @@ row "MP3 CBR 320 vs ffmpeg libmp3lame" mp3 mp3:320 $ff -c:a libmp3lame -b:a 320k
 row "MP3 VBR V2 vs ffmpeg libmp3lame" mp3 mp3:v2 $ff -c:a libmp3lame -q:a 2 "$dir/out.mp3"
 row "WAV vs ffmpeg pcm_s16le" wav wav $ff -c:a pcm_s16le "$dir/out.wav"
 row "AIFF vs ffmpeg pcm_s16be" aiff aiff $ff -c:a pcm_s16be "$dir/out.aiff"
+row "AAC 256 (FDK) vs ffmpeg native aac" m4a aac:256 $ff -c:a aac -b:a 256k "$dir/out.m4a"
+row "ALAC vs ffmpeg alac" m4a alac $ff -c:a alac "$dir/out.m4a"
 src="$data/src.wav"
 row "FLAC -5 (from WAV) vs ffmpeg flac" flac flac:5 ffmpeg -loglevel error -y -threads 1 -i "$src" -c:a flac -compression_level 5 "$dir/out.flac"
 row "FLAC -5 (from WAV) vs flac -5" flac flac:5 flac -s -f -5 -o "$dir/out.flac" "$src"
 
 printf '\n%-40s %12s\n' "one conversion of 10 min 24-bit/96 kHz" "peak memory"
-for fmt in flac:5 wav mp3:320; do
-  read -r _ kb _ < <(measure $convert "$data/hires.flac" "$dir/out.${fmt%%:*}" "$fmt")
+for fmt in flac:5 wav mp3:320 aac:256 alac; do
+  ext=${fmt%%:*}; case $ext in aac|alac) ext=m4a ;; esac
+  read -r _ kb _ < <(measure $convert "$data/hires.flac" "$dir/out.$ext" "$fmt")
   printf '%-40s %9s MB\n' "to $fmt" "$(mb "$kb")"
 done
 
