@@ -185,6 +185,11 @@ async fn an_album_exports_from_the_page_with_live_progress_and_a_zip() {
             "the folder, inside the export folder: {cells:?}"
         );
         b.screenshot("export-converted").await;
+        // The history fits a 1280-pixel window without scrolling sideways.
+        let overflow = b
+            .js("const w = document.querySelector('.table-wrap'); return w.scrollWidth - w.clientWidth;")
+            .await;
+        assert_eq!(overflow, 0, "the Converted table scrolls sideways");
         let href = b
             .find(&format!("{row} a.download-zip"))
             .await
