@@ -58,7 +58,12 @@ mod tags;
 pub use convert::{convert, convert_with, remove_partial_files, transcode_stream, Progress};
 pub use decode::{open, Decoder, SymphoniaDecoder};
 pub use dither::{DepthConverter, DitherRng};
-pub use encode::{flac_config, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry};
+#[cfg(feature = "libflac")]
+pub use encode::libflac_encoder;
+pub use encode::{
+    flac_config, flacenc_encoder, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry,
+    FLAC_ENCODER,
+};
 pub use error::MediaError;
 pub use spec::{
     AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec, SampleRate, Settings,

@@ -4,6 +4,7 @@
 mod common;
 mod convert;
 mod errors;
+mod flac;
 mod opus;
 mod resample;
 mod stream;
