@@ -145,12 +145,15 @@ impl<W: Write + Seek> FlacStreamEncoder<W> {
             )));
         }
         if let Some((min, max)) = self.range {
-            // A fold rather than a search, so the compiler can vectorise it.
-            let (lo, hi) = samples
-                .iter()
-                .fold((0, 0), |(lo, hi), &s| (s.min(lo), s.max(hi)));
-            if lo < min || hi > max {
-                let bad = if lo < min { lo } else { hi };
+            // Comparisons or-ed without short-circuit, so the check vectorises (with SSE2 too);
+            // the offending sample is looked for only once there is one.
+            let outside = |s: i32| (s < min) | (s > max);
+            if samples.iter().fold(false, |any, &s| any | outside(s)) {
+                let bad = samples
+                    .iter()
+                    .copied()
+                    .find(|&s| outside(s))
+                    .unwrap_or_default();
                 return Err(Error::Input(format!(
                     "sample {bad} is outside the {min}..={max} range of the bit depth"
                 )));

@@ -22,11 +22,11 @@ fn flac5() -> Settings {
 
 /// Every FLAC encoder in this build, by name.
 fn encoders() -> Vec<(&'static str, EncoderConstructor)> {
-    let mut all: Vec<(&'static str, EncoderConstructor)> =
-        vec![("flacenc", clef_media::flacenc_encoder)];
-    #[cfg(feature = "libflac")]
-    all.push(("libFLAC", clef_media::libflac_encoder));
-    all
+    vec![
+        ("flacenc", clef_media::flacenc_encoder as EncoderConstructor),
+        #[cfg(feature = "libflac")]
+        ("libFLAC", clef_media::libflac_encoder as EncoderConstructor),
+    ]
 }
 
 /// The metadata blocks of a FLAC file, (type, content), and where the audio starts.
