@@ -1,19 +1,21 @@
 //! The settings a listener picks, as the API and the store carry them, turned into the media
 //! pipeline's settings with a clear message for every value it cannot take.
 
-use clef_media::{BitDepth, FormatSettings, Mp3Mode, SampleRate, Settings, MP3_CBR_KBPS};
+use clef_media::{BitDepth, FormatSettings, Mp3Mode, SampleRate, Settings, AAC_KBPS, MP3_CBR_KBPS};
 use serde::{Deserialize, Serialize};
 
 use crate::{ExportError, ExportResult};
 
 /// Output settings: `{"format": "mp3", "bitrate": 320}`, `{"format": "mp3", "vbr": 0}`,
-/// `{"format": "flac", "bit_depth": 16, "compression": 8}`, `{"format": "wav"}`, …
+/// `{"format": "aac", "bitrate": 256}`, `{"format": "flac", "bit_depth": 16, "compression": 8}`,
+/// `{"format": "wav"}`, `{"format": "alac"}`, …
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportSettings {
-    /// `mp3`, `flac`, `wav` or `aiff`.
+    /// `mp3`, `aac`, `flac`, `alac`, `wav` or `aiff`.
     pub format: String,
-    /// MP3 constant bit rate in kbps (128, 160, 192, 224, 256, 320).
+    /// MP3 constant bit rate in kbps (128, 160, 192, 224, 256, 320) or AAC bit rate (96, 128,
+    /// 160, 192, 224, 256, 320).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bitrate: Option<u16>,
     /// MP3 variable bit rate quality, 0 (best) to 4.
@@ -35,7 +37,7 @@ impl ExportSettings {
     pub fn to_media(&self) -> ExportResult<Settings> {
         let bad = |m: String| Err(ExportError::BadSettings(m));
         let format = self.format.trim().to_ascii_lowercase();
-        let lossless = matches!(format.as_str(), "flac" | "wav" | "aiff");
+        let lossless = matches!(format.as_str(), "flac" | "wav" | "aiff" | "alac");
         if lossless && (self.bitrate.is_some() || self.vbr.is_some()) {
             return bad(format!("{format} is lossless: it takes no bitrate or vbr"));
         }
@@ -43,6 +45,14 @@ impl ExportSettings {
             return bad(format!(
                 "bit_depth and sample_rate are for lossless formats, not {format}"
             ));
+        }
+        if format == "aac" && self.vbr.is_some() {
+            return bad("AAC is written at a constant bitrate: it takes no vbr".into());
+        }
+        if format == "alac" && self.bit_depth == Some(24) {
+            return bad(
+                "ALAC is written at 16 bits; for 24-bit lossless choose flac, wav or aiff".into(),
+            );
         }
         if format != "flac" && self.compression.is_some() {
             return bad("compression is a FLAC setting".into());
@@ -72,16 +82,21 @@ impl ExportSettings {
                 level @ 0..=8 => FormatSettings::Flac { depth, level },
                 n => return bad(format!("FLAC compression {n}: choose 0 to 8")),
             },
+            "aac" => match self.bitrate.unwrap_or(256) {
+                kbps if AAC_KBPS.contains(&kbps) => FormatSettings::Aac { kbps },
+                kbps => {
+                    return bad(format!(
+                        "AAC bitrate {kbps} kbps: choose one of {AAC_KBPS:?}"
+                    ))
+                }
+            },
+            "alac" => FormatSettings::Alac,
             "wav" => FormatSettings::Wav { depth },
             "aiff" => FormatSettings::Aiff { depth },
-            "aac" | "m4a" | "alac" => {
-                return bad(format!(
-                    "{format} export is not available yet: choose mp3, flac, wav or aiff"
-                ))
-            }
+            "m4a" => return bad("m4a holds aac or alac: choose one of them".into()),
             other => {
                 return bad(format!(
-                    "unknown format {other:?}: choose mp3, flac, wav or aiff"
+                    "unknown format {other:?}: choose mp3, aac, flac, alac, wav or aiff"
                 ))
             }
         };

@@ -12,9 +12,9 @@
 //!
 //! # Why this crate allows `unsafe`
 //!
-//! The rest of the workspace forbids `unsafe_code`, but calling a C library cannot be done
-//! without it. So the FFI is kept here, in one private module (`encoder`) that alone is allowed
-//! to use `unsafe`: the crate denies it everywhere else, every unsafe block carries a `// SAFETY:`
+//! The workspace forbids `unsafe_code`, but calling a C library cannot be done without it. So
+//! the FFI is kept here (as the AAC encoder's is in `clef-fdk-aac`), in one private module
+//! (`encoder`) that alone is allowed to use `unsafe`: the crate denies it everywhere else, every unsafe block carries a `// SAFETY:`
 //! comment (clippy's `undocumented_unsafe_blocks` checks that), and the public API is safe. It
 //! upholds libFLAC's rules itself: the encoder is configured only before it is initialised,
 //! samples are a whole number of frames within the bit depth, the sink that libFLAC's callbacks

@@ -37,7 +37,8 @@ pub fn open(path: &Path) -> Result<Box<dyn Decoder>, MediaError> {
     Ok(Box::new(SymphoniaDecoder::open(path)?))
 }
 
-/// Decodes FLAC, MP3, AAC and ALAC (in MP4), Vorbis (in Ogg), WAV and AIFF with Symphonia.
+/// Decodes FLAC, MP3, AAC and ALAC (in MP4), Vorbis (in Ogg), WAV and AIFF with Symphonia;
+/// AAC in MP4 loses its priming and padding as its edit list or `iTunSMPB` tag says.
 pub struct SymphoniaDecoder {
     path: PathBuf,
     reader: Box<dyn FormatReader>,
@@ -47,7 +48,12 @@ pub struct SymphoniaDecoder {
     block: AudioBlock,
     /// The first block is decoded while opening (AAC only tells its layout then) and kept here.
     pending_first: bool,
+    /// Frames the codec produced, and those of them given out (after the trim).
+    codec_frames: u64,
     decoded_frames: u64,
+    /// For AAC in MP4: the priming to drop and the frames to keep (edit list or iTunSMPB).
+    skip: u64,
+    keep: Option<u64>,
     finished: bool,
 }
 
@@ -91,6 +97,11 @@ impl SymphoniaDecoder {
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(params, &options)
             .map_err(|e| unsupported(format!("no decoder for {:?} ({e})", params.codec)))?;
+        // Symphonia ignores the edit list: the trim is ours to apply.
+        let trim = crate::mp4_gapless::read(path, params.sample_rate.unwrap_or(0))
+            .filter(|trim| trim.track_id == track.id);
+        let skip = trim.map_or(0, |trim| trim.skip);
+        let keep = trim.and_then(|trim| trim.keep);
         let spec = StreamSpec {
             sample_rate: params.sample_rate.unwrap_or(0),
             channels: params.channels.as_ref().map_or(0, |c| c.count() as u16),
@@ -98,7 +109,7 @@ impl SymphoniaDecoder {
                 .bits_per_sample
                 .or_else(|| alac_bit_depth(params))
                 .unwrap_or(0),
-            total_frames: track.num_frames,
+            total_frames: keep.or(track.num_frames.map(|n| n.saturating_sub(skip))),
             lossless: true,
         };
         let track_id = track.id;
@@ -110,7 +121,10 @@ impl SymphoniaDecoder {
             spec,
             block: AudioBlock::default(),
             pending_first: false,
+            codec_frames: 0,
             decoded_frames: 0,
+            skip,
+            keep,
             finished: false,
         };
         this.pending_first = this.decode_next()?;
@@ -129,6 +143,9 @@ impl SymphoniaDecoder {
     /// Decodes packets until one yields audio; false at the end of the stream.
     fn decode_next(&mut self) -> Result<bool, MediaError> {
         loop {
+            if self.keep.is_some_and(|keep| self.decoded_frames >= keep) {
+                return Ok(false);
+            }
             let packet = match self.reader.next_packet() {
                 Ok(Some(packet)) => packet,
                 Ok(None) => return Ok(false),
@@ -152,7 +169,7 @@ impl SymphoniaDecoder {
             let (bits, lossless) = sample_depth(&buffer, self.spec.bits_per_sample);
             buffer.copy_to_vec_interleaved::<i32>(&mut self.block.samples);
             self.block.channels = channels;
-            if self.decoded_frames == 0 {
+            if self.codec_frames == 0 {
                 self.spec.channels = channels;
                 self.spec.sample_rate = rate;
                 self.spec.bits_per_sample = bits;
@@ -174,9 +191,31 @@ impl SymphoniaDecoder {
                     *s = ((i64::from(*s) + half).min(max) >> shift) as i32;
                 }
             }
+            if self.trim_block() == 0 {
+                continue;
+            }
             self.decoded_frames += self.block.frames() as u64;
             return Ok(true);
         }
+    }
+
+    /// Drops the part of the block before `skip` or past `keep`; returns the frames left.
+    fn trim_block(&mut self) -> usize {
+        let frames = self.block.frames() as u64;
+        let start = self.codec_frames;
+        self.codec_frames += frames;
+        let head = self.skip.saturating_sub(start).min(frames);
+        let room = self
+            .keep
+            .map_or(u64::MAX, |keep| keep - self.decoded_frames);
+        let kept = (frames - head).min(room);
+        if kept < frames {
+            let channels = usize::from(self.block.channels);
+            let head = head as usize * channels;
+            self.block.samples.truncate(head + kept as usize * channels);
+            self.block.samples.drain(..head);
+        }
+        kept as usize
     }
 
     fn corrupt(&self, e: SymError) -> MediaError {

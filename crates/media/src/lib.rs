@@ -22,8 +22,13 @@
 //!
 //! - Resampling is not available yet: only the source's sample rate is accepted, except that
 //!   MP3 sources above 48 kHz are halved by LAME's own resampler to fit MPEG-1's rates.
-//! - Symphonia 0.6 does not read MP4 edit lists, so AAC sources keep their encoder priming
-//!   (1024 frames) and end padding; ALAC and every other source decode to the exact length.
+//! - AAC in MP4 decodes to its exact length only when the file says what it is: Symphonia 0.6
+//!   ignores MP4 edit lists, so our own box reader finds the audio track's edit list (or,
+//!   without one, iTunes' `iTunSMPB` tag) and the decoder drops the encoder's priming and stops
+//!   before the padding. A file with neither, or whose boxes are damaged, decodes untrimmed.
+//!   An edit list counted in a coarse movie timescale (ffmpeg writes milliseconds) is taken to
+//!   run to the end of the media when it comes within a tick of it. ALAC and every other
+//!   source decode to the exact length.
 //! - A truncated file is detected only when its container announces its length (FLAC, WAV,
 //!   AIFF, MP4, MP3 with a Xing frame); the FLAC MD5 is checked at the end.
 //! - ID3v2.3 has no multi-valued frames: several artists are joined with
@@ -62,6 +67,8 @@ mod decode_opus;
 mod dither;
 mod encode;
 mod error;
+mod mp4_box;
+mod mp4_gapless;
 mod resample;
 mod spec;
 mod tags;
@@ -77,7 +84,7 @@ pub use encode::{
 };
 pub use error::MediaError;
 pub use spec::{
-    AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec, SampleRate, Settings,
-    StreamSpec, MP3_CBR_KBPS,
+    aac_output_rate, AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec,
+    SampleRate, Settings, StreamSpec, AAC_KBPS, MP3_CBR_KBPS,
 };
 pub use tags::{write_tags, Cover, TrackTags, ID3_ARTIST_SEPARATOR};

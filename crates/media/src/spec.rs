@@ -36,7 +36,7 @@ impl AudioBlock {
     }
 }
 
-/// The container/codec of an export. Non-exhaustive: AAC and ALAC come later.
+/// The container/codec of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OutputFormat {
@@ -48,6 +48,10 @@ pub enum OutputFormat {
     Flac,
     /// MPEG-1 Layer III through LAME.
     Mp3,
+    /// AAC-LC in an M4A file (FDK AAC).
+    Aac,
+    /// Apple Lossless in an M4A file.
+    Alac,
 }
 
 impl OutputFormat {
@@ -58,6 +62,7 @@ impl OutputFormat {
             Self::Aiff => "aiff",
             Self::Flac => "flac",
             Self::Mp3 => "mp3",
+            Self::Aac | Self::Alac => "m4a",
         }
     }
 
@@ -68,6 +73,8 @@ impl OutputFormat {
             Self::Aiff => "AIFF",
             Self::Flac => "FLAC",
             Self::Mp3 => "MP3",
+            Self::Aac => "AAC",
+            Self::Alac => "ALAC",
         }
     }
 }
@@ -109,6 +116,19 @@ pub enum Mp3Mode {
 /// The LAME CBR steps we offer (MPEG-1 Layer III rates from 128 kbps).
 pub const MP3_CBR_KBPS: [u16; 6] = [128, 160, 192, 224, 256, 320];
 
+/// The AAC bit rates offered, in kbps.
+pub const AAC_KBPS: [u16; 7] = [96, 128, 160, 192, 224, 256, 320];
+
+/// AAC-LC is written at 48 kHz at most: higher source rates are resampled to 44.1 kHz (from
+/// multiples of 44.1) or 48 kHz, which every player and car stereo takes.
+pub fn aac_output_rate(rate: u32) -> u32 {
+    match rate {
+        0..=48_000 => rate,
+        r if r % 44_100 == 0 => 44_100,
+        _ => 48_000,
+    }
+}
+
 /// Format-specific choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormatSettings {
@@ -131,6 +151,13 @@ pub enum FormatSettings {
     },
     /// MP3 with a rate control.
     Mp3(Mp3Mode),
+    /// AAC-LC at a constant bit rate.
+    Aac {
+        /// Bit rate in kbps, one of [`AAC_KBPS`].
+        kbps: u16,
+    },
+    /// Apple Lossless, 16-bit.
+    Alac,
 }
 
 impl FormatSettings {
@@ -141,13 +168,17 @@ impl FormatSettings {
             Self::Aiff { .. } => OutputFormat::Aiff,
             Self::Flac { .. } => OutputFormat::Flac,
             Self::Mp3(_) => OutputFormat::Mp3,
+            Self::Aac { .. } => OutputFormat::Aac,
+            Self::Alac => OutputFormat::Alac,
         }
     }
 
     fn depth(&self) -> Option<BitDepth> {
         match self {
             Self::Wav { depth } | Self::Aiff { depth } | Self::Flac { depth, .. } => Some(*depth),
-            Self::Mp3(_) => None,
+            // The ALAC encoder writes 16 bits; deeper sources are dithered.
+            Self::Alac => Some(BitDepth::Bits16),
+            Self::Mp3(_) | Self::Aac { .. } => None,
         }
     }
 }
@@ -186,6 +217,11 @@ impl Settings {
                     "MP3 VBR V{q}: choose V0 to V4"
                 )));
             }
+            FormatSettings::Aac { kbps } if !AAC_KBPS.contains(&kbps) => {
+                return Err(MediaError::UnsupportedSetting(format!(
+                    "AAC {kbps} kbps: choose one of {AAC_KBPS:?}"
+                )));
+            }
             FormatSettings::Flac { level, .. } if level > 8 => {
                 return Err(MediaError::UnsupportedSetting(format!(
                     "FLAC level {level}: choose 0 to 8"
@@ -197,6 +233,9 @@ impl Settings {
             (SampleRate::SameAsSource, _) => Ok(()),
             (SampleRate::Hz(_), FormatSettings::Mp3(_)) => Err(MediaError::UnsupportedSetting(
                 "MP3 keeps the source's sample rate (up to 48 kHz)".into(),
+            )),
+            (SampleRate::Hz(_), FormatSettings::Aac { .. }) => Err(MediaError::UnsupportedSetting(
+                "AAC keeps the source's sample rate (up to 48 kHz)".into(),
             )),
             (SampleRate::Hz(hz), _) if OUTPUT_RATES.contains(&hz) => Ok(()),
             (SampleRate::Hz(hz), _) => Err(MediaError::UnsupportedSetting(format!(
@@ -220,16 +259,23 @@ impl Settings {
                     source.bits_per_sample
                 )));
             }
+            // The FDK encoder takes 16-bit samples (dithered from deeper sources).
+            None if self.format.format() == OutputFormat::Aac => 16,
             // LAME takes full-scale 32-bit integers, so MP3 gets the source depth untouched.
             None => source.bits_per_sample,
         };
-        if self.format.format() == OutputFormat::Mp3 && source.channels > 2 {
+        let format = self.format.format();
+        if matches!(format, OutputFormat::Mp3 | OutputFormat::Aac) && source.channels > 2 {
             return Err(MediaError::UnsupportedSetting(format!(
-                "MP3 holds 1 or 2 channels, the source has {}",
+                "{} holds 1 or 2 channels, the source has {}",
+                format.name(),
                 source.channels
             )));
         }
         let sample_rate = match self.sample_rate {
+            SampleRate::SameAsSource if format == OutputFormat::Aac => {
+                aac_output_rate(source.sample_rate)
+            }
             SampleRate::SameAsSource => source.sample_rate,
             SampleRate::Hz(hz) => hz,
         };

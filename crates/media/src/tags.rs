@@ -77,9 +77,10 @@ impl TrackTags {
         text(ItemKey::Composer, self.composer.clone());
         text(ItemKey::Comment, self.comment.clone());
         text(ItemKey::Isrc, self.isrc.clone());
-        if tag_type == TagType::Id3v2 {
+        if matches!(tag_type, TagType::Id3v2 | TagType::Mp4Ilst) {
             // ID3v2.3 has no multi-valued frames: readers of that age show only the first of
-            // null-separated values. One TPE1 with the names joined reads right everywhere.
+            // null-separated values. One TPE1 with the names joined reads right everywhere;
+            // iTunes likewise shows only the first value of a repeated ©ART.
             let joined = self.artists.join(ID3_ARTIST_SEPARATOR);
             text(ItemKey::TrackArtist, Some(joined).filter(|j| !j.is_empty()));
         } else {
@@ -108,8 +109,8 @@ impl TrackTags {
 }
 
 /// Writes `tags` into the finished file at `path`: Vorbis comments and a PICTURE block in FLAC,
-/// ID3v2.3 everywhere else (MP3 frames, an ID3 chunk in WAV and AIFF). ID3v2.3 because older car
-/// stereos and players cannot read ID3v2.4.
+/// iTunes items (`ilst`) in M4A, ID3v2.3 everywhere else (MP3 frames, an ID3 chunk in WAV and
+/// AIFF). ID3v2.3 because older car stereos and players cannot read ID3v2.4.
 pub fn write_tags(path: &Path, format: OutputFormat, tags: &TrackTags) -> Result<(), MediaError> {
     if tags.is_empty() {
         return Ok(());
@@ -129,6 +130,13 @@ pub fn write_tags(path: &Path, format: OutputFormat, tags: &TrackTags) -> Result
             tags.to_lofty(tag_type)
                 .save_to_path(path, options)
                 .map_err(|e| tag_error(e.to_string()))
+        }
+        OutputFormat::Aac | OutputFormat::Alac => {
+            let mut ilst = Vec::new();
+            lofty::mp4::Ilst::from(tags.to_lofty(TagType::Mp4Ilst))
+                .dump_to(&mut ilst, options)
+                .map_err(|e| tag_error(e.to_string()))?;
+            crate::encode::replace_ilst(path, &ilst)
         }
         OutputFormat::Wav | OutputFormat::Aiff => {
             let mut id3 = Vec::new();

@@ -5,12 +5,19 @@ use std::path::{Path, PathBuf};
 
 use crate::{AudioBlock, MediaError, OutputFormat, OutputSpec};
 
+#[cfg(feature = "fdk-aac")]
+mod aac;
 mod aiff;
+mod alac;
 mod flac;
 #[cfg(feature = "libflac")]
 mod libflac;
+mod m4a;
+mod m4a_meta;
 mod mp3;
 mod wav;
+
+pub(crate) use m4a_meta::replace_ilst;
 
 pub use flac::{create as flacenc_encoder, flac_config};
 #[cfg(feature = "libflac")]
@@ -39,14 +46,18 @@ pub struct EncoderRegistry {
 }
 
 impl Default for EncoderRegistry {
-    /// WAV (hound), AIFF (aifc), FLAC and MP3 (LAME). FLAC is libFLAC's when the `libflac`
-    /// feature is on, flacenc's (pure Rust, about four times the CPU) otherwise.
+    /// WAV (hound), AIFF (aifc), FLAC, MP3 (LAME), ALAC (alac-encoder) and, with the default
+    /// `fdk-aac` feature, AAC (FDK AAC). FLAC is libFLAC's when the `libflac` feature is on,
+    /// flacenc's (pure Rust, about four times the CPU) otherwise.
     fn default() -> Self {
         let mut registry = Self::empty();
         registry.register(OutputFormat::Wav, wav::create);
         registry.register(OutputFormat::Aiff, aiff::create);
         registry.register(OutputFormat::Flac, DEFAULT_FLAC);
         registry.register(OutputFormat::Mp3, mp3::create);
+        registry.register(OutputFormat::Alac, alac::create);
+        #[cfg(feature = "fdk-aac")]
+        registry.register(OutputFormat::Aac, aac::create);
         registry
     }
 }

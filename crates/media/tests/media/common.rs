@@ -19,7 +19,7 @@ pub struct Source {
 const SIGNAL: &str = "0.5*sin(2*PI*440*t)+0.01*random(0)|0.3*sin(2*PI*660*t)-0.01*random(1)";
 pub const SECONDS: f64 = 3.0;
 
-fn run(command: &mut Command) -> Vec<u8> {
+pub fn run(command: &mut Command) -> Vec<u8> {
     let output = command.output().expect("run ffmpeg/ffprobe");
     assert!(
         output.status.success(),

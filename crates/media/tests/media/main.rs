@@ -1,6 +1,7 @@
 //! Integration tests of the media pipeline against real files made and checked by ffmpeg.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod aac;
 mod common;
 mod convert;
 mod errors;

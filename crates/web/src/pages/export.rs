@@ -44,6 +44,16 @@ const MP3_QUALITIES: &[(&str, &str)] = &[
     ("vbr:4", "VBR V4 (about 165 kbps)"),
 ];
 
+const AAC_QUALITIES: &[(&str, &str)] = &[
+    ("320", "320 kbps"),
+    ("256", "256 kbps (as the big stores sell)"),
+    ("224", "224 kbps"),
+    ("192", "192 kbps"),
+    ("160", "160 kbps"),
+    ("128", "128 kbps"),
+    ("96", "96 kbps"),
+];
+
 /// Where the songs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Source {
@@ -79,6 +89,7 @@ struct Choices {
     ticked: Option<HashSet<String>>,
     format: String,
     mp3: String,
+    aac: String,
     compression: String,
     depth: String,
     rate: String,
@@ -93,6 +104,7 @@ impl Choices {
             ticked: None,
             format: "mp3".into(),
             mp3: "cbr:320".into(),
+            aac: "256".into(),
             compression: "5".into(),
             depth: String::new(),
             rate: String::new(),
@@ -118,6 +130,9 @@ impl Choices {
             compression: None,
         };
         let lossless = matches!(self.format.as_str(), "flac" | "wav" | "aiff");
+        if self.format == "aac" {
+            s.bitrate = Some(self.aac.parse().map_err(|_| bad("choose an AAC bitrate"))?);
+        }
         if self.format == "mp3" {
             match self.mp3.split_once(':') {
                 Some(("cbr", k)) => {
@@ -139,7 +154,7 @@ impl Choices {
         if lossless && !self.depth.is_empty() {
             s.bit_depth = Some(self.depth.parse().map_err(|_| bad("choose a bit depth"))?);
         }
-        if lossless && !self.rate.is_empty() {
+        if (lossless || self.format == "alac") && !self.rate.is_empty() {
             s.sample_rate = Some(self.rate.parse().map_err(|_| bad("choose a sample rate"))?);
         }
         Ok(s)
@@ -181,6 +196,7 @@ impl ExportForm {
             ticked: Some(self.all("track").into_iter().collect()),
             format: self.get("format").trim().to_ascii_lowercase(),
             mp3: self.get("mp3").to_owned(),
+            aac: self.get("aac").to_owned(),
             compression: self.get("compression").to_owned(),
             depth: self.get("bit_depth").to_owned(),
             rate: self.get("sample_rate").to_owned(),
@@ -296,7 +312,9 @@ fn source_picker(st: &AppState, playlists: &[(String, String)], current: &Source
 fn settings_panel(c: &Choices) -> Markup {
     let formats = [
         ("mp3", "MP3"),
+        ("aac", "AAC (.m4a)"),
         ("flac", "FLAC"),
+        ("alac", "ALAC (.m4a, Apple Lossless, 16-bit)"),
         ("wav", "WAV"),
         ("aiff", "AIFF"),
     ];
@@ -309,8 +327,6 @@ fn settings_panel(c: &Choices) -> Markup {
                     @for (v, label) in formats {
                         option value=(v) selected[c.format == v] { (label) }
                     }
-                    option value="aac" disabled { "AAC (not available yet)" }
-                    option value="alac" disabled { "ALAC (not available yet)" }
                 }
             }
             div.field data-for="mp3" {
@@ -318,6 +334,14 @@ fn settings_panel(c: &Choices) -> Markup {
                 select #mp3 name="mp3" {
                     @for (v, label) in MP3_QUALITIES {
                         option value=(v) selected[c.mp3 == *v] { (label) }
+                    }
+                }
+            }
+            div.field data-for="aac" {
+                label for="aac" { "AAC quality" }
+                select #aac name="aac" {
+                    @for (v, label) in AAC_QUALITIES {
+                        option value=(v) selected[c.aac == *v] { (label) }
                     }
                 }
             }
@@ -343,7 +367,7 @@ fn settings_panel(c: &Choices) -> Markup {
                     option value="24" selected[c.depth == "24"] { "24-bit" }
                 }
             }
-            div.field data-for="flac wav aiff" {
+            div.field data-for="flac alac wav aiff" {
                 label for="sample_rate" { "Sample rate" }
                 select #sample_rate name="sample_rate" {
                     option value="" selected[c.rate.is_empty()] { "Same as source" }
@@ -352,7 +376,7 @@ fn settings_panel(c: &Choices) -> Markup {
                     }
                 }
             }
-            p.hint.nojs-only { "MP3 quality applies to MP3; compression to FLAC; bit depth and sample rate to FLAC, WAV and AIFF." }
+            p.hint.nojs-only { "MP3 and AAC quality apply to their formats; compression to FLAC; bit depth to FLAC, WAV and AIFF (ALAC is 16-bit); sample rate to FLAC, ALAC, WAV and AIFF." }
         }
     }
 }
