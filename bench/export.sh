@@ -102,6 +102,8 @@ if [ "$only" != flac ]; then
   row "MP3 VBR V2 vs ffmpeg libmp3lame" mp3 mp3:v2 $ff -c:a libmp3lame -q:a 2 "$dir/out.mp3"
   row "WAV vs ffmpeg pcm_s16le" wav wav $ff -c:a pcm_s16le "$dir/out.wav"
   row "AIFF vs ffmpeg pcm_s16be" aiff aiff $ff -c:a pcm_s16be "$dir/out.aiff"
+  row "AAC 256 (FDK) vs ffmpeg native aac" m4a aac:256 $ff -c:a aac -b:a 256k "$dir/out.m4a"
+  row "ALAC vs ffmpeg alac" m4a alac $ff -c:a alac "$dir/out.m4a"
 fi
 src="$data/src.wav"
 default_convert=$convert
@@ -135,13 +137,15 @@ size_row "ffmpeg -threads 1 flac" ffmpeg -loglevel error -y -threads 1 -i SRC -c
 
 printf '\n%-40s %12s\n' "one conversion of 10 min 24-bit/96 kHz" "peak memory"
 mem() { # label, binary, source, format
-  read -r _ kb _ < <(measure "$2" "$3" "$dir/out.${4%%:*}" "$4")
+  local ext=${4%%:*}; case $ext in aac|alac) ext=m4a ;; esac
+  read -r _ kb _ < <(measure "$2" "$3" "$dir/out.$ext" "$4")
   printf '%-40s %9s MB\n' "$1" "$(mb "$kb")"
 }
 mem "to flac:5 from WAV (flacenc)" "$convert" "$data/hires.wav" flac:5
 [ -z "$convert_libflac" ] || mem "to flac:5 from WAV (libFLAC)" "$convert_libflac" "$data/hires.wav" flac:5
-mem "to wav" "$convert" "$data/hires.flac" wav
-mem "to mp3:320" "$convert" "$data/hires.flac" mp3:320
+for fmt in wav mp3:320 aac:256 alac; do
+  mem "to $fmt" "$convert" "$data/hires.flac" "$fmt"
+done
 
 # 50 tracks of 30 s, one album, exported with 1 worker and with one per core.
 lib="$data/album50"

@@ -1,5 +1,6 @@
 //! Converts one file, for benchmarks: `convert SOURCE DEST FORMAT`, where FORMAT is `mp3:320`
-//! (CBR kbps), `mp3:v2` (VBR quality), `flac:5` (level), `wav`, `wav:16`, `aiff` or `aiff:24`.
+//! (CBR kbps), `mp3:v2` (VBR quality), `aac:256` (kbps), `alac`, `flac:5` (level), `wav`,
+//! `wav:16`, `aiff` or `aiff:24`.
 
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -31,6 +32,10 @@ fn main() {
         ("mp3", v) => {
             FormatSettings::Mp3(Mp3Mode::Cbr(v.and_then(|v| v.parse().ok()).unwrap_or(320)))
         }
+        ("aac", v) => FormatSettings::Aac {
+            kbps: v.and_then(|v| v.parse().ok()).unwrap_or(256),
+        },
+        ("alac", _) => FormatSettings::Alac,
         ("flac", v) => FormatSettings::Flac {
             depth: BitDepth::SameAsSource,
             level: v.and_then(|v| v.parse().ok()).unwrap_or(5),

@@ -58,8 +58,9 @@ pub fn convert_with(
     let out_spec = settings.output_spec(&source_spec)?;
     let temp = temp_path(dest, settings.format.format().extension())?;
     if copies_audio(source, &source_spec, &out_spec, settings) {
-        // FLAC to FLAC at the same depth and rate: the audio is copied as it is (bit-exact and
-        // about ten times faster than encoding again); only the tags are rewritten.
+        // FLAC to FLAC at the same depth and rate, or MP3 to an MP3 of at least its bit rate:
+        // the audio is copied as it is (bit-exact, or without a second generation of loss,
+        // and many times faster than encoding again); only the tags are rewritten.
         drop(decoder);
         std::fs::copy(source, &temp).map_err(|e| MediaError::io(source, e))?;
         let all = Progress {
@@ -149,18 +150,54 @@ fn encode(
     encoder.write(scratch)
 }
 
-/// Whether the conversion changes nothing but the tags: FLAC in, FLAC out, same depth and rate.
+/// Whether the conversion would change nothing but the tags: FLAC in, FLAC out at the same
+/// depth and rate; or MP3 in, MP3 out at a bit rate no lower than the source's (encoding again
+/// could only lose quality, never add it).
 fn copies_audio(source: &Path, from: &StreamSpec, to: &OutputSpec, settings: &Settings) -> bool {
-    let FormatSettings::Flac { .. } = settings.format else {
-        return false;
-    };
-    if to.bits_per_sample != from.bits_per_sample || to.sample_rate != from.sample_rate {
-        return false;
+    let mut head = [0u8; 10];
+    let read = std::fs::File::open(source)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok();
+    match settings.format {
+        FormatSettings::Flac { .. } => {
+            read && &head[..4] == b"fLaC"
+                && to.bits_per_sample == from.bits_per_sample
+                && to.sample_rate == from.sample_rate
+        }
+        FormatSettings::Mp3(mode) => {
+            let is_mp3 = source
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("mp3"));
+            let wanted = match mode {
+                crate::Mp3Mode::Cbr(kbps) => u64::from(kbps),
+                // LAME's nominal rates for V0 … V4.
+                crate::Mp3Mode::Vbr(v) => [245, 225, 190, 175, 165][usize::from(v.min(4))],
+            };
+            // 3% of slack for the info frame and the encoder's delay and padding, which the
+            // size counts and the duration does not.
+            read && is_mp3
+                && mp3_kbps(source, &head, from).is_some_and(|have| have * 100 <= wanted * 103)
+        }
+        _ => false,
     }
-    let mut magic = [0u8; 4];
-    std::fs::File::open(source)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok_and(|()| &magic == b"fLaC")
+}
+
+/// The average bit rate of an MP3's audio in kbps: its size without the ID3v2 tag over its
+/// duration (known from its Xing/LAME frame), rounded down; `None` when the length is unknown.
+fn mp3_kbps(source: &Path, head: &[u8; 10], spec: &StreamSpec) -> Option<u64> {
+    let frames = spec.total_frames.filter(|&f| f > 0)?;
+    let size = std::fs::metadata(source).ok()?.len();
+    let tag = if &head[..3] == b"ID3" {
+        // Syncsafe size: seven bits per byte, plus the 10-byte header.
+        let body = head[6..10]
+            .iter()
+            .fold(0u64, |n, &b| (n << 7) | u64::from(b & 0x7f));
+        body + 10
+    } else {
+        0
+    };
+    let bits = size.saturating_sub(tag) * 8;
+    Some(bits * u64::from(spec.sample_rate) / frames / 1000)
 }
 
 /// Transcodes `source` to MP3 into `out` as it goes, for streaming: no temporary file, no tags

@@ -1,5 +1,5 @@
 //! Clef's media pipeline: streaming decoders, an encoder registry, and the conversion of one
-//! track to WAV, AIFF, FLAC or MP3 with its tags and cover, for offline export.
+//! track to WAV, AIFF, FLAC, MP3, AAC or ALAC with its tags and cover, for offline export.
 //!
 //! A conversion ([`convert`]) streams: a [`Decoder`] yields blocks of interleaved PCM, an
 //! optional depth change reduces 24 to 16 bits with TPDF dither (seeded, so reproducible), an
@@ -13,15 +13,19 @@
 //!
 //! Decoding is Symphonia's: FLAC, MP3, AAC and ALAC in MP4, Vorbis in Ogg, WAV and AIFF (not
 //! Opus). Encoders: WAV (hound), AIFF (aifc), FLAC (flacenc, pure Rust, driven frame by frame; or
-//! with the `libflac` feature the system libFLAC through `clef-libflac`, see below) and MP3 (LAME
-//! through mp3lame-encoder, with the LAME/Xing info frame for gapless playback).
-//! Tags: Vorbis comments and a PICTURE block in FLAC, ID3v2.3 in MP3 and as a chunk in WAV and
-//! AIFF.
+//! with the `libflac` feature the system libFLAC through `clef-libflac`, see below), MP3 (LAME
+//! through mp3lame-encoder, with the LAME/Xing info frame for gapless playback), AAC-LC (FDK AAC
+//! through `clef-fdk-aac`, feature `fdk-aac`, on by default) and 16-bit ALAC (alac-encoder), the
+//! last two in M4A files from our own muxer, AAC with an edit list and `iTunSMPB` for gapless
+//! playback. Tags: Vorbis comments and a PICTURE block in FLAC, ID3v2.3 in MP3 and as a chunk in
+//! WAV and AIFF, iTunes items in M4A.
 //!
 //! # Limits
 //!
-//! - Resampling is not available yet: only the source's sample rate is accepted, except that
-//!   MP3 sources above 48 kHz are halved by LAME's own resampler to fit MPEG-1's rates.
+//! - MP3 and AAC keep the source's rate up to 48 kHz: MP3 sources above are halved by LAME's
+//!   own resampler, AAC ones resampled to 44.1 or 48 kHz by ours. Lossless outputs take any rate
+//!   of [`OUTPUT_RATES`].
+//! - ALAC is written at 16 bits (the encoder crate's only depth); deeper sources are dithered.
 //! - AAC in MP4 decodes to its exact length only when the file says what it is: Symphonia 0.6
 //!   ignores MP4 edit lists, so our own box reader finds the audio track's edit list (or,
 //!   without one, iTunes' `iTunSMPB` tag) and the decoder drops the encoder's priming and stops
@@ -85,6 +89,6 @@ pub use encode::{
 pub use error::MediaError;
 pub use spec::{
     aac_output_rate, AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec,
-    SampleRate, Settings, StreamSpec, AAC_KBPS, MP3_CBR_KBPS,
+    SampleRate, Settings, StreamSpec, AAC_KBPS, MP3_CBR_KBPS, OUTPUT_RATES,
 };
 pub use tags::{write_tags, Cover, TrackTags, ID3_ARTIST_SEPARATOR};

@@ -25,10 +25,10 @@ pub struct ExportArgs {
     /// Whose playlist (needed when several users have one of that name).
     #[arg(long)]
     pub user: Option<String>,
-    /// mp3, flac, wav or aiff.
+    /// mp3, aac, flac, alac, wav or aiff.
     #[arg(long, default_value = "mp3")]
     pub format: String,
-    /// MP3 constant bit rate in kbps: 128, 160, 192, 224, 256 or 320.
+    /// Bit rate in kbps: MP3 CBR 128, 160, 192, 224, 256 or 320; AAC 96 to 320.
     #[arg(long, conflicts_with = "vbr")]
     pub bitrate: Option<u16>,
     /// MP3 variable bit rate quality, 0 (best) to 4.

@@ -65,7 +65,9 @@ fn check_source(source: &Source, dir: &Path) {
         .unwrap_or_else(|e| panic!("{} → {ext}: {e}", source.path.display()));
         assert_eq!(written, dest);
         let what = format!("{} → {ext}", source.path.display());
-        let copied = ext == "flac" && source.path.extension().is_some_and(|e| e == "flac");
+        let source_ext = source.path.extension().unwrap().to_str().unwrap();
+        // FLAC → FLAC at the same depth, MP3 192k → MP3 320 (no better by encoding again).
+        let copied = ext == source_ext && (ext == "flac" || ext == "mp3");
         if copied {
             // FLAC to FLAC at the same depth copies the audio frames as they are.
             assert_eq!(reports, 1, "{what}: one report for a copy");
@@ -543,6 +545,50 @@ fn widening_16_to_24_bit_is_exact() {
         assert!(
             common::pcm(&dest, "s32le") == common::pcm(&source.path, "s32le"),
             "{ext}: widening changed the samples"
+        );
+    }
+}
+
+#[test]
+fn an_mp3_is_copied_unless_a_lower_bit_rate_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 8); // LAME, 192 kbps
+    let tags = common::full_tags(dir.path());
+    let audio = |p: &Path| {
+        let bytes = std::fs::read(p).unwrap();
+        let half = bytes.len() / 2;
+        bytes[bytes.len() - half..].to_vec()
+    };
+    let original = std::fs::read(&source.path).unwrap();
+    for (mode, copied) in [
+        (Mp3Mode::Cbr(320), true),
+        (Mp3Mode::Cbr(192), true),
+        (Mp3Mode::Vbr(0), true),
+        (Mp3Mode::Cbr(128), false),
+        (Mp3Mode::Vbr(4), false),
+    ] {
+        let dest = dir.path().join(format!("{mode:?}.mp3"));
+        let mut reports = 0;
+        convert(
+            &source.path,
+            &dest,
+            &Settings::new(FormatSettings::Mp3(mode)),
+            &tags,
+            &mut |_| {
+                reports += 1;
+                ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+        let out = audio(&dest);
+        let same = original.ends_with(&out);
+        assert_eq!(same, copied, "{mode:?}: audio copied");
+        assert_eq!(reports == 1, copied, "{mode:?}: {reports} progress reports");
+        check_tags(&dest, OutputFormat::Mp3, &tags, &format!("{mode:?}"));
+        assert_eq!(
+            common::frames(&dest, CHANNELS),
+            common::frames(&source.path, CHANNELS),
+            "{mode:?}: gapless either way"
         );
     }
 }

@@ -367,6 +367,73 @@ async fn a_playlist_exports_losslessly_to_flac_and_collisions_get_numbers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn songs_export_to_alac_and_aac_in_m4a_with_their_tags() {
+    let s = TestServer::start_with(Options {
+        music: Music::Sample,
+        ..Options::default()
+    })
+    .await;
+    let token = signed_in(&s, "anna").await;
+    let (_, found) = s.get(&token, "/api/v1/search?q=a").await;
+    let first = found["tracks"][0].clone();
+    let track = first["id"].as_str().unwrap();
+    let source = s
+        .store
+        .raw_strings(&format!("SELECT path FROM tracks WHERE id = '{track}'"))
+        .await
+        .unwrap();
+    let pcm = |p: &Path| {
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(p)
+            .args(["-f", "s16le", "-"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let want = pcm(Path::new(&source[0]));
+    for (settings, codec) in [
+        (json!({ "format": "alac" }), "alac"),
+        (json!({ "format": "aac", "bitrate": 192 }), "aac"),
+    ] {
+        let (status, job) = s
+            .call(
+                Method::POST,
+                &token,
+                "/api/v1/exports",
+                Some(json!({ "track_ids": [track], "folder": codec, "settings": settings })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+        let events = follow(&s, &token, job["id"].as_str().unwrap()).await;
+        assert_eq!(events.last().unwrap()["state"], "done", "{codec}");
+        let (_, ended) = s
+            .get(
+                &token,
+                &format!("/api/v1/exports/{}", job["id"].as_str().unwrap()),
+            )
+            .await;
+        let name = ended["files"][0]["path"].as_str().unwrap().to_owned();
+        assert!(name.ends_with(".m4a"), "{codec}: {name}");
+        let path = root(&s).join(codec).join(&name);
+        let probe = ffprobe(&path);
+        assert_eq!(probe["streams"][0]["codec_name"], codec);
+        assert_eq!(probe["format"]["tags"]["title"], first["title"], "{codec}");
+        let got = pcm(&path);
+        if codec == "alac" {
+            assert!(got == want, "ALAC decodes to the source's samples");
+        } else {
+            // ffmpeg skips AAC's priming by the edit list and decodes the last access unit
+            // whole: never shorter than the source, less than 1,024 frames longer.
+            let frames = |b: &[u8]| b.len() / 4;
+            let extra = frames(&got) as i64 - frames(&want) as i64;
+            assert!((0..1024).contains(&extra), "AAC: {extra} frames more");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_export_requests_get_clear_errors_and_write_nothing() {
     let s = TestServer::start_with(Options {
         music: Music::Sample,
@@ -388,10 +455,16 @@ async fn bad_export_requests_get_clear_errors_and_write_nothing() {
             "unknown format",
         ),
         (
-            json!({ "track_ids": [track], "settings": { "format": "aac" } }),
+            json!({ "track_ids": [track], "settings": { "format": "aac", "bitrate": 100 } }),
             422,
             "invalid_export",
-            "not available yet",
+            "100 kbps",
+        ),
+        (
+            json!({ "track_ids": [track], "settings": { "format": "alac", "bit_depth": 24 } }),
+            422,
+            "invalid_export",
+            "16 bits",
         ),
         (
             json!({ "track_ids": [track], "settings": { "format": "mp3", "bitrate": 300 } }),

@@ -41,6 +41,7 @@ pub(crate) fn settings_summary(json: &str) -> String {
         (Some(k), _) => parts.push(format!("{k} kbps")),
         (None, Some(q)) => parts.push(format!("VBR V{q}")),
         (None, None) if format == "MP3" => parts.push("320 kbps".to_owned()),
+        (None, None) if format == "AAC" => parts.push("256 kbps".to_owned()),
         _ => {}
     }
     if format == "FLAC" {
@@ -382,6 +383,12 @@ mod tests {
             "FLAC level 8, 24-bit"
         );
         assert_eq!(settings_summary(r#"{"format":"wav"}"#), "WAV");
+        assert_eq!(settings_summary(r#"{"format":"aac"}"#), "AAC 256 kbps");
+        assert_eq!(
+            settings_summary(r#"{"format":"aac","bitrate":128}"#),
+            "AAC 128 kbps"
+        );
+        assert_eq!(settings_summary(r#"{"format":"alac"}"#), "ALAC");
         assert_eq!(settings_summary("not json"), "—");
     }
 }

@@ -635,6 +635,29 @@ mod tests {
         ]);
         assert_eq!(mp3.choices().settings().unwrap().sample_rate, None);
         assert_eq!((s.compression, s.bit_depth), (None, Some(16)));
+        let aac = form(&[
+            ("format", "aac"),
+            ("aac", "192"),
+            ("mp3", "cbr:320"),
+            ("bit_depth", "24"),
+        ])
+        .choices()
+        .settings()
+        .unwrap();
+        assert_eq!((aac.bitrate, aac.bit_depth), (Some(192), None));
+        let alac = form(&[
+            ("format", "alac"),
+            ("bit_depth", "24"),
+            ("sample_rate", "48000"),
+            ("aac", "192"),
+        ])
+        .choices()
+        .settings()
+        .unwrap();
+        assert_eq!(
+            (alac.bitrate, alac.bit_depth, alac.sample_rate),
+            (None, None, Some(48_000))
+        );
         assert!(form(&[("format", "mp3"), ("mp3", "loud")])
             .choices()
             .settings()
