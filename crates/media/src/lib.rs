@@ -60,7 +60,7 @@
 //! `libflac` feature (off by default; needs the system libFLAC, Debian's `libflac-dev`) makes
 //! [`EncoderRegistry::default`] use libFLAC instead, with a seek table. Measured on a 4-minute
 //! 44.1 kHz/16-bit source at level 5 (`bench/export.sh flac`, docs/benchmarks.md): flacenc takes
-//! 4.1–4.8× the CPU of `flac -5`, libFLAC 1.04–1.09× (the same library; the rest is decoding the
+//! 4.0–4.8× the CPU of `flac -5`, libFLAC 1.04–1.09× (the same library; the rest is decoding the
 //! WAV source) and a quarter of flacenc's; at 24 bits flacenc's files are 16 % larger.
 //! [`FLAC_ENCODER`] names the encoder of the build; [`flacenc_encoder`] and, with the feature,
 //! `libflac_encoder` can be registered explicitly.
