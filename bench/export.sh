@@ -2,28 +2,46 @@
 # Benchmarks offline export on this machine and prints tables:
 #   1. for each output format, the CPU time (user + system) of Clef's conversion of one 4-minute
 #      44.1 kHz/16-bit stereo source against `ffmpeg -threads 1` with the same settings (and
-#      `flac -5` for FLAC), best of three, with the ratio and each one's peak memory;
-#   2. peak memory of one conversion of a 10-minute 24-bit/96 kHz source;
+#      `flac -5` for FLAC), best of three, with the ratio and each one's peak memory; FLAC rows
+#      for the default build (flacenc) and, when libflac-dev is installed, for one built with
+#      `--features clef-media/libflac` (libFLAC);
+#   1b. FLAC -5 file sizes and CPU of each encoder on that source and on a 10-minute 24-bit/96 kHz
+#      one;
+#   2. peak memory of one conversion of the 10-minute 24-bit/96 kHz source;
 #   3. `clef export` of a 50-track album to MP3 320 with one worker and with one per core: wall
 #      time and the speed-up;
 #   4. time to the first audio byte of a transcoded stream (`format=mp3&bitrate=320`) of a 30 s
 #      FLAC, twenty requests in a row against a release server.
 # Sources are made with ffmpeg (a tone over pink noise, so encoders have real work) and cached
-# under target/bench-data. Needs: cargo, ffmpeg, flac, python3, curl. Usage: bench/export.sh
+# under target/bench-data. Needs: cargo, ffmpeg, flac, python3, curl (libflac-dev for the libFLAC
+# rows). Usage: bench/export.sh [flac]: with `flac`, only the FLAC rows and sizes (1 and 1b).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+only=${1:-}
 for tool in ffmpeg flac python3 curl; do
   command -v $tool >/dev/null || { echo "bench needs $tool (apt-get install $tool)"; exit 1; }
 done
-cargo build --release --quiet --bin clef -p clef-server
-cargo build --release --quiet --example convert -p clef-media
-clef=target/release/clef
-convert=target/release/examples/convert
+target=${CARGO_TARGET_DIR:-target}
 data=target/bench-data/export
 mkdir -p "$data"
 dir=$(mktemp -d)
 server=
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
+[ "$only" = flac ] || cargo build --release --quiet --bin clef -p clef-server
+clef=$target/release/clef
+# The conversion example twice: the default build (FLAC by flacenc) and, when the system libFLAC
+# is there, one with the libflac feature. Both are copied out, as the second build replaces the first.
+cargo build --release --quiet --example convert -p clef-media
+cp "$target/release/examples/convert" "$dir/convert-flacenc"
+convert=$dir/convert-flacenc
+convert_libflac=
+if dpkg -s libflac-dev >/dev/null 2>&1 || [ -f /usr/include/FLAC/stream_encoder.h ]; then
+  cargo build --release --quiet --example convert -p clef-media --features libflac
+  cp "$target/release/examples/convert" "$dir/convert-libflac"
+  convert_libflac=$dir/convert-libflac
+else
+  echo "libflac-dev is not installed: no libFLAC rows (apt-get install libflac-dev)"
+fi
 
 music() { # seconds rate sample_fmt out
   ffmpeg -loglevel error -y -f lavfi -i "sine=frequency=220:duration=$1:sample_rate=$2" \
@@ -33,6 +51,8 @@ music() { # seconds rate sample_fmt out
 [ -f "$data/src.flac" ] || music 240 44100 s16 "$data/src.flac"
 [ -f "$data/src.wav" ] || ffmpeg -loglevel error -y -i "$data/src.flac" "$data/src.wav"
 [ -f "$data/hires.flac" ] || music 600 96000 s32 "$data/hires.flac"
+# FLAC to FLAC at the same depth and rate copies the frames, so FLAC output is measured from WAV.
+[ -f "$data/hires.wav" ] || ffmpeg -loglevel error -y -i "$data/hires.flac" -c:a pcm_s24le "$data/hires.wav"
 
 # CPU seconds (user + system), peak resident KB and wall seconds of one command. The peak is
 # the kernel's high-water mark (VmHWM), read until the process exits: the rusage maximum of a
@@ -68,7 +88,7 @@ best() {
 }
 
 printf '\n%-34s %10s %10s %7s %12s %12s\n' "conversion (4 min, 44.1k/16 stereo)" "Clef CPU" "ref CPU" "ratio" "Clef peak" "ref peak"
-row() { # label, clef args (dest ext, format), reference command...
+row() { # label, clef args (dest ext, format), reference command... ($convert is Clef's binary)
   local label=$1 ext=$2 fmt=$3; shift 3
   read -r c_cpu c_kb < <(best $convert "$src" "$dir/out.$ext" "$fmt")
   read -r r_cpu r_kb < <(best "$@")
@@ -77,21 +97,54 @@ row() { # label, clef args (dest ext, format), reference command...
 }
 src="$data/src.flac"
 ff="ffmpeg -loglevel error -y -threads 1 -i $src"
-row "MP3 CBR 320 vs ffmpeg libmp3lame" mp3 mp3:320 $ff -c:a libmp3lame -b:a 320k "$dir/out.mp3"
-row "MP3 VBR V2 vs ffmpeg libmp3lame" mp3 mp3:v2 $ff -c:a libmp3lame -q:a 2 "$dir/out.mp3"
-row "WAV vs ffmpeg pcm_s16le" wav wav $ff -c:a pcm_s16le "$dir/out.wav"
-row "AIFF vs ffmpeg pcm_s16be" aiff aiff $ff -c:a pcm_s16be "$dir/out.aiff"
-row "AAC 256 (FDK) vs ffmpeg native aac" m4a aac:256 $ff -c:a aac -b:a 256k "$dir/out.m4a"
-row "ALAC vs ffmpeg alac" m4a alac $ff -c:a alac "$dir/out.m4a"
+if [ "$only" != flac ]; then
+  row "MP3 CBR 320 vs ffmpeg libmp3lame" mp3 mp3:320 $ff -c:a libmp3lame -b:a 320k "$dir/out.mp3"
+  row "MP3 VBR V2 vs ffmpeg libmp3lame" mp3 mp3:v2 $ff -c:a libmp3lame -q:a 2 "$dir/out.mp3"
+  row "WAV vs ffmpeg pcm_s16le" wav wav $ff -c:a pcm_s16le "$dir/out.wav"
+  row "AIFF vs ffmpeg pcm_s16be" aiff aiff $ff -c:a pcm_s16be "$dir/out.aiff"
+  row "AAC 256 (FDK) vs ffmpeg native aac" m4a aac:256 $ff -c:a aac -b:a 256k "$dir/out.m4a"
+  row "ALAC vs ffmpeg alac" m4a alac $ff -c:a alac "$dir/out.m4a"
+fi
 src="$data/src.wav"
-row "FLAC -5 (from WAV) vs ffmpeg flac" flac flac:5 ffmpeg -loglevel error -y -threads 1 -i "$src" -c:a flac -compression_level 5 "$dir/out.flac"
-row "FLAC -5 (from WAV) vs flac -5" flac flac:5 flac -s -f -5 -o "$dir/out.flac" "$src"
+default_convert=$convert
+for variant in flacenc ${convert_libflac:+libFLAC}; do
+  [ "$variant" = libFLAC ] && convert=$convert_libflac
+  row "FLAC -5 ($variant) vs ffmpeg flac" flac flac:5 ffmpeg -loglevel error -y -threads 1 -i "$src" -c:a flac -compression_level 5 "$dir/out.flac"
+  row "FLAC -5 ($variant) vs flac -5" flac flac:5 flac -s -f -5 -o "$dir/out.flac" "$src"
+done
+convert=$default_convert
+
+# Sizes (and CPU, best of three) of FLAC level 5 from WAV, each encoder on both sources.
+printf '\n%-28s %22s %22s\n' "FLAC -5 from WAV" "4 min 44.1k/16" "10 min 96k/24"
+flac_cell() { # command writing $dir/out.flac...
+  local cpu
+  cpu=$(best "$@" | cut -d' ' -f1) # the last run's file stays (best removes them before a run)
+  printf '%11s B %7ss' "$(stat -c %s "$dir/out.flac")" "$cpu"
+}
+size_row() { # label, command template with SRC for the source
+  local label=$1; shift
+  printf '%-28s' "$label"
+  for s in "$data/src.wav" "$data/hires.wav"; do
+    printf ' %s' "$(flac_cell "${@//SRC/$s}")"
+  done
+  printf '\n'
+}
+size_row "Clef, flacenc" "$convert" SRC "$dir/out.flac" flac:5
+[ -z "$convert_libflac" ] || size_row "Clef, libFLAC" "$convert_libflac" SRC "$dir/out.flac" flac:5
+size_row "flac -5" flac -s -f -5 -o "$dir/out.flac" SRC
+size_row "ffmpeg -threads 1 flac" ffmpeg -loglevel error -y -threads 1 -i SRC -c:a flac -compression_level 5 "$dir/out.flac"
+[ "$only" = flac ] && exit 0
 
 printf '\n%-40s %12s\n' "one conversion of 10 min 24-bit/96 kHz" "peak memory"
-for fmt in flac:5 wav mp3:320 aac:256 alac; do
-  ext=${fmt%%:*}; case $ext in aac|alac) ext=m4a ;; esac
-  read -r _ kb _ < <(measure $convert "$data/hires.flac" "$dir/out.$ext" "$fmt")
-  printf '%-40s %9s MB\n' "to $fmt" "$(mb "$kb")"
+mem() { # label, binary, source, format
+  local ext=${4%%:*}; case $ext in aac|alac) ext=m4a ;; esac
+  read -r _ kb _ < <(measure "$2" "$3" "$dir/out.$ext" "$4")
+  printf '%-40s %9s MB\n' "$1" "$(mb "$kb")"
+}
+mem "to flac:5 from WAV (flacenc)" "$convert" "$data/hires.wav" flac:5
+[ -z "$convert_libflac" ] || mem "to flac:5 from WAV (libFLAC)" "$convert_libflac" "$data/hires.wav" flac:5
+for fmt in wav mp3:320 aac:256 alac; do
+  mem "to $fmt" "$convert" "$data/hires.flac" "$fmt"
 done
 
 # 50 tracks of 30 s, one album, exported with 1 worker and with one per core.

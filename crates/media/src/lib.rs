@@ -12,12 +12,13 @@
 //! to 24 bits.
 //!
 //! Decoding is Symphonia's: FLAC, MP3, AAC and ALAC in MP4, Vorbis in Ogg, WAV and AIFF (not
-//! Opus). Encoders: WAV (hound), AIFF (aifc), FLAC (flacenc, pure Rust, driven frame by frame),
-//! MP3 (LAME through mp3lame-encoder, with the LAME/Xing info frame for gapless playback), AAC-LC
-//! (FDK AAC through `clef-fdk-aac`, feature `fdk-aac`, on by default) and 16-bit ALAC
-//! (alac-encoder), the last two in M4A files from our own muxer, AAC with an edit list and
-//! `iTunSMPB` for gapless playback. Tags: Vorbis comments and a PICTURE block in FLAC, ID3v2.3 in
-//! MP3 and as a chunk in WAV and AIFF, iTunes items in M4A.
+//! Opus). Encoders: WAV (hound), AIFF (aifc), FLAC (flacenc, pure Rust, driven frame by frame; or
+//! with the `libflac` feature the system libFLAC through `clef-libflac`, see below), MP3 (LAME
+//! through mp3lame-encoder, with the LAME/Xing info frame for gapless playback), AAC-LC (FDK AAC
+//! through `clef-fdk-aac`, feature `fdk-aac`, on by default) and 16-bit ALAC (alac-encoder), the
+//! last two in M4A files from our own muxer, AAC with an edit list and `iTunSMPB` for gapless
+//! playback. Tags: Vorbis comments and a PICTURE block in FLAC, ID3v2.3 in MP3 and as a chunk in
+//! WAV and AIFF, iTunes items in M4A.
 //!
 //! # Limits
 //!
@@ -51,8 +52,18 @@
 //! | FLAC → WAV / AIFF with tags and cover | 0.40 s, 4.8 MB RSS   |                                    |
 //!
 //! LAME dominates the MP3 jobs, so they match ffmpeg (same LAME 3.100, same default quality);
-//! both outputs decode to exactly the source's 13,230,000 frames. flacenc is about 3.5 times
-//! slower than libFLAC, whose crate would need cmake.
+//! both outputs decode to exactly the source's 13,230,000 frames.
+//!
+//! # FLAC: flacenc by default, libFLAC with the `libflac` feature
+//!
+//! A default build encodes FLAC with flacenc so that it needs nothing but a Rust toolchain. The
+//! `libflac` feature (off by default; needs the system libFLAC, Debian's `libflac-dev`) makes
+//! [`EncoderRegistry::default`] use libFLAC instead, with a seek table. Measured on a 4-minute
+//! 44.1 kHz/16-bit source at level 5 (`bench/export.sh flac`, docs/benchmarks.md): flacenc takes
+//! 4.0–4.8× the CPU of `flac -5`, libFLAC 1.04–1.09× (the same library; the rest is decoding the
+//! WAV source) and a quarter of flacenc's; at 24 bits flacenc's files are 16 % larger.
+//! [`FLAC_ENCODER`] names the encoder of the build; [`flacenc_encoder`] and, with the feature,
+//! `libflac_encoder` can be registered explicitly.
 
 mod convert;
 mod decode;
@@ -69,7 +80,12 @@ mod tags;
 pub use convert::{convert, convert_with, remove_partial_files, transcode_stream, Progress};
 pub use decode::{open, Decoder, SymphoniaDecoder};
 pub use dither::{DepthConverter, DitherRng};
-pub use encode::{flac_config, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry};
+#[cfg(feature = "libflac")]
+pub use encode::libflac_encoder;
+pub use encode::{
+    flac_config, flacenc_encoder, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry,
+    FLAC_ENCODER,
+};
 pub use error::MediaError;
 pub use spec::{
     aac_output_rate, AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec,

@@ -279,11 +279,20 @@ impl Settings {
             SampleRate::SameAsSource => source.sample_rate,
             SampleRate::Hz(hz) => hz,
         };
+        // The resampler turns n frames into exactly ⌈n × out / in⌉.
+        let total_frames = source.total_frames.map(|n| {
+            let (from, to) = (
+                u128::from(source.sample_rate.max(1)),
+                u128::from(sample_rate),
+            );
+            u64::try_from((u128::from(n) * to).div_ceil(from)).unwrap_or(u64::MAX)
+        });
         Ok(OutputSpec {
             format: self.format,
             sample_rate,
             channels: source.channels,
             bits_per_sample,
+            total_frames,
         })
     }
 }
@@ -299,6 +308,9 @@ pub struct OutputSpec {
     pub channels: u16,
     /// Bit depth of the blocks passed to [`crate::Encoder::write`].
     pub bits_per_sample: u32,
+    /// Frames the encoder should receive, when the source announces its length: a hint (for a
+    /// FLAC seek table), not a promise.
+    pub total_frames: Option<u64>,
 }
 
 #[cfg(test)]
@@ -380,5 +392,26 @@ mod tests {
         assert!(wav(BitDepth::SameAsSource)
             .output_spec(&source(32, 2))
             .is_err());
+    }
+
+    #[test]
+    fn the_length_hint_follows_the_rate() {
+        let flac = |rate| Settings {
+            sample_rate: rate,
+            ..Settings::new(FormatSettings::Flac {
+                depth: BitDepth::SameAsSource,
+                level: 5,
+            })
+        };
+        let known = StreamSpec {
+            total_frames: Some(96_001),
+            ..source(24, 2)
+        };
+        let hint = |s: Settings, src| s.output_spec(&src).unwrap().total_frames;
+        assert_eq!(hint(flac(SampleRate::SameAsSource), known), Some(96_001));
+        // ⌈96,001 × 44,100 / 96,000⌉, as the resampler delivers.
+        assert_eq!(hint(flac(SampleRate::Hz(44_100)), known), Some(44_101));
+        assert_eq!(hint(flac(SampleRate::Hz(192_000)), known), Some(192_002));
+        assert_eq!(hint(flac(SampleRate::Hz(48_000)), source(24, 2)), None);
     }
 }

@@ -51,7 +51,8 @@ struct FlacEncoder {
     sink: ByteSink,
 }
 
-pub(super) fn create(path: &Path, spec: &OutputSpec) -> Result<Box<dyn Encoder>, MediaError> {
+/// Creates a flacenc encoder writing to `path`.
+pub fn create(path: &Path, spec: &OutputSpec) -> Result<Box<dyn Encoder>, MediaError> {
     let FormatSettings::Flac { level, .. } = spec.format else {
         return Err(MediaError::encode(NAME, "created with non-FLAC settings"));
     };

@@ -31,8 +31,20 @@ pub fn run(command: &mut Command) -> Vec<u8> {
 
 /// Makes `name` in `dir` from the test signal at `rate`, encoded with `codec_args`.
 pub fn make_source(dir: &Path, name: &str, rate: u32, bits: u32, codec_args: &[&str]) -> Source {
+    make_source_of(dir, name, rate, bits, codec_args, SECONDS)
+}
+
+/// [`make_source`], `seconds` long.
+pub fn make_source_of(
+    dir: &Path,
+    name: &str,
+    rate: u32,
+    bits: u32,
+    codec_args: &[&str],
+    seconds: f64,
+) -> Source {
     let path = dir.join(name);
-    let lavfi = format!("aevalsrc={SIGNAL}:s={rate}:d={SECONDS}");
+    let lavfi = format!("aevalsrc={SIGNAL}:s={rate}:d={seconds}");
     run(Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i", &lavfi])
         .args(codec_args)

@@ -5,6 +5,7 @@ mod aac;
 mod common;
 mod convert;
 mod errors;
+mod flac;
 mod opus;
 mod resample;
 mod stream;
