@@ -75,6 +75,22 @@ pub fn convert_with(
             .map_err(|e| MediaError::io(dest, e.error))?;
         return Ok(dest.to_path_buf());
     }
+    if let Some(aac) = aac_to_copy(source, &source_spec, &out_spec) {
+        // AAC to AAC at no higher a rate: the access units are copied, no second generation of
+        // loss; priming and length go into our edit list as the source gave them.
+        drop(decoder);
+        let total_frames = source_spec.total_frames;
+        crate::encode::copy_aac(source, &aac, &source_spec, &temp, &mut |frames_done| {
+            progress(Progress {
+                frames_done,
+                total_frames,
+            })
+        })?;
+        tags::write_tags(&temp, settings.format.format(), tags)?;
+        temp.persist(dest)
+            .map_err(|e| MediaError::io(dest, e.error))?;
+        return Ok(dest.to_path_buf());
+    }
     let mut encoder = registry.create(&temp, &out_spec)?;
     let mut depth = DepthConverter::new(
         source_spec.bits_per_sample,
@@ -180,6 +196,26 @@ fn copies_audio(source: &Path, from: &StreamSpec, to: &OutputSpec, settings: &Se
         }
         _ => false,
     }
+}
+
+/// The AAC source to copy when AAC goes to AAC at the same rate and channels and at least the
+/// source's bit rate (3% slack, as for MP3).
+fn aac_to_copy(
+    source: &Path,
+    from: &StreamSpec,
+    to: &OutputSpec,
+) -> Option<crate::encode::AacSourceInfo> {
+    let FormatSettings::Aac { kbps } = to.format else {
+        return None;
+    };
+    let mp4 = source
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["m4a", "mp4", "m4b"].contains(&e.to_ascii_lowercase().as_str()));
+    if !mp4 || to.sample_rate != from.sample_rate || to.channels != from.channels {
+        return None;
+    }
+    crate::encode::inspect_aac(source, from).filter(|aac| aac.kbps * 100 <= u64::from(kbps) * 103)
 }
 
 /// The average bit rate of an MP3's audio in kbps: its size without the ID3v2 tag over its

@@ -60,29 +60,11 @@ pub struct SymphoniaDecoder {
 impl SymphoniaDecoder {
     /// Probes the container, picks its default audio track and decodes the first packet.
     pub fn open(path: &Path) -> Result<Self, MediaError> {
-        let file = File::open(path).map_err(|e| MediaError::io(path, e))?;
-        let stream = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
+        let reader = probe(path)?;
         let unsupported = |reason: String| MediaError::UnsupportedSource {
             path: path.to_path_buf(),
             reason,
         };
-        let reader = symphonia::default::get_probe()
-            .probe(
-                &hint,
-                stream,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
-            .map_err(|e| match e {
-                SymError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
-                    MediaError::io(path, e)
-                }
-                other => unsupported(format!("not a readable audio file ({other})")),
-            })?;
         let track = reader
             .default_track(TrackType::Audio)
             .ok_or_else(|| unsupported("no audio track".into()))?;
@@ -243,7 +225,7 @@ impl SymphoniaDecoder {
     }
 }
 
-fn corrupt(path: &Path, reason: impl ToString) -> MediaError {
+pub(crate) fn corrupt(path: &Path, reason: impl ToString) -> MediaError {
     MediaError::CorruptSource {
         path: path.to_path_buf(),
         reason: reason.to_string(),
@@ -306,4 +288,31 @@ impl Decoder for SymphoniaDecoder {
         self.check_end()?;
         Ok(None)
     }
+}
+
+/// Opens `path` with Symphonia's probe: a clear "not a readable audio file" for anything else.
+pub(crate) fn probe(path: &Path) -> Result<Box<dyn FormatReader>, MediaError> {
+    let file = File::open(path).map_err(|e| MediaError::io(path, e))?;
+    let stream = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let unsupported = |reason: String| MediaError::UnsupportedSource {
+        path: path.to_path_buf(),
+        reason,
+    };
+    symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                MediaError::io(path, e)
+            }
+            other => unsupported(format!("not a readable audio file ({other})")),
+        })
 }

@@ -7,6 +7,7 @@ use crate::{AudioBlock, MediaError, OutputFormat, OutputSpec};
 
 #[cfg(feature = "fdk-aac")]
 mod aac;
+mod aac_copy;
 mod aiff;
 mod alac;
 mod flac;
@@ -17,6 +18,7 @@ mod m4a_meta;
 mod mp3;
 mod wav;
 
+pub(crate) use aac_copy::{copy as copy_aac, inspect as inspect_aac, AacSource as AacSourceInfo};
 pub(crate) use m4a_meta::replace_ilst;
 
 pub use flac::{create as flacenc_encoder, flac_config};

@@ -592,3 +592,37 @@ fn an_mp3_is_copied_unless_a_lower_bit_rate_is_asked_for() {
         );
     }
 }
+
+#[test]
+fn an_aac_is_copied_unless_a_lower_bit_rate_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 9); // ffmpeg's AAC, 192 kbps, with an edit list
+    let tags = common::full_tags(dir.path());
+    let original = std::fs::read(&source.path).unwrap();
+    // Some bytes from the middle of the source's audio: a copy holds them, an encode does not.
+    let at = original.len() / 2;
+    let sample = &original[at..at + 64];
+    let exact = (common::SECONDS * f64::from(source.rate)) as u64;
+    for (kbps, copied) in [(256, true), (192, true), (128, false)] {
+        let dest = dir.path().join(format!("{kbps}.m4a"));
+        convert(
+            &source.path,
+            &dest,
+            &Settings::new(FormatSettings::Aac { kbps }),
+            &tags,
+            &mut |_| ControlFlow::Continue(()),
+        )
+        .unwrap();
+        let out = std::fs::read(&dest).unwrap();
+        assert_eq!(contains(&out, sample), copied, "{kbps} kbps: audio copied");
+        check_tags(&dest, OutputFormat::Aac, &tags, &format!("{kbps} kbps"));
+        // Gapless either way: our decoder reads exactly the source's frames.
+        let mut reread = clef_media::open(&dest).unwrap();
+        assert_eq!(reread.spec().total_frames, Some(exact), "{kbps} kbps");
+        let mut frames = 0u64;
+        while let Some(block) = reread.next_block().unwrap() {
+            frames += block.frames() as u64;
+        }
+        assert_eq!(frames, exact, "{kbps} kbps: frames");
+    }
+}
