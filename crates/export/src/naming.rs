@@ -283,25 +283,31 @@ impl UniqueNames {
         if self.taken.insert(fold(rel)) {
             return rel.to_path_buf();
         }
-        let parent = rel.parent().unwrap_or(Path::new(""));
-        let stem = rel
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let ext = rel
-            .extension()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
         for n in 2.. {
-            let suffix = format!(" ({n})");
-            let stem = truncate_bytes(&stem, MAX_NAME_BYTES - ext.len() - 1 - suffix.len());
-            let candidate = parent.join(format!("{stem}{suffix}.{ext}"));
+            let candidate = numbered(rel, n);
             if self.taken.insert(fold(&candidate)) {
                 return candidate;
             }
         }
         unreachable!("an unbounded counter always finds a free name")
     }
+}
+
+/// The `n`th name for `path` when the first is taken: `Song.mp3` → `Song (n).mp3`, the stem
+/// shortened so the name stays within 255 bytes.
+pub fn numbered(path: &Path, n: u32) -> PathBuf {
+    let parent = path.parent().unwrap_or(Path::new(""));
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let suffix = format!(" ({n})");
+    let stem = truncate_bytes(&stem, MAX_NAME_BYTES - ext.len() - 1 - suffix.len());
+    parent.join(format!("{stem}{suffix}.{ext}"))
 }
 
 fn fold(p: &Path) -> String {

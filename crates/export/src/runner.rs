@@ -3,34 +3,35 @@
 //! not done; at the end an M3U8 is written beside the files.
 
 use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clef_media::{Cover, MediaError, Settings, TrackTags};
-use clef_store::{ExportFile, ExportJob, ExportState, FileState, TrackRecord};
+use clef_store::{ExportFile, ExportJob, ExportState, FileOutcome, FileState, TrackRecord};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::progress::Tracker;
 use crate::service::{dest_of, Exports};
 use crate::settings::ExportSettings;
-use crate::{playlist, ExportError, ExportResult};
+use crate::{naming, playlist, ExportError, ExportResult};
 
 /// How one file's conversion ended.
 enum Finished {
-    /// Written, with its size.
-    Written(u64),
+    /// Written, with its size and where (under the output folder).
+    Written(u64, String),
     /// Stopped by a cancel; nothing was left behind.
     Cancelled,
     /// Could not be converted, and why (for the user).
     Failed(String),
 }
 
-impl From<Result<u64, MediaError>> for Finished {
-    fn from(r: Result<u64, MediaError>) -> Self {
+impl From<Result<(u64, String), MediaError>> for Finished {
+    fn from(r: Result<(u64, String), MediaError>) -> Self {
         match r {
-            Ok(size) => Finished::Written(size),
+            Ok((size, rel_path)) => Finished::Written(size, rel_path),
             Err(MediaError::Cancelled) => Finished::Cancelled,
             Err(e) => Finished::Failed(e.to_string()),
         }
@@ -50,7 +51,11 @@ impl Exports {
             .insert(job.id.clone(), tracker.clone());
         let this = self.clone();
         tokio::spawn(async move {
-            let ended = match this.run(&job, &files, &tracker).await {
+            let outcome = tokio::select! {
+                r = this.run(&job, &files, &tracker) => r,
+                never = this.watch_for_cancel(&job.id, &tracker) => match never {},
+            };
+            let ended = match outcome {
                 Ok(()) if tracker.is_cancelled() => ExportState::Cancelled,
                 Ok(()) => {
                     let at = this.clock.now();
@@ -89,6 +94,29 @@ impl Exports {
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&job.id);
         });
+    }
+
+    /// Checks the store every [`ExportsConfig::check_every`] and stops the job when it is no
+    /// longer running there: cancelled on another node (a cancel on this one is seen at once).
+    ///
+    /// [`ExportsConfig::check_every`]: crate::ExportsConfig::check_every
+    async fn watch_for_cancel(&self, id: &str, tracker: &Tracker) -> Infallible {
+        let mut tick = tokio::time::interval(self.cfg.check_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if tracker.is_cancelled() {
+                return std::future::pending().await;
+            }
+            match self.store.export_state(id).await {
+                Ok(Some(ExportState::Running)) => {}
+                Ok(_) => {
+                    tracing::info!(export = %id, "export ended elsewhere: stopping here");
+                    tracker.cancel();
+                }
+                Err(e) => tracing::warn!(export = %id, error = %e, "could not check export"),
+            }
+        }
     }
 
     async fn run(
@@ -130,8 +158,7 @@ impl Exports {
                 break;
             }
             let file = &files[i];
-            let dest = dest_of(job, file);
-            let prepared = match self.prepare(&out_dir, &dest, &file.track_id).await {
+            let prepared = match self.prepare(&out_dir, &file.rel_path, &file.track_id).await {
                 Ok(p) => p,
                 Err(reason) => {
                     self.record(job, files, tracker, (i, Finished::Failed(reason)))
@@ -162,12 +189,8 @@ impl Exports {
     }
 
     /// Everything a conversion needs, read on the async side: the source, its tags and cover.
-    async fn prepare(
-        &self,
-        out_dir: &Path,
-        dest: &Path,
-        track_id: &str,
-    ) -> Result<Prepared, String> {
+    async fn prepare(&self, out_dir: &Path, rel: &str, track_id: &str) -> Result<Prepared, String> {
+        let dest = out_dir.join(rel);
         let catalog = self.library.catalog();
         let rec = catalog
             .track_record(track_id)
@@ -191,12 +214,13 @@ impl Exports {
             });
         Ok(Prepared {
             source: PathBuf::from(&rec.path),
-            dest: dest.to_path_buf(),
+            root: out_dir.to_path_buf(),
+            rel: PathBuf::from(rel),
             tags: tags_of(rec, cover),
         })
     }
 
-    /// Stores a finished file's state and publishes it; notices a cancel made on another node.
+    /// Stores a finished file's state and publishes it.
     async fn record(
         &self,
         job: &ExportJob,
@@ -206,37 +230,32 @@ impl Exports {
     ) -> ExportResult<()> {
         let position = files[i].position;
         match result {
-            Finished::Written(size) => {
-                self.store
-                    .set_file_state(&job.id, position, FileState::Done, Some(size as i64), None)
-                    .await?;
+            Finished::Written(size, rel_path) => {
+                let size = i64::try_from(size).unwrap_or(i64::MAX);
+                let rel_path = &rel_path;
+                let done = FileOutcome::Done { size, rel_path };
+                self.store.set_file_state(&job.id, position, done).await?;
                 tracker.file(i, "done", 1.0);
             }
             Finished::Cancelled => tracker.file(i, "pending", 0.0),
             Finished::Failed(reason) => {
                 tracing::warn!(export = %job.id, position, error = %reason, "export file failed");
-                self.store
-                    .set_file_state(&job.id, position, FileState::Failed, None, Some(&reason))
-                    .await?;
+                let failed = FileOutcome::Failed { reason: &reason };
+                self.store.set_file_state(&job.id, position, failed).await?;
                 tracker.file(i, "failed", 1.0);
-            }
-        }
-        if !tracker.is_cancelled() {
-            let state = self.store.export(&job.user_id, &job.id).await?;
-            if state.is_none_or(|(j, _)| j.state != ExportState::Running) {
-                tracker.cancel();
             }
         }
         Ok(())
     }
 
-    /// Writes `<title>.m3u8` beside the files, listing the finished ones.
+    /// Writes `<title>.m3u8` beside the files, listing the finished ones; a playlist of that
+    /// name already there (another export's) is kept, and this one is numbered.
     async fn write_playlist(&self, job: &ExportJob) -> ExportResult<()> {
         let Some((_, stored)) = self.store.export(&job.user_id, &job.id).await? else {
             return Ok(());
         };
         let text = playlist::m3u8(&self.library.catalog(), &stored);
-        let path = Path::new(&job.out_dir).join(playlist::file_name(&job.title));
+        let name = PathBuf::from(playlist::file_name(&job.title));
         let dir = PathBuf::from(&job.out_dir);
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             let mut tmp = tempfile::Builder::new()
@@ -244,7 +263,17 @@ impl Exports {
                 .suffix(".part")
                 .tempfile_in(&dir)?;
             std::io::Write::write_all(&mut tmp, text.as_bytes())?;
-            tmp.persist(&path).map_err(|e| e.error)?;
+            let mut path = dir.join(&name);
+            for n in 2.. {
+                match tmp.persist_noclobber(&path) {
+                    Ok(_) => break,
+                    Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists && n < 1_000 => {
+                        tmp = e.file;
+                        path = dir.join(naming::numbered(&name, n));
+                    }
+                    Err(e) => return Err(e.error),
+                }
+            }
             Ok(())
         })
         .await
@@ -255,16 +284,21 @@ impl Exports {
 
 struct Prepared {
     source: PathBuf,
-    dest: PathBuf,
+    /// The output folder and the file's path under it.
+    root: PathBuf,
+    rel: PathBuf,
     tags: TrackTags,
 }
 
+/// Converts one file; a file that appeared under its name since the job started (another
+/// export into the same folder, say) is kept, and this one takes the next numbered name.
+/// Returns the size and the path under the output folder.
 fn convert_one(
     p: Prepared,
     settings: Settings,
     tracker: &Tracker,
     i: usize,
-) -> Result<u64, MediaError> {
+) -> Result<(u64, String), MediaError> {
     let mut report = |progress: clef_media::Progress| {
         if tracker.is_cancelled() {
             return ControlFlow::Break(());
@@ -274,10 +308,21 @@ fn convert_one(
         }
         ControlFlow::Continue(())
     };
-    let dest = clef_media::convert(&p.source, &p.dest, &settings, &p.tags, &mut report)?;
-    Ok(std::fs::metadata(&dest)
-        .map_err(|e| io_error(&dest, e))?
-        .len())
+    let dest = p.root.join(&p.rel);
+    let renamed = |n| p.root.join(naming::numbered(&p.rel, n));
+    let written = clef_media::convert_keeping_existing(
+        &p.source,
+        &dest,
+        &renamed,
+        &settings,
+        &p.tags,
+        &mut report,
+    )?;
+    let size = std::fs::metadata(&written)
+        .map_err(|e| io_error(&written, e))?
+        .len();
+    let rel = written.strip_prefix(&p.root).unwrap_or(&p.rel);
+    Ok((size, rel.to_string_lossy().into_owned()))
 }
 
 fn joined(r: Result<Outcome, tokio::task::JoinError>) -> ExportResult<Outcome> {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use clef_core::{Clock, Random, UserId};
 use clef_library::Library;
@@ -24,6 +25,8 @@ pub struct ExportsConfig {
     pub roots: Vec<PathBuf>,
     /// Files converted at once (the cores, by default).
     pub workers: usize,
+    /// How often a running job checks the store for a cancel made on another node (1 s).
+    pub check_every: Duration,
 }
 
 impl ExportsConfig {
@@ -33,6 +36,7 @@ impl ExportsConfig {
             workers: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
+            check_every: Duration::from_secs(1),
         }
     }
 }

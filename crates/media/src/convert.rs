@@ -3,6 +3,8 @@
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+use tempfile::NamedTempFile;
+
 use crate::dither::DepthConverter;
 use crate::resample::RateConverter;
 use crate::{
@@ -19,6 +21,16 @@ pub struct Progress {
     pub total_frames: Option<u64>,
 }
 
+/// What becomes of a file already at the destination when the output is complete.
+#[derive(Clone, Copy)]
+pub enum Existing<'a> {
+    /// It is replaced.
+    Replace,
+    /// It is kept, and the output takes the first free name of `renamed(2)`, `renamed(3)`, …
+    /// (in the same folder). Taking a name cannot overwrite a file that appears meanwhile.
+    Keep(&'a dyn Fn(u32) -> PathBuf),
+}
+
 /// Converts `source` to `dest` with the default encoders. See [`convert_with`].
 pub fn convert(
     source: &Path,
@@ -27,14 +39,24 @@ pub fn convert(
     tags: &TrackTags,
     progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<PathBuf, MediaError> {
-    convert_with(
-        &EncoderRegistry::default(),
-        source,
-        dest,
-        settings,
-        tags,
-        progress,
-    )
+    let registry = EncoderRegistry::default();
+    let to = (dest, Existing::Replace);
+    convert_to(&registry, source, to, settings, tags, progress)
+}
+
+/// Converts `source` with the default encoders, keeping any file already at `dest`: the output
+/// then goes to the first free `renamed(n)`, n = 2, 3, … Returns the path written.
+pub fn convert_keeping_existing(
+    source: &Path,
+    dest: &Path,
+    renamed: &dyn Fn(u32) -> PathBuf,
+    settings: &Settings,
+    tags: &TrackTags,
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<PathBuf, MediaError> {
+    let registry = EncoderRegistry::default();
+    let to = (dest, Existing::Keep(renamed));
+    convert_to(&registry, source, to, settings, tags, progress)
 }
 
 /// Converts `source` to `dest`, streaming one decoded block at a time.
@@ -52,6 +74,18 @@ pub fn convert_with(
     tags: &TrackTags,
     progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<PathBuf, MediaError> {
+    let to = (dest, Existing::Replace);
+    convert_to(registry, source, to, settings, tags, progress)
+}
+
+fn convert_to(
+    registry: &EncoderRegistry,
+    source: &Path,
+    (dest, existing): (&Path, Existing<'_>),
+    settings: &Settings,
+    tags: &TrackTags,
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<PathBuf, MediaError> {
     settings.validate()?;
     let mut decoder = decode::open(source)?;
     let source_spec = *decoder.spec();
@@ -62,7 +96,7 @@ pub fn convert_with(
         // the audio is copied as it is (bit-exact, or without a second generation of loss,
         // and many times faster than encoding again); only the tags are rewritten.
         drop(decoder);
-        std::fs::copy(source, &temp).map_err(|e| MediaError::io(source, e))?;
+        std::fs::copy(source, temp.path()).map_err(|e| MediaError::io(source, e))?;
         let all = Progress {
             frames_done: source_spec.total_frames.unwrap_or(0),
             total_frames: source_spec.total_frames,
@@ -70,28 +104,30 @@ pub fn convert_with(
         if progress(all).is_break() {
             return Err(MediaError::Cancelled);
         }
-        tags::write_tags(&temp, settings.format.format(), tags)?;
-        temp.persist(dest)
-            .map_err(|e| MediaError::io(dest, e.error))?;
-        return Ok(dest.to_path_buf());
+        tags::write_tags(temp.path(), settings.format.format(), tags)?;
+        return place(temp, dest, existing);
     }
     if let Some(aac) = aac_to_copy(source, &source_spec, &out_spec) {
         // AAC to AAC at no higher a rate: the access units are copied, no second generation of
         // loss; priming and length go into our edit list as the source gave them.
         drop(decoder);
         let total_frames = source_spec.total_frames;
-        crate::encode::copy_aac(source, &aac, &source_spec, &temp, &mut |frames_done| {
-            progress(Progress {
-                frames_done,
-                total_frames,
-            })
-        })?;
-        tags::write_tags(&temp, settings.format.format(), tags)?;
-        temp.persist(dest)
-            .map_err(|e| MediaError::io(dest, e.error))?;
-        return Ok(dest.to_path_buf());
+        crate::encode::copy_aac(
+            source,
+            &aac,
+            &source_spec,
+            temp.path(),
+            &mut |frames_done| {
+                progress(Progress {
+                    frames_done,
+                    total_frames,
+                })
+            },
+        )?;
+        tags::write_tags(temp.path(), settings.format.format(), tags)?;
+        return place(temp, dest, existing);
     }
-    let mut encoder = registry.create(&temp, &out_spec)?;
+    let mut encoder = registry.create(temp.path(), &out_spec)?;
     let mut depth = DepthConverter::new(
         source_spec.bits_per_sample,
         out_spec.bits_per_sample,
@@ -142,11 +178,41 @@ pub fn convert_with(
     }
     drop(decoder);
     encoder.finish()?;
-    tags::write_tags(&temp, settings.format.format(), tags)?;
-    temp.persist(dest)
-        .map_err(|e| MediaError::io(dest, e.error))?;
-    Ok(dest.to_path_buf())
+    tags::write_tags(temp.path(), settings.format.format(), tags)?;
+    place(temp, dest, existing)
 }
+
+/// Renames the complete output to `dest`, or to the first free alternative when asked to keep
+/// what is there.
+fn place(temp: NamedTempFile, dest: &Path, existing: Existing<'_>) -> Result<PathBuf, MediaError> {
+    let Existing::Keep(renamed) = existing else {
+        temp.persist(dest)
+            .map_err(|e| MediaError::io(dest, e.error))?;
+        return Ok(dest.to_path_buf());
+    };
+    let mut temp = temp;
+    let mut target = dest.to_path_buf();
+    for n in 2..=MAX_ALTERNATIVES + 1 {
+        match temp.persist_noclobber(&target) {
+            Ok(_) => return Ok(target),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+                temp = e.file;
+                target = renamed(n);
+            }
+            Err(e) => return Err(MediaError::io(&target, e.error)),
+        }
+    }
+    Err(MediaError::io(
+        dest,
+        std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("this name and {MAX_ALTERNATIVES} numbered alternatives are all taken"),
+        ),
+    ))
+}
+
+/// How many numbered names [`Existing::Keep`] tries before giving up.
+const MAX_ALTERNATIVES: u32 = 1_000;
 
 /// Brings `samples` to the output depth (dithered when reduced) and encodes them.
 fn encode(
@@ -282,7 +348,9 @@ fn temp_prefix(dest: &Path) -> Option<String> {
 }
 
 /// Removes the temporary files a conversion to `dest` left when its process was killed (a
-/// conversion that fails or is cancelled removes its own). Returns how many it removed.
+/// conversion that fails or is cancelled removes its own). Files still being written, by this
+/// process or another (a second export into the same folder), are locked and left alone.
+/// Returns how many it removed.
 pub fn remove_partial_files(dest: &Path) -> usize {
     let (Some(dir), Some(prefix)) = (dest.parent(), temp_prefix(dest)) else {
         return 0;
@@ -293,19 +361,27 @@ pub fn remove_partial_files(dest: &Path) -> usize {
     let mut removed = 0;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with(&prefix)
-            && name.contains(".part.")
-            && std::fs::remove_file(e.path()).is_ok()
-        {
+        let stale =
+            name.starts_with(&prefix) && name.contains(".part.") && !being_written(&e.path());
+        if stale && std::fs::remove_file(e.path()).is_ok() {
             removed += 1;
         }
     }
     removed
 }
 
+/// Whether a conversion still holds the lock on a temporary file.
+fn being_written(path: &Path) -> bool {
+    std::fs::File::open(path)
+        .is_ok_and(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
+}
+
 /// A hidden, uniquely named path beside `dest`, deleted when dropped unless persisted. It keeps
 /// the format's extension because the tag writer recognises files by it.
-fn temp_path(dest: &Path, extension: &str) -> Result<tempfile::TempPath, MediaError> {
+///
+/// The file stays open and locked (`flock`) until the conversion ends, so that
+/// [`remove_partial_files`] can tell a file being written from one a killed process left.
+fn temp_path(dest: &Path, extension: &str) -> Result<NamedTempFile, MediaError> {
     let folder = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -320,5 +396,7 @@ fn temp_path(dest: &Path, extension: &str) -> Result<tempfile::TempPath, MediaEr
     let file = builder
         .tempfile_in(folder)
         .map_err(|e| MediaError::io(folder, e))?;
-    Ok(file.into_temp_path())
+    // A file system without locks only loses the protection, not the conversion.
+    let _ = file.as_file().try_lock();
+    Ok(file)
 }

@@ -77,7 +77,10 @@ mod resample;
 mod spec;
 mod tags;
 
-pub use convert::{convert, convert_with, remove_partial_files, transcode_stream, Progress};
+pub use convert::{
+    convert, convert_keeping_existing, convert_with, remove_partial_files, transcode_stream,
+    Existing, Progress,
+};
 pub use decode::{open, Decoder, SymphoniaDecoder};
 pub use dither::{DepthConverter, DitherRng};
 #[cfg(feature = "libflac")]

@@ -63,6 +63,16 @@ impl FileState {
     }
 }
 
+/// How one file of an export ended, as [`crate::ExportStore::set_file_state`] records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileOutcome<'a> {
+    /// Written: its size, and the path under the output folder it was saved at (another
+    /// name than the one chosen at the start when that one was taken in the meantime).
+    Done { size: i64, rel_path: &'a str },
+    /// Not written, and why (for the user).
+    Failed { reason: &'a str },
+}
+
 /// One export job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportJob {

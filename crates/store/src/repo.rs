@@ -154,14 +154,15 @@ pub trait ExportStore: Send + Sync + 'static {
     ) -> StoreResult<Option<(ExportJob, Vec<ExportFile>)>>;
     /// Every running export of every user (to resume after a restart).
     async fn running_exports(&self) -> StoreResult<Vec<ExportJob>>;
-    /// Marks one file done (with its size) or failed (with the reason).
+    /// Whether an export is still running, has ended (and how), or is gone: what a node running
+    /// it checks to notice a cancel made on another node.
+    async fn export_state(&self, id: &str) -> StoreResult<Option<ExportState>>;
+    /// Marks one file done (with its size and where it was saved) or failed (with the reason).
     async fn set_file_state(
         &self,
         export_id: &str,
         position: i64,
-        state: FileState,
-        size: Option<i64>,
-        error: Option<&str>,
+        outcome: FileOutcome<'_>,
     ) -> StoreResult<()>;
     /// Ends a running export; false when it had already ended (a cancel won the race).
     async fn end_export(

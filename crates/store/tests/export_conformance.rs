@@ -56,17 +56,22 @@ async fn exports_round_trip_and_belong_to_their_owner(s: SqlStore) {
     assert!(s.exports(&bob.id).await.unwrap().is_empty());
     assert!(s.export(&bob.id, &older.id).await.unwrap().is_none());
 
-    s.set_file_state(&older.id, 3, FileState::Done, Some(4_321_000), None)
-        .await
-        .unwrap();
-    s.set_file_state(&older.id, 4, FileState::Failed, None, Some("cannot decode"))
-        .await
-        .unwrap();
+    // A file saved under another name than planned (the first was taken meanwhile).
+    let done = FileOutcome::Done {
+        size: 4_321_000,
+        rel_path: "Artist/Album/03 Song (2).mp3",
+    };
+    s.set_file_state(&older.id, 3, done).await.unwrap();
+    let failed = FileOutcome::Failed {
+        reason: "cannot decode",
+    };
+    s.set_file_state(&older.id, 4, failed).await.unwrap();
     let (got, got_files) = s.export(&ann.id, &older.id).await.unwrap().unwrap();
     assert_eq!(got, older);
     let mut want = files(25);
     want[3].state = FileState::Done;
     want[3].size = Some(4_321_000);
+    want[3].rel_path = "Artist/Album/03 Song (2).mp3".into();
     want[4].state = FileState::Failed;
     want[4].error = Some("cannot decode".into());
     assert_eq!(got_files, want);
@@ -104,6 +109,12 @@ async fn ended_exports_stay_ended_and_leave_the_resume_list(s: SqlStore) {
         vec![a.id.clone(), b.id.clone()]
     );
 
+    assert_eq!(
+        s.export_state(&a.id).await.unwrap(),
+        Some(ExportState::Running)
+    );
+    assert_eq!(s.export_state("no-such-export").await.unwrap(), None);
+
     // A cancel and a worker finishing race: the first end wins, the other changes nothing.
     let at = T0.plus_secs(5);
     assert!(s
@@ -118,6 +129,11 @@ async fn ended_exports_stay_ended_and_leave_the_resume_list(s: SqlStore) {
     assert_eq!(
         (got.state, got.finished_at),
         (ExportState::Cancelled, Some(at))
+    );
+    assert_eq!(
+        s.export_state(&a.id).await.unwrap(),
+        Some(ExportState::Cancelled),
+        "what another node running it sees"
     );
     assert!(s
         .end_export(

@@ -109,6 +109,15 @@ impl TestServer {
         TestServer::start_with(Options::default()).await
     }
 
+    /// A server over the sample library, with the other options at their defaults.
+    pub async fn with_sample_library() -> TestServer {
+        TestServer::start_with(Options {
+            music: Music::Sample,
+            ..Options::default()
+        })
+        .await
+    }
+
     pub async fn start_with(opts: Options) -> TestServer {
         init_logs();
         let dir = tempfile::tempdir().unwrap();

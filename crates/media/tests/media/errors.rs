@@ -123,6 +123,84 @@ fn a_failed_conversion_leaves_an_existing_destination_untouched() {
 }
 
 #[test]
+fn keeping_existing_files_takes_the_next_free_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 0);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let dest = out.join("Song.wav");
+    let renamed = |n: u32| out.join(format!("Song ({n}).wav"));
+    let convert_kept = || {
+        clef_media::convert_keeping_existing(
+            &source.path,
+            &dest,
+            &renamed,
+            &wav16(),
+            &TrackTags::default(),
+            &mut |_| ControlFlow::Continue(()),
+        )
+        .unwrap()
+    };
+    assert_eq!(convert_kept(), dest, "a free name is taken as it is");
+    let first = std::fs::read(&dest).unwrap();
+    std::fs::write(renamed(2), b"someone else's file").unwrap();
+    assert_eq!(convert_kept(), renamed(3), "taken names are skipped");
+    assert_eq!(
+        std::fs::read(&dest).unwrap(),
+        first,
+        "the first is untouched"
+    );
+    assert_eq!(std::fs::read(renamed(2)).unwrap(), b"someone else's file");
+    assert_eq!(std::fs::read(renamed(3)).unwrap(), first, "a complete copy");
+    assert!(common::leftovers(&out).is_empty());
+    // Replacing is still what plain `convert` does.
+    convert(
+        &source.path,
+        &renamed(2),
+        &wav16(),
+        &TrackTags::default(),
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(renamed(2)).unwrap(), first);
+}
+
+#[test]
+fn partial_files_being_written_are_not_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 0);
+    let dest = dir.path().join("out.wav");
+    // Another export into the same folder cleans up after a crash while this one converts.
+    let mut seen = Vec::new();
+    convert(
+        &source.path,
+        &dest,
+        &wav16(),
+        &TrackTags::default(),
+        &mut |_| {
+            seen.push((
+                common::leftovers(dir.path()).len(),
+                clef_media::remove_partial_files(&dest),
+            ));
+            ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|&(partial, removed)| partial == 1 && removed == 0),
+        "(temporary files, removed) at each step: {seen:?}"
+    );
+    assert!(common::leftovers(dir.path()).is_empty());
+    // A temporary file no conversion holds (its process was killed) is removed.
+    let stale = dir.path().join(".out.wav.abc123.part.wav");
+    std::fs::write(&stale, b"half a file").unwrap();
+    assert_eq!(clef_media::remove_partial_files(&dest), 1);
+    assert!(!stale.exists());
+}
+
+#[test]
 fn a_cancelled_conversion_stops_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let source = common::source(dir.path(), 0);

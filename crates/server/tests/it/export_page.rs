@@ -68,11 +68,7 @@ async fn value_of(b: &Browser, css: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_album_exports_from_the_page_with_live_progress_and_a_zip() {
     let started = Instant::now();
-    let s = TestServer::start_with(Options {
-        music: Music::Sample,
-        ..Options::default()
-    })
-    .await;
+    let s = TestServer::with_sample_library().await;
     s.create_user("pia", PASSWORD, false).await;
     let album = album_id(&s, "First Light");
     let skipped = track_id(&s, "Open Window");
@@ -290,11 +286,7 @@ async fn page(client: &reqwest::Client, s: &TestServer, path: &str) -> (StatusCo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_export_form_works_without_script_and_says_when_exports_are_off() {
-    let s = TestServer::start_with(Options {
-        music: Music::Sample,
-        ..Options::default()
-    })
-    .await;
+    let s = TestServer::with_sample_library().await;
     s.create_user("quinn", PASSWORD, false).await;
     let web = web_session(&s, "quinn").await;
     let album = album_id(&s, "Signal Garden");

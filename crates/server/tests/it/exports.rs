@@ -137,11 +137,7 @@ fn root(s: &TestServer) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticked_songs_become_tagged_mp3s_with_progress_an_m3u8_and_a_zip() {
-    let s = TestServer::start_with(Options {
-        music: Music::Sample,
-        ..Options::default()
-    })
-    .await;
+    let s = TestServer::with_sample_library().await;
     let token = signed_in(&s, "anna").await;
     let (_, albums) = s.get(&token, "/api/v1/albums?sort=name").await;
     let album_id = albums["albums"][0]["id"].as_str().unwrap().to_owned();
@@ -320,11 +316,7 @@ async fn ticked_songs_become_tagged_mp3s_with_progress_an_m3u8_and_a_zip() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_playlist_exports_losslessly_to_flac_and_collisions_get_numbers() {
-    let s = TestServer::start_with(Options {
-        music: Music::Sample,
-        ..Options::default()
-    })
-    .await;
+    let s = TestServer::with_sample_library().await;
     let token = signed_in(&s, "anna").await;
     let (_, found) = s.get(&token, "/api/v1/search?q=a").await;
     let first = found["tracks"][0].clone();
@@ -375,11 +367,7 @@ async fn a_playlist_exports_losslessly_to_flac_and_collisions_get_numbers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn songs_export_to_alac_and_aac_in_m4a_with_their_tags() {
-    let s = TestServer::start_with(Options {
-        music: Music::Sample,
-        ..Options::default()
-    })
-    .await;
+    let s = TestServer::with_sample_library().await;
     let token = signed_in(&s, "anna").await;
     let (_, found) = s.get(&token, "/api/v1/search?q=a").await;
     let first = found["tracks"][0].clone();
@@ -427,11 +415,7 @@ async fn songs_export_to_alac_and_aac_in_m4a_with_their_tags() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_export_requests_get_clear_errors_and_write_nothing() {
-    let s = TestServer::start_with(Options {
-        music: Music::Sample,
-        ..Options::default()
-    })
-    .await;
+    let s = TestServer::with_sample_library().await;
     let token = signed_in(&s, "anna").await;
     let (_, found) = s.get(&token, "/api/v1/search?q=a").await;
     let track = found["tracks"][0]["id"].as_str().unwrap().to_owned();

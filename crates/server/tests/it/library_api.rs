@@ -1,17 +1,13 @@
 //! The catalog and playlists over HTTP, on the sample library a fresh install writes.
 
-use clef_testkit::{Music, Options, TestServer};
+use clef_testkit::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const PW: &str = "library test password";
 
 async fn sample() -> (TestServer, String) {
-    let s = TestServer::start_with(Options {
-        music: Music::Sample,
-        ..Options::default()
-    })
-    .await;
+    let s = TestServer::with_sample_library().await;
     s.create_user("ann", PW, true).await;
     let t = s.token("ann", PW, "laptop").await;
     (s, t)

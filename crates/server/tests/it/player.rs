@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::chromium::{finish, Driver};
 use clef_accounts::Actor;
-use clef_testkit::{Music, Options, TestServer};
+use clef_testkit::TestServer;
 use fantoccini::Locator;
 use futures::FutureExt;
 use reqwest::{Method, StatusCode};
@@ -17,11 +17,7 @@ use serde_json::json;
 const PASSWORD: &str = "player test password";
 
 async fn sample_server() -> TestServer {
-    TestServer::start_with(Options {
-        music: Music::Sample,
-        ..Options::default()
-    })
-    .await
+    TestServer::with_sample_library().await
 }
 
 fn album_id(s: &TestServer, name: &str) -> String {

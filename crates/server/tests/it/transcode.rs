@@ -11,11 +11,7 @@ use crate::exports::{ffprobe, signed_in};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_track_streams_as_mp3_at_the_asked_bitrate() {
-    let s = TestServer::start_with(Options {
-        music: Music::Sample,
-        ..Options::default()
-    })
-    .await;
+    let s = TestServer::with_sample_library().await;
     let token = signed_in(&s, "anna").await;
     let (_, found) = s.get(&token, "/api/v1/search?q=a").await;
     let track = found["tracks"]

@@ -130,25 +130,41 @@ impl ExportStore for SqlStore {
         Ok(rows.iter().map(job_from).collect::<Result<_, _>>()?)
     }
 
+    async fn export_state(&self, id: &str) -> StoreResult<Option<ExportState>> {
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM exports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        let state = state
+            .map(|s| ExportState::parse(&s).ok_or_else(|| bad_state(&s)))
+            .transpose()?;
+        Ok(state)
+    }
+
     async fn set_file_state(
         &self,
         export_id: &str,
         position: i64,
-        state: FileState,
-        size: Option<i64>,
-        error: Option<&str>,
+        outcome: FileOutcome<'_>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE export_files SET state = $3, size = $4, error = $5 \
-             WHERE export_id = $1 AND position = $2",
-        )
-        .bind(export_id)
-        .bind(position)
-        .bind(state.as_str())
-        .bind(size)
-        .bind(error)
-        .execute(&self.write)
-        .await?;
+        let query = match outcome {
+            FileOutcome::Done { size, rel_path } => sqlx::query(
+                "UPDATE export_files SET state = 'done', size = $3, rel_path = $4, error = NULL \
+                 WHERE export_id = $1 AND position = $2",
+            )
+            .bind(export_id)
+            .bind(position)
+            .bind(size)
+            .bind(rel_path),
+            FileOutcome::Failed { reason } => sqlx::query(
+                "UPDATE export_files SET state = 'failed', size = NULL, error = $3 \
+                 WHERE export_id = $1 AND position = $2",
+            )
+            .bind(export_id)
+            .bind(position)
+            .bind(reason),
+        };
+        query.execute(&self.write).await?;
         Ok(())
     }
 
