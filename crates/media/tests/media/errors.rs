@@ -71,6 +71,29 @@ fn a_truncated_flac_is_refused() {
 }
 
 #[test]
+fn a_flac_damaged_in_the_middle_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 0);
+    let bytes = std::fs::read(&source.path).unwrap();
+    // One flipped bit in a frame: its CRC no longer matches, whichever frame it is.
+    for tenths in [3, 5, 8] {
+        let mut bytes = bytes.clone();
+        let at = bytes.len() * tenths / 10;
+        bytes[at] ^= 0x10;
+        let damaged = dir.path().join("damaged.flac");
+        std::fs::write(&damaged, &bytes).unwrap();
+        let err = failing(&damaged, &wav16(), dir.path());
+        assert!(
+            matches!(
+                err,
+                MediaError::TruncatedSource { .. } | MediaError::CorruptSource { .. }
+            ),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
 fn a_truncated_wav_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let source = common::source(dir.path(), 5);
