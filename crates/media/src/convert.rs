@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use crate::dither::DepthConverter;
+use crate::encode::Copied;
 use crate::resample::RateConverter;
 use crate::{
     decode, tags, AudioBlock, EncoderRegistry, FormatSettings, MediaError, OutputSpec, Settings,
@@ -107,14 +108,15 @@ fn convert_to(
         tags::write_tags(temp.path(), settings.format.format(), tags)?;
         return place(temp, dest, existing);
     }
-    if let Some(aac) = aac_to_copy(source, &source_spec, &out_spec) {
+    if let Some(m4a) = m4a_to_copy(source, &source_spec, &out_spec) {
         // AAC to AAC at no higher a rate: the access units are copied, no second generation of
-        // loss; priming and length go into our edit list as the source gave them.
+        // loss; priming and length go into our edit list as the source gave them. ALAC to ALAC
+        // at the same depth: the packets are copied (bit-exact either way, and much faster).
         drop(decoder);
         let total_frames = source_spec.total_frames;
-        crate::encode::copy_aac(
+        crate::encode::copy_m4a(
             source,
-            &aac,
+            &m4a,
             &source_spec,
             temp.path(),
             &mut |frames_done| {
@@ -264,16 +266,14 @@ fn copies_audio(source: &Path, from: &StreamSpec, to: &OutputSpec, settings: &Se
     }
 }
 
-/// The AAC source to copy when AAC goes to AAC at the same rate and channels and at least the
-/// source's bit rate (3% slack, as for MP3).
-fn aac_to_copy(
+/// The MP4 source to copy: AAC going to AAC at the same rate and channels and at least the
+/// source's bit rate (3% slack, as for MP3), or ALAC to ALAC at the same depth, rate and
+/// channels.
+fn m4a_to_copy(
     source: &Path,
     from: &StreamSpec,
     to: &OutputSpec,
-) -> Option<crate::encode::AacSourceInfo> {
-    let FormatSettings::Aac { kbps } = to.format else {
-        return None;
-    };
+) -> Option<crate::encode::M4aSource> {
     let mp4 = source
         .extension()
         .and_then(|e| e.to_str())
@@ -281,7 +281,17 @@ fn aac_to_copy(
     if !mp4 || to.sample_rate != from.sample_rate || to.channels != from.channels {
         return None;
     }
-    crate::encode::inspect_aac(source, from).filter(|aac| aac.kbps * 100 <= u64::from(kbps) * 103)
+    let found = crate::encode::inspect_m4a(source, from)?;
+    let copies = match (&found.codec, to.format) {
+        (Copied::Aac { kbps: have, .. }, FormatSettings::Aac { kbps }) => {
+            have * 100 <= u64::from(kbps) * 103
+        }
+        (Copied::Alac { bits, .. }, FormatSettings::Alac) => {
+            u32::from(*bits) == to.bits_per_sample && to.bits_per_sample == from.bits_per_sample
+        }
+        _ => false,
+    };
+    copies.then_some(found)
 }
 
 /// The average bit rate of an MP3's audio in kbps: its size without the ID3v2 tag over its

@@ -7,18 +7,18 @@ use crate::{AudioBlock, MediaError, OutputFormat, OutputSpec};
 
 #[cfg(feature = "fdk-aac")]
 mod aac;
-mod aac_copy;
 mod aiff;
 mod alac;
 mod flac;
 #[cfg(feature = "libflac")]
 mod libflac;
 mod m4a;
+mod m4a_copy;
 mod m4a_meta;
 mod mp3;
 mod wav;
 
-pub(crate) use aac_copy::{copy as copy_aac, inspect as inspect_aac, AacSource as AacSourceInfo};
+pub(crate) use m4a_copy::{copy as copy_m4a, inspect as inspect_m4a, Copied, M4aSource};
 pub(crate) use m4a_meta::replace_ilst;
 
 pub use flac::{create as flacenc_encoder, flac_config};

@@ -594,6 +594,46 @@ fn an_mp3_is_copied_unless_a_lower_bit_rate_is_asked_for() {
 }
 
 #[test]
+fn an_alac_is_copied_packet_for_packet() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 3); // ffmpeg's ALAC, 16-bit
+    let tags = common::full_tags(dir.path());
+    let original = std::fs::read(&source.path).unwrap();
+    let at = original.len() / 2;
+    let sample = &original[at..at + 64];
+    let dest = dir.path().join("copy.m4a");
+    convert(
+        &source.path,
+        &dest,
+        &Settings::new(FormatSettings::Alac),
+        &tags,
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    let out = std::fs::read(&dest).unwrap();
+    assert!(
+        contains(&out, sample),
+        "the source's packets are in the copy"
+    );
+    assert_eq!(
+        common::pcm(&dest, "s16le"),
+        common::pcm(&source.path, "s16le"),
+        "bit-identical"
+    );
+    let probe = common::probe(&dest);
+    assert_eq!(common::stream(&probe)["codec_name"], "alac");
+    check_tags(&dest, OutputFormat::Alac, &tags, "ALAC copy");
+    let mut reread = clef_media::open(&dest).unwrap();
+    let exact = (common::SECONDS * f64::from(source.rate)) as u64;
+    assert_eq!(reread.spec().total_frames, Some(exact));
+    let mut frames = 0u64;
+    while let Some(block) = reread.next_block().unwrap() {
+        frames += block.frames() as u64;
+    }
+    assert_eq!(frames, exact);
+}
+
+#[test]
 fn an_aac_is_copied_unless_a_lower_bit_rate_is_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let source = common::source(dir.path(), 9); // ffmpeg's AAC, 192 kbps, with an edit list
