@@ -9,8 +9,8 @@ use crate::dither::DepthConverter;
 use crate::encode::Copied;
 use crate::resample::RateConverter;
 use crate::{
-    decode, tags, AudioBlock, EncoderRegistry, FormatSettings, MediaError, OutputSpec, Settings,
-    StreamSpec, TrackTags,
+    decode, tags, AudioBlock, EncoderRegistry, FormatSettings, MediaError, OutputFormat,
+    OutputSpec, Settings, StreamSpec, TrackTags,
 };
 
 /// How far a conversion has come, reported after each block.
@@ -106,6 +106,25 @@ fn convert_to(
             return Err(MediaError::Cancelled);
         }
         tags::write_tags(temp.path(), settings.format.format(), tags)?;
+        return place(temp, dest, existing);
+    }
+    if pcm_to_copy(source, &source_spec, &out_spec) {
+        // WAV to WAV, AIFF to AIFF at the same depth and rate: the samples are copied as they
+        // are into a fresh file, and the tags written after them.
+        drop(decoder);
+        let total_frames = source_spec.total_frames;
+        let format = settings.format.format();
+        crate::encode::copy_pcm(source, format, temp.path(), &mut |done, all| {
+            let frames_done = total_frames.map_or(0, |t| {
+                u64::try_from(u128::from(t) * u128::from(done) / u128::from(all.max(1)))
+                    .unwrap_or(t)
+            });
+            progress(Progress {
+                frames_done,
+                total_frames,
+            })
+        })?;
+        tags::write_tags(temp.path(), format, tags)?;
         return place(temp, dest, existing);
     }
     if let Some(m4a) = m4a_to_copy(source, &source_spec, &out_spec) {
@@ -264,6 +283,17 @@ fn copies_audio(source: &Path, from: &StreamSpec, to: &OutputSpec, settings: &Se
         }
         _ => false,
     }
+}
+
+/// Whether WAV goes to WAV, or AIFF to AIFF, with nothing to change: same depth, rate and
+/// channels, integer PCM in the same container.
+fn pcm_to_copy(source: &Path, from: &StreamSpec, to: &OutputSpec) -> bool {
+    let format = to.format.format();
+    matches!(format, OutputFormat::Wav | OutputFormat::Aiff)
+        && to.bits_per_sample == from.bits_per_sample
+        && to.sample_rate == from.sample_rate
+        && to.channels == from.channels
+        && crate::encode::pcm_copyable(source, format)
 }
 
 /// The MP4 source to copy: AAC going to AAC at the same rate and channels and at least the

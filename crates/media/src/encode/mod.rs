@@ -16,10 +16,12 @@ mod m4a;
 mod m4a_copy;
 mod m4a_meta;
 mod mp3;
+mod pcm_copy;
 mod wav;
 
 pub(crate) use m4a_copy::{copy as copy_m4a, inspect as inspect_m4a, Copied, M4aSource};
 pub(crate) use m4a_meta::replace_ilst;
+pub(crate) use pcm_copy::{copy as copy_pcm, copyable as pcm_copyable};
 
 pub use flac::{create as flacenc_encoder, flac_config};
 #[cfg(feature = "libflac")]

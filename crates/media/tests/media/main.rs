@@ -7,5 +7,6 @@ mod convert;
 mod errors;
 mod flac;
 mod opus;
+mod pcm_copy;
 mod resample;
 mod stream;
