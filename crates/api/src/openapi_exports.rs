@@ -8,8 +8,8 @@ pub(crate) fn schemas() -> Value {
     let opt_str = json!({ "type": ["string", "null"] });
     json!({
         "ExportSettings": { "type": "object", "additionalProperties": false, "required": ["format"], "properties": {
-            "format": { "type": "string", "enum": ["mp3", "flac", "wav", "aiff"] },
-            "bitrate": { "type": "integer", "enum": [128, 160, 192, 224, 256, 320], "description": "MP3 constant bit rate in kbps (320 when neither bitrate nor vbr is given)" },
+            "format": { "type": "string", "enum": ["mp3", "aac", "flac", "wav", "aiff", "alac"], "description": "aac and alac are written in .m4a" },
+            "bitrate": { "type": "integer", "enum": [96, 128, 160, 192, 224, 256, 320], "description": "MP3 constant bit rate in kbps, 128 to 320 (320 when neither bitrate nor vbr is given); AAC bit rate, 96 to 320 (256 when absent)" },
             "vbr": { "type": "integer", "minimum": 0, "maximum": 4, "description": "MP3 variable bit rate quality, V0 (best) to V4" },
             "bit_depth": { "type": "integer", "enum": [16, 24], "description": "lossless formats; absent keeps the source's (reducing is dithered)" },
             "sample_rate": { "type": "integer", "enum": [44100, 48000, 88200, 96000, 176400, 192000], "description": "lossless formats; absent keeps the source's rate" },

@@ -32,7 +32,7 @@ const CHUNK: usize = 128 * 1024;
 pub struct StreamQuery {
     /// Stop this device's playback and play here.
     pub takeover: Option<String>,
-    /// `mp3` to transcode, `raw` (or none) for the original file.
+    /// `mp3` or `aac` to transcode, `raw` (or none) for the original file.
     pub format: Option<String>,
     /// Transcoding bit rate in kbps.
     pub bitrate: Option<u16>,

@@ -1,4 +1,5 @@
-//! Transcoded streams (`GET /api/v1/tracks/{id}/stream?format=mp3&bitrate=192`): the export
+//! Transcoded streams (`GET /api/v1/tracks/{id}/stream?format=mp3&bitrate=192`, or
+//! `format=aac`, ADTS): the export
 //! pipeline encoding into the response as the client reads, under the same stream slot and
 //! cut-off as the original file. A transcoded stream has no length and no ranges.
 
@@ -9,7 +10,9 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use clef_accounts::StreamHandle;
-use clef_media::{FormatSettings, Mp3Mode, Settings, MP3_CBR_KBPS};
+use clef_media::{
+    FormatSettings, Mp3Mode, OutputFormat, Settings, AAC_KBPS, MP3_CBR_KBPS, STREAM_FORMATS,
+};
 use clef_store::TrackRecord;
 use futures::StreamExt;
 
@@ -30,21 +33,31 @@ pub(crate) fn requested(
         code: "invalid_input",
         message,
     };
-    match format.map(str::to_ascii_lowercase).as_deref() {
+    let format = match format.map(str::to_ascii_lowercase).as_deref() {
         None if bitrate.is_none() => return Ok(None),
         Some("raw") => return Ok(None),
-        None | Some("mp3") => {}
-        Some(other) => {
-            return Err(bad(format!(
-                "format {other:?}: streams are transcoded to mp3 only (format=raw for the original)"
-            )))
-        }
-    }
-    let kbps = bitrate.unwrap_or(320);
-    if !MP3_CBR_KBPS.contains(&kbps) {
+        None | Some("mp3") => OutputFormat::Mp3,
+        Some("aac") => OutputFormat::Aac,
+        Some(other) => return Err(bad(format!(
+            "format {other:?}: streams are transcoded to mp3 or aac (format=raw for the original)"
+        ))),
+    };
+    if !STREAM_FORMATS.contains(&format) {
         return Err(bad(format!(
-            "bitrate {kbps}: choose one of {MP3_CBR_KBPS:?}"
+            "format {:?}: this server was built without {} encoding",
+            format.name().to_ascii_lowercase(),
+            format.name()
         )));
+    }
+    let (kbps, allowed) = match format {
+        OutputFormat::Aac => (bitrate.unwrap_or(256), &AAC_KBPS[..]),
+        _ => (bitrate.unwrap_or(320), &MP3_CBR_KBPS[..]),
+    };
+    if !allowed.contains(&kbps) {
+        return Err(bad(format!("bitrate {kbps}: choose one of {allowed:?}")));
+    }
+    if format == OutputFormat::Aac {
+        return Ok(Some(Settings::new(FormatSettings::Aac { kbps })));
     }
     // An MP3 that is already no larger than asked is sent as it is.
     if track.format == "mp3" && track.bitrate.is_some_and(|b| b <= i64::from(kbps)) {
@@ -57,6 +70,10 @@ pub(crate) fn requested(
 /// cut.
 pub(crate) fn response(track: &TrackRecord, settings: Settings, handle: StreamHandle) -> Response {
     let (writer, stream) = clef_export::pipe::pipe(CHUNKS_IN_FLIGHT);
+    let content_type = match settings.format {
+        FormatSettings::Aac { .. } => "audio/aac",
+        _ => "audio/mpeg",
+    };
     let source = PathBuf::from(&track.path);
     let id = track.id.clone();
     tokio::task::spawn_blocking(move || {
@@ -75,7 +92,7 @@ pub(crate) fn response(track: &TrackRecord, settings: Settings, handle: StreamHa
     let body = crate::stream::stopped_body(stream.map(|r| r.map(Bytes::from)), handle);
     let mut response = Response::new(body);
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/mpeg"));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
     h.insert(
         header::CACHE_CONTROL,

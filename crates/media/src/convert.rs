@@ -9,8 +9,8 @@ use crate::dither::DepthConverter;
 use crate::encode::Copied;
 use crate::resample::RateConverter;
 use crate::{
-    decode, tags, AudioBlock, EncoderRegistry, FormatSettings, MediaError, OutputFormat,
-    OutputSpec, Settings, StreamSpec, TrackTags,
+    decode, tags, AudioBlock, Decoder, Encoder, EncoderRegistry, FormatSettings, MediaError,
+    OutputFormat, OutputSpec, Settings, StreamSpec, TrackTags,
 };
 
 /// How far a conversion has come, reported after each block.
@@ -149,6 +149,23 @@ fn convert_to(
         return place(temp, dest, existing);
     }
     let mut encoder = registry.create(temp.path(), &out_spec)?;
+    pump(&mut *decoder, &mut *encoder, &out_spec, settings, progress)?;
+    drop(decoder);
+    encoder.finish()?;
+    tags::write_tags(temp.path(), settings.format.format(), tags)?;
+    place(temp, dest, existing)
+}
+
+/// Decodes to the end through rate and depth conversion into `encoder` (not finished here);
+/// `progress` is told after each block and may stop it.
+pub(crate) fn pump(
+    decoder: &mut dyn Decoder,
+    encoder: &mut dyn Encoder,
+    out_spec: &OutputSpec,
+    settings: &Settings,
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<(), MediaError> {
+    let source_spec = *decoder.spec();
     let mut depth = DepthConverter::new(
         source_spec.bits_per_sample,
         out_spec.bits_per_sample,
@@ -175,32 +192,24 @@ fn convert_to(
     while let Some(block) = decoder.next_block()? {
         frames_done += block.frames() as u64;
         match rate.as_mut() {
-            Some(r) => encode(
-                &mut *encoder,
-                &mut depth,
-                &mut scratch,
-                r.push(&block.samples)?,
-            )?,
+            Some(r) => encode(encoder, &mut depth, &mut scratch, r.push(&block.samples)?)?,
             // Nothing to change: the decoder's block goes straight to the encoder.
             None if depth.is_identity() => encoder.write(block)?,
-            None => encode(&mut *encoder, &mut depth, &mut scratch, &block.samples)?,
+            None => encode(encoder, &mut depth, &mut scratch, &block.samples)?,
         }
         let report = Progress {
             frames_done,
             total_frames: source_spec.total_frames,
         };
         if progress(report).is_break() {
-            // The temporary file goes with `temp`; `dest` stays as it was.
+            // A file being written goes with its temporary name; `dest` stays as it was.
             return Err(MediaError::Cancelled);
         }
     }
     if let Some(r) = rate.as_mut() {
-        encode(&mut *encoder, &mut depth, &mut scratch, r.finish()?)?;
+        encode(encoder, &mut depth, &mut scratch, r.finish()?)?;
     }
-    drop(decoder);
-    encoder.finish()?;
-    tags::write_tags(temp.path(), settings.format.format(), tags)?;
-    place(temp, dest, existing)
+    Ok(())
 }
 
 /// Renames the complete output to `dest`, or to the first free alternative when asked to keep
@@ -340,36 +349,6 @@ fn mp3_kbps(source: &Path, head: &[u8; 10], spec: &StreamSpec) -> Option<u64> {
     };
     let bits = size.saturating_sub(tag) * 8;
     Some(bits * u64::from(spec.sample_rate) / frames / 1000)
-}
-
-/// Transcodes `source` to MP3 into `out` as it goes, for streaming: no temporary file, no tags
-/// (players take those from the API) and no info frame. Other formats are refused: they need to
-/// go back to their headers when done. Returns the source frames converted; stops with
-/// `MediaError::Io` as soon as `out` fails (the listener went away).
-///
-/// This is blocking CPU work: call it from a blocking thread.
-pub fn transcode_stream(
-    source: &Path,
-    settings: &Settings,
-    out: Box<dyn std::io::Write + Send>,
-) -> Result<u64, MediaError> {
-    settings.validate()?;
-    if !matches!(settings.format, FormatSettings::Mp3(_)) {
-        return Err(MediaError::UnsupportedSetting(format!(
-            "streams are transcoded to MP3 only, not {}",
-            settings.format.format().name()
-        )));
-    }
-    let mut decoder = decode::open(source)?;
-    let out_spec = settings.output_spec(decoder.spec())?;
-    let mut encoder = crate::encode::mp3_stream_encoder(out, &out_spec)?;
-    let mut frames = 0u64;
-    while let Some(block) = decoder.next_block()? {
-        frames += block.frames() as u64;
-        encoder.write(block)?;
-    }
-    encoder.finish()?;
-    Ok(frames)
 }
 
 /// The longest part of the destination's name that a temporary name repeats: with the dot,

@@ -75,11 +75,11 @@ mod mp4_box;
 mod mp4_gapless;
 mod resample;
 mod spec;
+mod stream;
 mod tags;
 
 pub use convert::{
-    convert, convert_keeping_existing, convert_with, remove_partial_files, transcode_stream,
-    Existing, Progress,
+    convert, convert_keeping_existing, convert_with, remove_partial_files, Existing, Progress,
 };
 pub use decode::{open, Decoder, SymphoniaDecoder};
 pub use dither::{DepthConverter, DitherRng};
@@ -94,4 +94,5 @@ pub use spec::{
     aac_output_rate, AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec,
     SampleRate, Settings, StreamSpec, AAC_KBPS, MP3_CBR_KBPS, OUTPUT_RATES,
 };
+pub use stream::{transcode_stream, STREAM_FORMATS};
 pub use tags::{write_tags, Cover, TrackTags, ID3_ARTIST_SEPARATOR};

@@ -7,6 +7,8 @@ use crate::{AudioBlock, MediaError, OutputFormat, OutputSpec};
 
 #[cfg(feature = "fdk-aac")]
 mod aac;
+#[cfg(feature = "fdk-aac")]
+mod adts;
 mod aiff;
 mod alac;
 mod flac;
@@ -23,6 +25,8 @@ pub(crate) use m4a_copy::{copy as copy_m4a, inspect as inspect_m4a, Copied, M4aS
 pub(crate) use m4a_meta::replace_ilst;
 pub(crate) use pcm_copy::{copy as copy_pcm, copyable as pcm_copyable};
 
+#[cfg(feature = "fdk-aac")]
+pub use adts::create_stream as aac_stream_encoder;
 pub use flac::{create as flacenc_encoder, flac_config};
 #[cfg(feature = "libflac")]
 pub use libflac::create as libflac_encoder;

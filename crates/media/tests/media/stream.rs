@@ -1,5 +1,6 @@
-//! Transcoding into a stream (the stream endpoint's `format=mp3`): a playable MP3 of the whole
-//! source as it is produced, and an early stop when the listener goes away.
+//! Transcoding into a stream (the stream endpoint's `format=mp3` and `format=aac`): a playable
+//! MP3 or ADTS AAC of the whole source as it is produced, and an early stop when the listener
+//! goes away.
 
 use std::io::Write;
 
@@ -66,7 +67,36 @@ fn a_listener_that_goes_away_stops_the_transcoder() {
 }
 
 #[test]
-fn streams_transcode_to_mp3_only() {
+fn a_hi_res_source_streams_as_adts_aac_at_48_khz() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::source(dir.path(), 4); // FLAC, 24-bit, 96 kHz
+    let out = dir.path().join("streamed.aac");
+    let file = std::fs::File::create(&out).unwrap();
+    let settings = Settings::new(FormatSettings::Aac { kbps: 128 });
+    let frames = transcode_stream(&source.path, &settings, Box::new(file)).unwrap();
+    assert_eq!(frames as f64, common::SECONDS * f64::from(source.rate));
+    let probe = common::probe(&out);
+    assert_eq!(probe["format"]["format_name"], "aac", "ADTS");
+    let stream = common::stream(&probe);
+    assert_eq!(stream["codec_name"], "aac");
+    assert_eq!(stream["profile"], "LC");
+    assert_eq!(stream["sample_rate"], "48000");
+    assert_eq!(stream["channels"], 2);
+    // Every access unit decodes: the whole source, plus the encoder's delay and the padding of
+    // the last unit (ADTS has nowhere to say how much to trim).
+    let decoded = common::frames(&out, 2) as f64 / 48_000.0;
+    assert!(
+        (common::SECONDS..common::SECONDS + 0.1).contains(&decoded),
+        "{decoded} s from {} s",
+        common::SECONDS
+    );
+    // About the asked rate.
+    let kbps = std::fs::metadata(&out).unwrap().len() as f64 * 8.0 / decoded / 1000.0;
+    assert!((110.0..150.0).contains(&kbps), "{kbps} kbps");
+}
+
+#[test]
+fn streams_transcode_to_mp3_or_aac_only() {
     let dir = tempfile::tempdir().unwrap();
     let source = common::source(dir.path(), 0);
     let flac = Settings::new(FormatSettings::Flac {
@@ -74,5 +104,5 @@ fn streams_transcode_to_mp3_only() {
         level: 5,
     });
     let err = transcode_stream(&source.path, &flac, Box::new(std::io::sink())).unwrap_err();
-    assert!(err.to_string().contains("MP3 only"), "{err}");
+    assert!(err.to_string().contains("MP3 or AAC"), "{err}");
 }

@@ -1,5 +1,6 @@
-//! Transcoded streams: `format=mp3&bitrate=N` plays as MP3 at that rate under the same stream
-//! slot as the original, and is cut as fast when the device is signed out.
+//! Transcoded streams: `format=mp3&bitrate=N` plays as MP3 at that rate (and `format=aac` as
+//! AAC in ADTS) under the same stream slot as the original, and is cut as fast when the device
+//! is signed out.
 
 use std::time::{Duration, Instant};
 
@@ -52,9 +53,10 @@ async fn a_track_streams_as_mp3_at_the_asked_bitrate() {
     assert!((want..want + 0.1).contains(&secs), "{secs} s from {want} s");
 
     for (query, words) in [
-        ("format=ogg", "mp3 only"),
+        ("format=ogg", "mp3 or aac"),
         ("format=mp3&bitrate=100", "choose one of"),
         ("bitrate=96", "choose one of"),
+        ("format=aac&bitrate=64", "choose one of"),
     ] {
         let (status, body) = s
             .get(&token, &format!("/api/v1/tracks/{id}/stream?{query}"))
@@ -76,6 +78,42 @@ async fn a_track_streams_as_mp3_at_the_asked_bitrate() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(&r.bytes().await.unwrap()[..], b"fLaC");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_track_streams_as_aac_in_adts() {
+    let s = TestServer::with_sample_library().await;
+    let token = signed_in(&s, "anna").await;
+    let (_, found) = s.get(&token, "/api/v1/search?q=a").await;
+    let track = found["tracks"].as_array().unwrap()[0].clone();
+    let id = track["id"].as_str().unwrap();
+    let r = s
+        .client()
+        .get(s.url(&format!(
+            "/api/v1/tracks/{id}/stream?format=aac&bitrate=128"
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "audio/aac");
+    assert_eq!(r.headers()["accept-ranges"], "none");
+    let bytes = r.bytes().await.unwrap();
+    let file = s.dir.path().join("streamed.aac");
+    std::fs::write(&file, &bytes).unwrap();
+    let probe = ffprobe(&file);
+    assert_eq!(probe["format"]["format_name"], "aac");
+    assert_eq!(probe["streams"][0]["codec_name"], "aac");
+    assert_eq!(probe["streams"][0]["profile"], "LC");
+    // ffprobe estimates an ADTS stream's length from its rate: within a second of the song.
+    let secs: f64 = probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let want = track["duration_ms"].as_f64().unwrap() / 1000.0;
+    assert!((secs - want).abs() < 1.0, "{secs} s from {want} s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
