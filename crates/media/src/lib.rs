@@ -83,7 +83,7 @@ pub use dither::{DepthConverter, DitherRng};
 #[cfg(feature = "libflac")]
 pub use encode::libflac_encoder;
 pub use encode::{
-    flac_config, flacenc_encoder, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry,
+    clef_flac_encoder, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry, FlacWriter,
     FLAC_ENCODER,
 };
 pub use error::MediaError;

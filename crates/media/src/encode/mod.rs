@@ -21,7 +21,7 @@ mod wav;
 pub(crate) use aac_copy::{copy as copy_aac, inspect as inspect_aac, AacSource as AacSourceInfo};
 pub(crate) use m4a_meta::replace_ilst;
 
-pub use flac::{create as flacenc_encoder, flac_config};
+pub use flac::{create as clef_flac_encoder, FlacWriter};
 #[cfg(feature = "libflac")]
 pub use libflac::create as libflac_encoder;
 pub use mp3::{create_stream as mp3_stream_encoder, mp3_output_rate};
@@ -70,11 +70,11 @@ const DEFAULT_FLAC: EncoderConstructor = libflac::create;
 #[cfg(not(feature = "libflac"))]
 const DEFAULT_FLAC: EncoderConstructor = flac::create;
 
-/// The name of the FLAC encoder [`EncoderRegistry::default`] uses: `"libFLAC"` or `"flacenc"`.
+/// The name of the FLAC encoder [`EncoderRegistry::default`] uses: `"libFLAC"` or `"clef"`.
 pub const FLAC_ENCODER: &str = if cfg!(feature = "libflac") {
     "libFLAC"
 } else {
-    "flacenc"
+    "clef"
 };
 
 impl EncoderRegistry {
