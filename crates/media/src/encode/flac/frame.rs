@@ -107,9 +107,14 @@ impl FrameEncoder {
         mid.extend(left.iter().zip(right).map(|(&l, &r)| (l + r) >> 1));
         let exhaustive = self.config.stereo == Stereo::Exhaustive;
         let costs = if !exhaustive {
-            // Rice bits of each channel's order-2 residual: folding doubles the values.
+            // Rice bits of each channel's order-2 residual (folding doubles the values), at
+            // most the channel's verbatim size: noise makes a side channel a bit dearer.
             let sums = fixed::stereo_sums(left, right);
-            sums.map(|s| param_for(2 * s, n as u64 - 2).1)
+            let verbatim = n as u64 * u64::from(self.bits);
+            let caps = [verbatim, verbatim, verbatim, verbatim + n as u64];
+            let mut costs = sums.map(|s| param_for(2 * s, n as u64 - 2).1);
+            costs.iter_mut().zip(caps).for_each(|(c, cap)| *c = (*c).min(cap));
+            costs
         } else {
             for c in 0..4 {
                 let bits = self.bits + u32::from(c == 3);
