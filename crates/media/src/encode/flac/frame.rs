@@ -113,7 +113,10 @@ impl FrameEncoder {
             let verbatim = n as u64 * u64::from(self.bits);
             let caps = [verbatim, verbatim, verbatim, verbatim + n as u64];
             let mut costs = sums.map(|s| param_for(2 * s, n as u64 - 2).1);
-            costs.iter_mut().zip(caps).for_each(|(c, cap)| *c = (*c).min(cap));
+            costs
+                .iter_mut()
+                .zip(caps)
+                .for_each(|(c, cap)| *c = (*c).min(cap));
             costs
         } else {
             for c in 0..4 {

@@ -141,8 +141,26 @@ impl<W: Write + Seek> FlacWriter<W> {
         Ok(writer)
     }
 
-    /// Encodes interleaved samples (whole frames of every channel).
+    /// Encodes interleaved samples, whole frames of every channel. A partial frame, or a
+    /// sample outside the bit depth (it would not decode as written), is refused with
+    /// [`io::ErrorKind::InvalidInput`].
     pub fn write(&mut self, samples: &[i32]) -> io::Result<()> {
+        let invalid = |what: String| Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+        if !samples.chunks_exact(self.channels).remainder().is_empty() {
+            return invalid(format!(
+                "{} samples: not whole {}-channel frames",
+                samples.len(),
+                self.channels
+            ));
+        }
+        let (min, max) = (-(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1);
+        // Or-ed comparisons rather than a min/max fold: they vectorise on baseline x86-64.
+        if samples
+            .iter()
+            .fold(false, |out, &s| out | (s < min) | (s > max))
+        {
+            return invalid(format!("a sample outside {} bits", self.bits));
+        }
         let full = self.block_size * self.channels;
         let mut rest = samples;
         while !rest.is_empty() {
@@ -258,14 +276,71 @@ pub fn create(path: &Path, spec: &OutputSpec) -> Result<Box<dyn Encoder>, MediaE
 
 impl Encoder for ClefFlacEncoder {
     fn write(&mut self, block: &AudioBlock) -> Result<(), MediaError> {
-        self.writer
-            .write(&block.samples)
-            .map_err(|e| MediaError::io(&self.path, e))
+        self.writer.write(&block.samples).map_err(|e| {
+            if e.kind() == io::ErrorKind::InvalidInput {
+                MediaError::encode(NAME, e)
+            } else {
+                MediaError::io(&self.path, e)
+            }
+        })
     }
 
     fn finish(self: Box<Self>) -> Result<PathBuf, MediaError> {
         let Self { path, writer } = *self;
         writer.finish().map_err(|e| MediaError::io(&path, e))?;
         Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    #[test]
+    fn streaminfo_is_completed_at_the_end() {
+        let mut w = FlacWriter::new(Cursor::new(Vec::new()), 5, 44_100, 2, 16).unwrap();
+        let samples: Vec<i32> = (0..2 * 5000).map(|i| (i * 37 % 1001) - 500).collect();
+        w.write(&samples[..999]).unwrap_err();
+        w.write(&samples[..1000]).unwrap();
+        w.write(&samples[1000..]).unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+        let info = &bytes[8..42];
+        assert_eq!(&bytes[..8], b"fLaC\x80\0\0\x22");
+        // Block sizes 4096 and 4096; 20-bit rate, 3-bit channels - 1, 5-bit depth - 1.
+        assert_eq!(info[..4], [0x10, 0x00, 0x10, 0x00]);
+        assert_eq!(info[10..14], [0x0a, 0xc4, 0x42, 0xf0]);
+        assert_eq!(u32::from_be_bytes(info[14..18].try_into().unwrap()), 5000);
+        let mut md5 = Md5::new();
+        samples
+            .iter()
+            .for_each(|&s| md5.update((s as i16).to_le_bytes()));
+        assert_eq!(info[18..], md5.finalize()[..]);
+        // Two frames: the frame sizes are their lengths, and the bytes end with the second.
+        let (min, max) = (
+            u32::from_be_bytes([0, info[4], info[5], info[6]]) as usize,
+            u32::from_be_bytes([0, info[7], info[8], info[9]]) as usize,
+        );
+        assert_eq!(min + max, bytes.len() - HEADER_BYTES);
+        assert_eq!(bytes[HEADER_BYTES..HEADER_BYTES + 2], [0xff, 0xf8]);
+    }
+
+    #[test]
+    fn samples_beyond_the_depth_and_bad_settings_are_refused() {
+        let mut w = FlacWriter::new(Cursor::new(Vec::new()), 5, 44_100, 1, 16).unwrap();
+        assert_eq!(
+            w.write(&[0, 32_768]).unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            w.write(&[-32_769]).unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+        w.write(&[32_767, -32_768]).unwrap();
+        let out = Cursor::new(Vec::new());
+        assert!(FlacWriter::new(out.clone(), 5, 44_100, 9, 16).is_err());
+        assert!(FlacWriter::new(out.clone(), 5, 44_100, 2, 32).is_err());
+        assert!(FlacWriter::new(out, 5, 0, 2, 16).is_err());
     }
 }
