@@ -5,22 +5,42 @@
 pub const MAX_ORDER: usize = 4;
 
 /// The fixed predictor order (below `x.len()`) whose residual has the least absolute sum.
+///
+/// Samples of up to 25 bits keep every difference within 29 bits, so eight of them add up in
+/// 32 bits; the sums run in 32-bit lanes, eight samples at a time, and gather in 64 bits.
 pub fn best_order(x: &[i32]) -> usize {
     if x.len() <= MAX_ORDER {
         return x.len().saturating_sub(1).min(1);
     }
+    let n = x.len() - MAX_ORDER;
     let mut sums = [0u64; MAX_ORDER + 1];
-    for w in x.windows(MAX_ORDER + 1) {
-        // Successive differences of the newest sample: orders 0 to 4.
-        let e0 = i64::from(w[4]);
-        let e1 = e0 - i64::from(w[3]);
-        let e2 = e1 - (i64::from(w[3]) - i64::from(w[2]));
-        let e3 = e2 - (i64::from(w[3]) - 2 * i64::from(w[2]) + i64::from(w[1]));
-        let e4 = i64::from(w[4]) - 4 * i64::from(w[3]) + 6 * i64::from(w[2]) - 4 * i64::from(w[1])
-            + i64::from(w[0]);
-        for (sum, e) in sums.iter_mut().zip([e0, e1, e2, e3, e4]) {
-            *sum += e.unsigned_abs();
+    let mut start = 0;
+    while start < n {
+        let end = (start + 8).min(n);
+        let mut part = [0u32; MAX_ORDER + 1];
+        let taps = x[start + 4..end + 4]
+            .iter()
+            .zip(&x[start + 3..end + 3])
+            .zip(&x[start + 2..end + 2])
+            .zip(&x[start + 1..end + 1])
+            .zip(&x[start..end]);
+        for ((((&s4, &s3), &s2), &s1), &s0) in taps {
+            // Successive differences of the newest sample: orders 0 to 4.
+            let e = [
+                s4,
+                s4 - s3,
+                s4 - 2 * s3 + s2,
+                s4 - 3 * s3 + 3 * s2 - s1,
+                s4 - 4 * s3 + 6 * s2 - 4 * s1 + s0,
+            ];
+            for (p, e) in part.iter_mut().zip(e) {
+                *p += e.unsigned_abs();
+            }
         }
+        for (sum, p) in sums.iter_mut().zip(part) {
+            *sum += u64::from(p);
+        }
+        start = end;
     }
     (0..=MAX_ORDER).min_by_key(|&o| sums[o]).unwrap_or(0)
 }
@@ -42,17 +62,36 @@ pub fn residual(x: &[i32], order: usize, out: &mut Vec<i32>) {
     }
 }
 
+/// The order-2 residuals of `x[start + 2..end + 2]`.
+fn second(x: &[i32], start: usize, end: usize) -> impl Iterator<Item = i32> + '_ {
+    x[start + 2..end + 2]
+        .iter()
+        .zip(&x[start + 1..end + 1])
+        .zip(&x[start..end])
+        .map(|((&s2, &s1), &s0)| s2 - 2 * s1 + s0)
+}
+
 /// Sum of the absolute order-2 residuals of `a`, `b`, their mean and their difference: the
 /// cheap estimate of which stereo decorrelation helps.
+///
+/// For samples of up to 24 bits each term is within 27 bits, so 32 of them add up in 32 bits.
 pub fn stereo_sums(a: &[i32], b: &[i32]) -> [u64; 4] {
+    let n = a.len().min(b.len()).saturating_sub(2);
     let mut sums = [0u64; 4];
-    for (wa, wb) in a.windows(3).zip(b.windows(3)) {
-        let da = i64::from(wa[2]) - 2 * i64::from(wa[1]) + i64::from(wa[0]);
-        let db = i64::from(wb[2]) - 2 * i64::from(wb[1]) + i64::from(wb[0]);
-        sums[0] += da.unsigned_abs();
-        sums[1] += db.unsigned_abs();
-        sums[2] += ((da + db) >> 1).unsigned_abs();
-        sums[3] += (da - db).unsigned_abs();
+    let mut start = 0;
+    while start < n {
+        let end = (start + 32).min(n);
+        let mut part = [0u32; 4];
+        for (da, db) in second(a, start, end).zip(second(b, start, end)) {
+            part[0] += da.unsigned_abs();
+            part[1] += db.unsigned_abs();
+            part[2] += ((da + db) >> 1).unsigned_abs();
+            part[3] += (da - db).unsigned_abs();
+        }
+        for (sum, p) in sums.iter_mut().zip(part) {
+            *sum += u64::from(p);
+        }
+        start = end;
     }
     sums
 }

@@ -185,11 +185,18 @@ impl<W: Write + Seek> FlacWriter<W> {
     }
 
     fn encode(&mut self, block: &[i32]) -> io::Result<()> {
-        let bytes = (self.bits as usize).div_ceil(8);
+        // The MD5 is of the samples as little-endian bytes, as many as the depth needs; each
+        // width has its own loop of fixed-size copies.
         self.md5_bytes.clear();
-        self.md5_bytes.reserve(block.len() * bytes);
-        for &s in block {
-            self.md5_bytes.extend_from_slice(&s.to_le_bytes()[..bytes]);
+        match self.bits.div_ceil(8) {
+            1 => self.md5_bytes.extend(block.iter().map(|&s| s as u8)),
+            2 => block
+                .iter()
+                .for_each(|&s| self.md5_bytes.extend_from_slice(&(s as i16).to_le_bytes())),
+            _ => block.iter().for_each(|&s| {
+                let [a, b, c, _] = s.to_le_bytes();
+                self.md5_bytes.extend_from_slice(&[a, b, c]);
+            }),
         }
         self.md5.update(&self.md5_bytes);
         let frame = self.frames.encode(block, self.frame_number);
