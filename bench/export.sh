@@ -3,8 +3,8 @@
 #   1. for each output format, the CPU time (user + system) of Clef's conversion of one 4-minute
 #      44.1 kHz/16-bit stereo source against `ffmpeg -threads 1` with the same settings (and
 #      `flac -5` for FLAC), best of three, with the ratio and each one's peak memory; FLAC rows
-#      for the default build (flacenc) and, when libflac-dev is installed, for one built with
-#      `--features clef-media/libflac` (libFLAC);
+#      for the default build (Clef's own encoder) and, when libflac-dev is installed, for one
+#      built with `--features clef-media/libflac` (libFLAC);
 #   1b. FLAC -5 file sizes and CPU of each encoder on that source and on a 10-minute 24-bit/96 kHz
 #      one;
 #   2. peak memory of one conversion of the 10-minute 24-bit/96 kHz source;
@@ -29,11 +29,12 @@ server=
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 [ "$only" = flac ] || cargo build --release --quiet --bin clef -p clef-server
 clef=$target/release/clef
-# The conversion example twice: the default build (FLAC by flacenc) and, when the system libFLAC
-# is there, one with the libflac feature. Both are copied out, as the second build replaces the first.
+# The conversion example twice: the default build (FLAC by Clef's own encoder) and, when the
+# system libFLAC is there, one with the libflac feature. Both are copied out, as the second build
+# replaces the first.
 cargo build --release --quiet --example convert -p clef-media
-cp "$target/release/examples/convert" "$dir/convert-flacenc"
-convert=$dir/convert-flacenc
+cp "$target/release/examples/convert" "$dir/convert-clef"
+convert=$dir/convert-clef
 convert_libflac=
 if dpkg -s libflac-dev >/dev/null 2>&1 || [ -f /usr/include/FLAC/stream_encoder.h ]; then
   cargo build --release --quiet --example convert -p clef-media --features libflac
@@ -107,7 +108,7 @@ if [ "$only" != flac ]; then
 fi
 src="$data/src.wav"
 default_convert=$convert
-for variant in flacenc ${convert_libflac:+libFLAC}; do
+for variant in clef ${convert_libflac:+libFLAC}; do
   [ "$variant" = libFLAC ] && convert=$convert_libflac
   row "FLAC -5 ($variant) vs ffmpeg flac" flac flac:5 ffmpeg -loglevel error -y -threads 1 -i "$src" -c:a flac -compression_level 5 "$dir/out.flac"
   row "FLAC -5 ($variant) vs flac -5" flac flac:5 flac -s -f -5 -o "$dir/out.flac" "$src"
@@ -129,7 +130,7 @@ size_row() { # label, command template with SRC for the source
   done
   printf '\n'
 }
-size_row "Clef, flacenc" "$convert" SRC "$dir/out.flac" flac:5
+size_row "Clef, own encoder" "$convert" SRC "$dir/out.flac" flac:5
 [ -z "$convert_libflac" ] || size_row "Clef, libFLAC" "$convert_libflac" SRC "$dir/out.flac" flac:5
 size_row "flac -5" flac -s -f -5 -o "$dir/out.flac" SRC
 size_row "ffmpeg -threads 1 flac" ffmpeg -loglevel error -y -threads 1 -i SRC -c:a flac -compression_level 5 "$dir/out.flac"
@@ -141,7 +142,7 @@ mem() { # label, binary, source, format
   read -r _ kb _ < <(measure "$2" "$3" "$dir/out.$ext" "$4")
   printf '%-40s %9s MB\n' "$1" "$(mb "$kb")"
 }
-mem "to flac:5 from WAV (flacenc)" "$convert" "$data/hires.wav" flac:5
+mem "to flac:5 from WAV (own encoder)" "$convert" "$data/hires.wav" flac:5
 [ -z "$convert_libflac" ] || mem "to flac:5 from WAV (libFLAC)" "$convert_libflac" "$data/hires.wav" flac:5
 for fmt in wav mp3:320 aac:256 alac; do
   mem "to $fmt" "$convert" "$data/hires.flac" "$fmt"

@@ -205,24 +205,12 @@ fn aiff(samples: &[i32]) -> Vec<u8> {
     b
 }
 
+/// The samples (interleaved stereo, 16-bit) as a FLAC stream, by clef-media's encoder.
 fn flac(samples: &[i32]) -> Result<Vec<u8>, String> {
-    use flacenc::component::BitRepr;
-    use flacenc::error::Verify;
-    let config = flacenc::config::Encoder::default()
-        .into_verified()
-        .map_err(|e| format!("{e:?}"))?;
-    let source = flacenc::source::MemSource::from_samples(samples, 2, 16, RATE as usize);
-    let mut stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size)
-        .map_err(|e| format!("{e:?}"))?;
-    // flacenc records the short last frame as the minimum block size, which marks the stream as
-    // variable-blocksize; decoders that trust that (Symphonia) then misread the frame numbers.
-    stream
-        .stream_info_mut()
-        .set_block_sizes(config.block_size, config.block_size)
-        .map_err(|e| format!("{e:?}"))?;
-    let mut sink = flacenc::bitsink::ByteSink::new();
-    stream.write(&mut sink).map_err(|e| format!("{e:?}"))?;
-    Ok(sink.as_slice().to_vec())
+    let out = std::io::Cursor::new(Vec::new());
+    let mut writer = clef_media::FlacWriter::new(out, 5, RATE, 2, 16)?;
+    writer.write(samples).map_err(|e| e.to_string())?;
+    Ok(writer.finish().map_err(|e| e.to_string())?.into_inner())
 }
 
 fn tag_file(

@@ -12,8 +12,8 @@
 //! to 24 bits.
 //!
 //! Decoding is Symphonia's: FLAC, MP3, AAC and ALAC in MP4, Vorbis in Ogg, WAV and AIFF (not
-//! Opus). Encoders: WAV (hound), AIFF (aifc), FLAC (flacenc, pure Rust, driven frame by frame; or
-//! with the `libflac` feature the system libFLAC through `clef-libflac`, see below), MP3 (LAME
+//! Opus). Encoders: WAV (hound), AIFF (aifc), FLAC (our own, pure Rust, see below; or with the
+//! `libflac` feature the system libFLAC through `clef-libflac`), MP3 (LAME
 //! through mp3lame-encoder, with the LAME/Xing info frame for gapless playback), AAC-LC (FDK AAC
 //! through `clef-fdk-aac`, feature `fdk-aac`, on by default) and 16-bit ALAC (alac-encoder), the
 //! last two in M4A files from our own muxer, AAC with an edit list and `iTunSMPB` for gapless
@@ -48,22 +48,27 @@
 //! |---------------------------------------|----------------------|------------------------------------|
 //! | FLAC → MP3 CBR 320                    | 3.96 s, 5.3 MB RSS   | `ffmpeg -threads 1 … -b:a 320k`: 4.08 s, 56 MB |
 //! | FLAC → MP3 VBR V2                     | 3.01 s               | `ffmpeg … -q:a 2`: 3.11 s          |
-//! | WAV → FLAC level 5                    | 2.43 s, 27.0 MB file | `flac -5`: 0.70 s, 27.5 MB file    |
 //! | FLAC → WAV / AIFF with tags and cover | 0.40 s, 4.8 MB RSS   |                                    |
 //!
 //! LAME dominates the MP3 jobs, so they match ffmpeg (same LAME 3.100, same default quality);
-//! both outputs decode to exactly the source's 13,230,000 frames.
+//! both outputs decode to exactly the source's 13,230,000 frames. FLAC is measured below.
 //!
-//! # FLAC: flacenc by default, libFLAC with the `libflac` feature
+//! # FLAC: our own encoder by default, libFLAC with the `libflac` feature
 //!
-//! A default build encodes FLAC with flacenc so that it needs nothing but a Rust toolchain. The
-//! `libflac` feature (off by default; needs the system libFLAC, Debian's `libflac-dev`) makes
-//! [`EncoderRegistry::default`] use libFLAC instead, with a seek table. Measured on a 4-minute
-//! 44.1 kHz/16-bit source at level 5 (`bench/export.sh flac`, docs/benchmarks.md): flacenc takes
-//! 4.0–4.8× the CPU of `flac -5`, libFLAC 1.04–1.09× (the same library; the rest is decoding the
-//! WAV source) and a quarter of flacenc's; at 24 bits flacenc's files are 16 % larger.
-//! [`FLAC_ENCODER`] names the encoder of the build; [`flacenc_encoder`] and, with the feature,
-//! `libflac_encoder` can be registered explicitly.
+//! A default build encodes FLAC with the encoder in `encode/flac/`, written from the format
+//! specification (RFC 9639) in safe Rust: 4096-sample blocks (1152 at levels 0–2), the best
+//! fixed predictor and an LPC predictor (Tukey-windowed autocorrelation, Levinson–Durbin, the
+//! order estimated from its error) per channel, verbatim or constant subframes when smaller,
+//! stereo decorrelation chosen from an order-2 estimate (all four channels coded and compared at
+//! levels 2, 7 and 8), and Rice partitions chosen from partition sums. [`FlacWriter`] streams to
+//! any seekable writer; STREAMINFO (length, frame sizes, MD5) is completed at the end. Measured
+//! on a 4-minute 44.1 kHz/16-bit source at level 5 (`bench/export.sh flac`,
+//! docs/benchmarks.md) it takes 0.57–0.69× the CPU of `flac -5` and 0.69–0.86× ffmpeg's, with
+//! files the size of libFLAC's at 16 and 24 bits. The `libflac` feature (off by default; needs
+//! the system libFLAC, Debian's `libflac-dev`) makes [`EncoderRegistry::default`] use libFLAC
+//! instead, with a seek table; it stays as an opt-in comparison. [`FLAC_ENCODER`] names the
+//! encoder of the build; [`clef_flac_encoder`] and, with the feature, `libflac_encoder` can be
+//! registered explicitly.
 
 mod convert;
 mod decode;
@@ -86,7 +91,7 @@ pub use dither::{DepthConverter, DitherRng};
 #[cfg(feature = "libflac")]
 pub use encode::libflac_encoder;
 pub use encode::{
-    flac_config, flacenc_encoder, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry,
+    clef_flac_encoder, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry, FlacWriter,
     FLAC_ENCODER,
 };
 pub use error::MediaError;

@@ -10,7 +10,7 @@ use tracing::Level;
 pub fn init_tracing() {
     let filter = std::env::var("CLEF_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info,sqlx=warn,flacenc=warn,lofty=error".into());
+        .unwrap_or_else(|_| "info,sqlx=warn,lofty=error".into());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -95,7 +95,7 @@ fn init_logs() {
         let writer = Capture(buf.clone());
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "info,sqlx=warn,flacenc=warn,lofty=error",
+                "info,sqlx=warn,lofty=error",
             ))
             .with_ansi(false)
             .with_writer(move || writer.clone())

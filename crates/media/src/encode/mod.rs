@@ -27,7 +27,7 @@ pub(crate) use pcm_copy::{copy as copy_pcm, copyable as pcm_copyable};
 
 #[cfg(feature = "fdk-aac")]
 pub use adts::create_stream as aac_stream_encoder;
-pub use flac::{create as flacenc_encoder, flac_config};
+pub use flac::{create as clef_flac_encoder, FlacWriter};
 #[cfg(feature = "libflac")]
 pub use libflac::create as libflac_encoder;
 pub use mp3::{create_stream as mp3_stream_encoder, mp3_output_rate};
@@ -56,7 +56,7 @@ pub struct EncoderRegistry {
 impl Default for EncoderRegistry {
     /// WAV (hound), AIFF (aifc), FLAC, MP3 (LAME), ALAC (alac-encoder) and, with the default
     /// `fdk-aac` feature, AAC (FDK AAC). FLAC is libFLAC's when the `libflac` feature is on,
-    /// flacenc's (pure Rust, about four times the CPU) otherwise.
+    /// our own (pure Rust, `encode/flac/`) otherwise.
     fn default() -> Self {
         let mut registry = Self::empty();
         registry.register(OutputFormat::Wav, wav::create);
@@ -76,11 +76,11 @@ const DEFAULT_FLAC: EncoderConstructor = libflac::create;
 #[cfg(not(feature = "libflac"))]
 const DEFAULT_FLAC: EncoderConstructor = flac::create;
 
-/// The name of the FLAC encoder [`EncoderRegistry::default`] uses: `"libFLAC"` or `"flacenc"`.
+/// The name of the FLAC encoder [`EncoderRegistry::default`] uses: `"libFLAC"` or `"clef"`.
 pub const FLAC_ENCODER: &str = if cfg!(feature = "libflac") {
     "libFLAC"
 } else {
-    "flacenc"
+    "clef"
 };
 
 impl EncoderRegistry {

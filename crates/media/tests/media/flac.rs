@@ -1,4 +1,4 @@
-//! The FLAC encoders: the default one (libFLAC with the `libflac` feature, flacenc without) and
+//! The FLAC encoders: the default one (libFLAC with the `libflac` feature, Clef's own without) and
 //! each one chosen explicitly, checked after tagging for exact audio, tags, cover and seek table.
 
 use std::ops::ControlFlow;
@@ -23,7 +23,7 @@ fn flac5() -> Settings {
 /// Every FLAC encoder in this build, by name.
 fn encoders() -> Vec<(&'static str, EncoderConstructor)> {
     vec![
-        ("flacenc", clef_media::flacenc_encoder as EncoderConstructor),
+        ("clef", clef_media::clef_flac_encoder as EncoderConstructor),
         #[cfg(feature = "libflac")]
         ("libFLAC", clef_media::libflac_encoder as EncoderConstructor),
     ]
@@ -123,7 +123,7 @@ fn every_flac_encoder_is_exact_tagged_and_seekable_after_tagging() {
                 "{what}: one VORBIS_COMMENT"
             );
             let Some(seek) = blocks.iter().find(|b| b.0 == 3) else {
-                assert_eq!(name, "flacenc", "{what}: libFLAC writes a SEEKTABLE");
+                assert_eq!(name, "clef", "{what}: libFLAC writes a SEEKTABLE");
                 continue;
             };
             // A point every 10 s, each filled in and pointing at a frame header, even after

@@ -6,6 +6,7 @@ mod common;
 mod convert;
 mod errors;
 mod flac;
+mod flac_roundtrip;
 mod opus;
 mod pcm_copy;
 mod resample;
