@@ -387,6 +387,11 @@ mod tests {
         assert_eq!(bits(wav(BitDepth::SameAsSource), source(8, 2)), 16);
         assert_eq!(bits(wav(BitDepth::Bits16), source(24, 2)), 16);
         assert_eq!(bits(wav(BitDepth::Bits24), source(16, 2)), 24);
+        let alac = |depth| Settings::new(FormatSettings::Alac { depth });
+        assert_eq!(bits(alac(BitDepth::SameAsSource), source(24, 2)), 24);
+        assert_eq!(bits(alac(BitDepth::SameAsSource), source(16, 6)), 16);
+        assert_eq!(bits(alac(BitDepth::Bits16), source(24, 2)), 16);
+        assert_eq!(bits(alac(BitDepth::Bits24), source(16, 1)), 24);
         let mp3 = Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(320)));
         assert_eq!(bits(mp3, source(24, 2)), 24);
         assert!(

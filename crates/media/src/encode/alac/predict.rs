@@ -177,12 +177,12 @@ fn run<const P: usize, const BITS: u32>(x: &[i32], start: &Coefs, out: &mut [i32
 fn adapt<const P: usize>(c: &mut [i32; P], past: &[i32; P], top: i32, e: i32) {
     let sign = e.signum();
     // For a negative residual the decoder shifts −|d|, which rounds away from zero.
-    let round = (1 << DEN_SHIFT) - 1 & (e >> 31);
+    let round = ((1 << DEN_SHIFT) - 1) & (e >> 31);
     let mut left = e.abs();
     for i in 0..P {
         let d = top - past[i];
         let active = -i32::from(left > 0);
-        c[i] -= d.signum() * sign & active;
+        c[i] -= (d.signum() * sign) & active;
         left -= (i as i32 + 1) * ((d.abs() + round) >> DEN_SHIFT);
     }
 }
