@@ -2,9 +2,10 @@
 # Benchmarks offline export on this machine and prints tables:
 #   1. for each output format, the CPU time (user + system) of Clef's conversion of one 4-minute
 #      44.1 kHz/16-bit stereo source against `ffmpeg -threads 1` with the same settings (and
-#      `flac -5` for FLAC), best of three, with the ratio and each one's peak memory; FLAC rows
-#      for the default build (Clef's own encoder) and, when libflac-dev is installed, for one
-#      built with `--features clef-media/libflac` (libFLAC);
+#      `flac -5` for FLAC), best of three, with the ratio and each one's peak memory (ALAC also
+#      from the 10-minute 24-bit/96 kHz source, kept at 24 bits by both); FLAC rows for the
+#      default build (Clef's own encoder) and, when libflac-dev is installed, for one built with
+#      `--features clef-media/libflac` (libFLAC);
 #   1b. FLAC -5 file sizes and CPU of each encoder on that source and on a 10-minute 24-bit/96 kHz
 #      one;
 #   2. peak memory of one conversion of the 10-minute 24-bit/96 kHz source;
@@ -105,6 +106,8 @@ if [ "$only" != flac ]; then
   row "AIFF vs ffmpeg pcm_s16be" aiff aiff $ff -c:a pcm_s16be "$dir/out.aiff"
   row "AAC 256 (FDK) vs ffmpeg native aac" m4a aac:256 $ff -c:a aac -b:a 256k "$dir/out.m4a"
   row "ALAC vs ffmpeg alac" m4a alac $ff -c:a alac "$dir/out.m4a"
+  src="$data/hires.flac"
+  row "ALAC 24/96 (10 min) vs ffmpeg alac" m4a alac ffmpeg -loglevel error -y -threads 1 -i "$src" -c:a alac "$dir/out.m4a"
 fi
 src="$data/src.wav"
 default_convert=$convert

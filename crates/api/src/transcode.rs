@@ -38,9 +38,11 @@ pub(crate) fn requested(
         Some("raw") => return Ok(None),
         None | Some("mp3") => OutputFormat::Mp3,
         Some("aac") => OutputFormat::Aac,
-        Some(other) => return Err(bad(format!(
+        Some(other) => {
+            return Err(bad(format!(
             "format {other:?}: streams are transcoded to mp3 or aac (format=raw for the original)"
-        ))),
+        )))
+        }
     };
     if !STREAM_FORMATS.contains(&format) {
         return Err(bad(format!(

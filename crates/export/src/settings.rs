@@ -49,11 +49,6 @@ impl ExportSettings {
         if format == "aac" && self.vbr.is_some() {
             return bad("AAC is written at a constant bitrate: it takes no vbr".into());
         }
-        if format == "alac" && self.bit_depth == Some(24) {
-            return bad(
-                "ALAC is written at 16 bits; for 24-bit lossless choose flac, wav or aiff".into(),
-            );
-        }
         if format != "flac" && self.compression.is_some() {
             return bad("compression is a FLAC setting".into());
         }
@@ -90,7 +85,7 @@ impl ExportSettings {
                     ))
                 }
             },
-            "alac" => FormatSettings::Alac,
+            "alac" => FormatSettings::Alac { depth },
             "wav" => FormatSettings::Wav { depth },
             "aiff" => FormatSettings::Aiff { depth },
             "m4a" => return bad("m4a holds aac or alac: choose one of them".into()),

@@ -1,5 +1,5 @@
 //! Converts one file, for benchmarks: `convert SOURCE DEST FORMAT`, where FORMAT is `mp3:320`
-//! (CBR kbps), `mp3:v2` (VBR quality), `aac:256` (kbps), `alac`, `flac:5` (level), `wav`,
+//! (CBR kbps), `mp3:v2` (VBR quality), `aac:256` (kbps), `alac` or `alac:16`, `flac:5` (level), `wav`,
 //! `wav:16`, `aiff` or `aiff:24`.
 
 use std::ops::ControlFlow;
@@ -35,7 +35,7 @@ fn main() {
         ("aac", v) => FormatSettings::Aac {
             kbps: v.and_then(|v| v.parse().ok()).unwrap_or(256),
         },
-        ("alac", _) => FormatSettings::Alac,
+        ("alac", d) => FormatSettings::Alac { depth: depth(d) },
         ("flac", v) => FormatSettings::Flac {
             depth: BitDepth::SameAsSource,
             level: v.and_then(|v| v.parse().ok()).unwrap_or(5),

@@ -325,7 +325,7 @@ fn m4a_to_copy(
         (Copied::Aac { kbps: have, .. }, FormatSettings::Aac { kbps }) => {
             have * 100 <= u64::from(kbps) * 103
         }
-        (Copied::Alac { bits, .. }, FormatSettings::Alac) => {
+        (Copied::Alac { bits, .. }, FormatSettings::Alac { .. }) => {
             u32::from(*bits) == to.bits_per_sample && to.bits_per_sample == from.bits_per_sample
         }
         _ => false,

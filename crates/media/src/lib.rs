@@ -15,8 +15,8 @@
 //! Opus). Encoders: WAV (hound), AIFF (aifc), FLAC (our own, pure Rust, see below; or with the
 //! `libflac` feature the system libFLAC through `clef-libflac`), MP3 (LAME
 //! through mp3lame-encoder, with the LAME/Xing info frame for gapless playback), AAC-LC (FDK AAC
-//! through `clef-fdk-aac`, feature `fdk-aac`, on by default) and 16-bit ALAC (alac-encoder), the
-//! last two in M4A files from our own muxer, AAC with an edit list and `iTunSMPB` for gapless
+//! through `clef-fdk-aac`, feature `fdk-aac`, on by default) and ALAC, 16- or 24-bit, by an
+//! encoder of our own (`encode/alac`), the last two in M4A files from our own muxer, AAC with an edit list and `iTunSMPB` for gapless
 //! playback. Tags: Vorbis comments and a PICTURE block in FLAC, ID3v2.3 in MP3 and as a chunk in
 //! WAV and AIFF, iTunes items in M4A.
 //!
@@ -25,7 +25,7 @@
 //! - MP3 and AAC keep the source's rate up to 48 kHz: MP3 sources above are halved by LAME's
 //!   own resampler, AAC ones resampled to 44.1 or 48 kHz by ours. Lossless outputs take any rate
 //!   of [`OUTPUT_RATES`].
-//! - ALAC is written at 16 bits (the encoder crate's only depth); deeper sources are dithered.
+//! - ALAC is written at 16 or 24 bits, up to 8 channels; a 32-bit source must choose one.
 //! - AAC in MP4 decodes to its exact length only when the file says what it is: Symphonia 0.6
 //!   ignores MP4 edit lists, so our own box reader finds the audio track's edit list (or,
 //!   without one, iTunes' `iTunSMPB` tag) and the decoder drops the encoder's priming and stops

@@ -156,8 +156,11 @@ pub enum FormatSettings {
         /// Bit rate in kbps, one of [`AAC_KBPS`].
         kbps: u16,
     },
-    /// Apple Lossless, 16-bit.
-    Alac,
+    /// Apple Lossless at a bit depth (16 or 24).
+    Alac {
+        /// Output depth.
+        depth: BitDepth,
+    },
 }
 
 impl FormatSettings {
@@ -169,15 +172,16 @@ impl FormatSettings {
             Self::Flac { .. } => OutputFormat::Flac,
             Self::Mp3(_) => OutputFormat::Mp3,
             Self::Aac { .. } => OutputFormat::Aac,
-            Self::Alac => OutputFormat::Alac,
+            Self::Alac { .. } => OutputFormat::Alac,
         }
     }
 
     fn depth(&self) -> Option<BitDepth> {
         match self {
-            Self::Wav { depth } | Self::Aiff { depth } | Self::Flac { depth, .. } => Some(*depth),
-            // The ALAC encoder writes 16 bits; deeper sources are dithered.
-            Self::Alac => Some(BitDepth::Bits16),
+            Self::Wav { depth }
+            | Self::Aiff { depth }
+            | Self::Flac { depth, .. }
+            | Self::Alac { depth } => Some(*depth),
             Self::Mp3(_) | Self::Aac { .. } => None,
         }
     }
@@ -383,6 +387,11 @@ mod tests {
         assert_eq!(bits(wav(BitDepth::SameAsSource), source(8, 2)), 16);
         assert_eq!(bits(wav(BitDepth::Bits16), source(24, 2)), 16);
         assert_eq!(bits(wav(BitDepth::Bits24), source(16, 2)), 24);
+        let alac = |depth| Settings::new(FormatSettings::Alac { depth });
+        assert_eq!(bits(alac(BitDepth::SameAsSource), source(24, 2)), 24);
+        assert_eq!(bits(alac(BitDepth::SameAsSource), source(16, 6)), 16);
+        assert_eq!(bits(alac(BitDepth::Bits16), source(24, 2)), 16);
+        assert_eq!(bits(alac(BitDepth::Bits24), source(16, 1)), 24);
         let mp3 = Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(320)));
         assert_eq!(bits(mp3, source(24, 2)), 24);
         assert!(

@@ -54,7 +54,7 @@ pub struct EncoderRegistry {
 }
 
 impl Default for EncoderRegistry {
-    /// WAV (hound), AIFF (aifc), FLAC, MP3 (LAME), ALAC (alac-encoder) and, with the default
+    /// WAV (hound), AIFF (aifc), FLAC, MP3 (LAME), ALAC (our own encoder) and, with the default
     /// `fdk-aac` feature, AAC (FDK AAC). FLAC is libFLAC's when the `libflac` feature is on,
     /// our own (pure Rust, `encode/flac/`) otherwise.
     fn default() -> Self {

@@ -1,6 +1,6 @@
 //! Clef's FLAC encoder against three decoders: every case is written through the encoder
-//! trait, then read back exactly by Symphonia (which checks the MD5), checked and decoded by the
-//! reference `flac` tool and decoded by ffmpeg, and described correctly by ffprobe.
+//! trait, then read back exactly by Symphonia (which checks the length), checked (CRCs, MD5) and
+//! decoded by the reference `flac` tool, decoded by ffmpeg, and described correctly by ffprobe.
 
 use std::path::Path;
 use std::process::Command;
@@ -153,7 +153,7 @@ fn check(dir: &Path, case: &Case) -> u64 {
     assert_eq!(total, case.frames as u64, "{what}: total samples");
     assert!(info[18..34].iter().any(|&b| b != 0), "{what}: MD5");
 
-    // Symphonia, with its MD5 check at the end.
+    // Symphonia, with its length check at the end.
     let mut decoder = clef_media::open(&path).unwrap_or_else(|e| panic!("{what}: {e}"));
     assert_eq!(decoder.spec().bits_per_sample, case.bits, "{what}");
     assert_eq!(decoder.spec().channels, case.channels, "{what}");

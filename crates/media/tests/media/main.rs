@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod aac;
+mod alac;
 mod common;
 mod convert;
 mod errors;

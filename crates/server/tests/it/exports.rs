@@ -373,16 +373,21 @@ async fn songs_export_to_alac_and_aac_in_m4a_with_their_tags() {
     let first = found["tracks"][0].clone();
     let track = first["id"].as_str().unwrap();
     let want = pcm(&source_path(&s, track).await);
-    for (settings, codec) in [
-        (json!({ "format": "alac" }), "alac"),
-        (json!({ "format": "aac", "bitrate": 192 }), "aac"),
+    for (settings, codec, folder) in [
+        (json!({ "format": "alac" }), "alac", "alac"),
+        (
+            json!({ "format": "alac", "bit_depth": 24 }),
+            "alac",
+            "alac24",
+        ),
+        (json!({ "format": "aac", "bitrate": 192 }), "aac", "aac"),
     ] {
         let (status, job) = s
             .call(
                 Method::POST,
                 &token,
                 "/api/v1/exports",
-                Some(json!({ "track_ids": [track], "folder": codec, "settings": settings })),
+                Some(json!({ "track_ids": [track], "folder": folder, "settings": settings })),
             )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{job}");
@@ -396,13 +401,20 @@ async fn songs_export_to_alac_and_aac_in_m4a_with_their_tags() {
             .await;
         let name = ended["files"][0]["path"].as_str().unwrap().to_owned();
         assert!(name.ends_with(".m4a"), "{codec}: {name}");
-        let path = root(&s).join(codec).join(&name);
+        let path = root(&s).join(folder).join(&name);
         let probe = ffprobe(&path);
         assert_eq!(probe["streams"][0]["codec_name"], codec);
+        if folder == "alac24" {
+            // A 16-bit source widened exactly: the same samples at 24 bits.
+            assert_eq!(probe["streams"][0]["bits_per_raw_sample"], "24");
+        }
         assert_eq!(probe["format"]["tags"]["title"], first["title"], "{codec}");
         let got = pcm(&path);
         if codec == "alac" {
-            assert!(got == want, "ALAC decodes to the source's samples");
+            assert!(
+                got == want,
+                "{folder}: ALAC decodes to the source's samples"
+            );
         } else {
             // ffmpeg skips AAC's priming by the edit list and decodes the last access unit
             // whole: never shorter than the source, less than 1,024 frames longer.
@@ -437,10 +449,10 @@ async fn bad_export_requests_get_clear_errors_and_write_nothing() {
             "100 kbps",
         ),
         (
-            json!({ "track_ids": [track], "settings": { "format": "alac", "bit_depth": 24 } }),
+            json!({ "track_ids": [track], "settings": { "format": "alac", "bit_depth": 20 } }),
             422,
             "invalid_export",
-            "16 bits",
+            "choose 16 or 24",
         ),
         (
             json!({ "track_ids": [track], "settings": { "format": "mp3", "bitrate": 300 } }),

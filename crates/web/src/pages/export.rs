@@ -129,7 +129,7 @@ impl Choices {
             sample_rate: None,
             compression: None,
         };
-        let lossless = matches!(self.format.as_str(), "flac" | "wav" | "aiff");
+        let lossless = matches!(self.format.as_str(), "flac" | "alac" | "wav" | "aiff");
         if self.format == "aac" {
             s.bitrate = Some(self.aac.parse().map_err(|_| bad("choose an AAC bitrate"))?);
         }
@@ -154,7 +154,7 @@ impl Choices {
         if lossless && !self.depth.is_empty() {
             s.bit_depth = Some(self.depth.parse().map_err(|_| bad("choose a bit depth"))?);
         }
-        if (lossless || self.format == "alac") && !self.rate.is_empty() {
+        if lossless && !self.rate.is_empty() {
             s.sample_rate = Some(self.rate.parse().map_err(|_| bad("choose a sample rate"))?);
         }
         Ok(s)
@@ -314,7 +314,7 @@ fn settings_panel(c: &Choices) -> Markup {
         ("mp3", "MP3"),
         ("aac", "AAC (.m4a)"),
         ("flac", "FLAC"),
-        ("alac", "ALAC (.m4a, Apple Lossless, 16-bit)"),
+        ("alac", "ALAC (.m4a, Apple Lossless)"),
         ("wav", "WAV"),
         ("aiff", "AIFF"),
     ];
@@ -359,7 +359,7 @@ fn settings_panel(c: &Choices) -> Markup {
                     }
                 }
             }
-            div.field data-for="flac wav aiff" {
+            div.field data-for="flac alac wav aiff" {
                 label for="bit_depth" { "Bit depth" }
                 select #bit_depth name="bit_depth" {
                     option value="" selected[c.depth.is_empty()] { "Same as source" }
@@ -376,7 +376,7 @@ fn settings_panel(c: &Choices) -> Markup {
                     }
                 }
             }
-            p.hint.nojs-only { "MP3 and AAC quality apply to their formats; compression to FLAC; bit depth to FLAC, WAV and AIFF (ALAC is 16-bit); sample rate to FLAC, ALAC, WAV and AIFF." }
+            p.hint.nojs-only { "MP3 and AAC quality apply to their formats; compression to FLAC; bit depth and sample rate to FLAC, ALAC, WAV and AIFF." }
         }
     }
 }
@@ -656,7 +656,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (alac.bitrate, alac.bit_depth, alac.sample_rate),
-            (None, None, Some(48_000))
+            (None, Some(24), Some(48_000))
         );
         assert!(form(&[("format", "mp3"), ("mp3", "loud")])
             .choices()
