@@ -241,6 +241,16 @@ impl TestServer {
     }
 
     /// `GET path` with a bearer token; returns status and JSON body (Null if none).
+    /// A GET with the bearer token, the response as it comes (for bodies that are not JSON).
+    pub async fn fetch(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
         let r = self
             .client()

@@ -12,13 +12,47 @@ use crate::{AudioBlock, FormatSettings, MediaError, OutputSpec};
 
 const NAME: &str = "AAC";
 
+/// FDK AAC fed with the pipeline's blocks, its access units collected until taken.
+pub(super) struct Feeder {
+    pub(super) fdk: Fdk,
+    pcm: Vec<i16>,
+    pub(super) packets: Vec<Vec<u8>>,
+}
+
+impl Feeder {
+    pub(super) fn new(fdk: Fdk) -> Self {
+        Feeder {
+            fdk,
+            pcm: Vec::new(),
+            packets: Vec::new(),
+        }
+    }
+
+    /// Encodes one block (16-bit samples: deeper sources are dithered by the pipeline).
+    pub(super) fn write(&mut self, block: &AudioBlock) -> Result<(), MediaError> {
+        self.pcm.clear();
+        self.pcm
+            .extend(block.samples.iter().map(|&s| s.clamp(-32768, 32767) as i16));
+        let packets = &mut self.packets;
+        self.fdk
+            .encode(&self.pcm, &mut |au| packets.push(au.to_vec()))
+            .map_err(|e| MediaError::encode(NAME, e))
+    }
+
+    /// Encodes what the encoder still holds.
+    pub(super) fn flush(&mut self) -> Result<(), MediaError> {
+        let packets = &mut self.packets;
+        self.fdk
+            .flush(&mut |au| packets.push(au.to_vec()))
+            .map_err(|e| MediaError::encode(NAME, e))
+    }
+}
+
 struct AacEncoder {
-    fdk: Fdk,
+    feeder: Feeder,
     mux: M4aWriter,
     bitrate: u32,
     frames_in: u64,
-    pcm: Vec<i16>,
-    packets: Vec<Vec<u8>>,
 }
 
 pub(super) fn create(path: &Path, spec: &OutputSpec) -> Result<Box<dyn Encoder>, MediaError> {
@@ -33,19 +67,17 @@ pub(super) fn create(path: &Path, spec: &OutputSpec) -> Result<Box<dyn Encoder>,
         .map_err(|e| MediaError::encode(NAME, e))?;
     let mux = M4aWriter::create(path, spec.sample_rate, spec.channels)?;
     Ok(Box::new(AacEncoder {
-        fdk,
+        feeder: Feeder::new(fdk),
         mux,
         bitrate,
         frames_in: 0,
-        pcm: Vec::new(),
-        packets: Vec::new(),
     }))
 }
 
 impl AacEncoder {
     fn drain(&mut self) -> Result<(), MediaError> {
-        let frames = self.fdk.frame_length() as u32;
-        for packet in self.packets.drain(..) {
+        let frames = self.feeder.fdk.frame_length() as u32;
+        for packet in self.feeder.packets.drain(..) {
             self.mux.packet(&packet, frames)?;
         }
         Ok(())
@@ -55,29 +87,19 @@ impl AacEncoder {
 impl Encoder for AacEncoder {
     fn write(&mut self, block: &AudioBlock) -> Result<(), MediaError> {
         self.frames_in += block.frames() as u64;
-        self.pcm.clear();
-        // Blocks arrive at 16 bits (dithered from deeper sources by the pipeline).
-        self.pcm
-            .extend(block.samples.iter().map(|&s| s.clamp(-32768, 32767) as i16));
-        let packets = &mut self.packets;
-        self.fdk
-            .encode(&self.pcm, &mut |au| packets.push(au.to_vec()))
-            .map_err(|e| MediaError::encode(NAME, e))?;
+        self.feeder.write(block)?;
         self.drain()
     }
 
     fn finish(mut self: Box<Self>) -> Result<PathBuf, MediaError> {
-        let packets = &mut self.packets;
-        self.fdk
-            .flush(&mut |au| packets.push(au.to_vec()))
-            .map_err(|e| MediaError::encode(NAME, e))?;
+        self.feeder.flush()?;
         self.drain()?;
-        let priming = u64::from(self.fdk.delay());
+        let priming = u64::from(self.feeder.fdk.delay());
         let frames = self
             .frames_in
             .min(self.mux.media_frames().saturating_sub(priming));
         let entry = SampleEntry::Aac {
-            config: self.fdk.audio_specific_config().to_vec(),
+            config: self.feeder.fdk.audio_specific_config().to_vec(),
             bitrate: self.bitrate,
         };
         self.mux.finish(entry, Trim { priming, frames })

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clef_fdk_aac::AacEncoder as Fdk;
 
+use super::aac::Feeder;
 use super::Encoder;
 use crate::{AudioBlock, FormatSettings, MediaError, OutputSpec};
 
@@ -37,12 +38,10 @@ pub(crate) fn adts_header(rate_index: u8, channels: u8, payload: usize) -> Optio
 }
 
 struct AdtsEncoder {
-    fdk: Fdk,
+    feeder: Feeder,
     out: Box<dyn Write + Send>,
     rate_index: u8,
     channels: u8,
-    pcm: Vec<i16>,
-    packets: Vec<Vec<u8>>,
 }
 
 /// An AAC encoder writing ADTS to a stream.
@@ -67,19 +66,17 @@ pub fn create_stream(
     let fdk = Fdk::new(spec.sample_rate, spec.channels, u32::from(kbps) * 1000)
         .map_err(|e| MediaError::encode(NAME, e))?;
     Ok(Box::new(AdtsEncoder {
-        fdk,
+        feeder: Feeder::new(fdk),
         out,
         rate_index: rate_index as u8,
         channels,
-        pcm: Vec::new(),
-        packets: Vec::new(),
     }))
 }
 
 impl AdtsEncoder {
     fn send(&mut self) -> Result<(), MediaError> {
         let gone = |e| MediaError::io(std::path::Path::new("(stream)"), e);
-        for au in self.packets.drain(..) {
+        for au in self.feeder.packets.drain(..) {
             let header = adts_header(self.rate_index, self.channels, au.len())
                 .ok_or_else(|| MediaError::encode(NAME, "an access unit too large for ADTS"))?;
             self.out.write_all(&header).map_err(gone)?;
@@ -91,21 +88,12 @@ impl AdtsEncoder {
 
 impl Encoder for AdtsEncoder {
     fn write(&mut self, block: &AudioBlock) -> Result<(), MediaError> {
-        self.pcm.clear();
-        self.pcm
-            .extend(block.samples.iter().map(|&s| s.clamp(-32768, 32767) as i16));
-        let packets = &mut self.packets;
-        self.fdk
-            .encode(&self.pcm, &mut |au| packets.push(au.to_vec()))
-            .map_err(|e| MediaError::encode(NAME, e))?;
+        self.feeder.write(block)?;
         self.send()
     }
 
     fn finish(mut self: Box<Self>) -> Result<PathBuf, MediaError> {
-        let packets = &mut self.packets;
-        self.fdk
-            .flush(&mut |au| packets.push(au.to_vec()))
-            .map_err(|e| MediaError::encode(NAME, e))?;
+        self.feeder.flush()?;
         self.send()?;
         self.out
             .flush()

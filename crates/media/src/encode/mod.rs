@@ -11,6 +11,7 @@ mod aac;
 mod adts;
 mod aiff;
 mod alac;
+mod dsp;
 mod flac;
 #[cfg(feature = "libflac")]
 mod libflac;

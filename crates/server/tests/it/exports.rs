@@ -262,13 +262,7 @@ async fn ticked_songs_become_tagged_mp3s_with_progress_an_m3u8_and_a_zip() {
     let (_, history) = s.get(&token, "/api/v1/exports").await;
     assert_eq!(history["enabled"], true);
     assert_eq!(history["exports"][0]["id"], id);
-    let r = s
-        .client()
-        .get(s.url(&format!("/api/v1/exports/{id}/zip")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = s.fetch(&token, &format!("/api/v1/exports/{id}/zip")).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/zip");
     assert!(r.headers()["content-disposition"]

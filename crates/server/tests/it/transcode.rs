@@ -87,15 +87,8 @@ async fn a_track_streams_as_aac_in_adts() {
     let (_, found) = s.get(&token, "/api/v1/search?q=a").await;
     let track = found["tracks"].as_array().unwrap()[0].clone();
     let id = track["id"].as_str().unwrap();
-    let r = s
-        .client()
-        .get(s.url(&format!(
-            "/api/v1/tracks/{id}/stream?format=aac&bitrate=128"
-        )))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/api/v1/tracks/{id}/stream?format=aac&bitrate=128");
+    let r = s.fetch(&token, &path).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "audio/aac");
     assert_eq!(r.headers()["accept-ranges"], "none");
@@ -137,15 +130,8 @@ async fn a_transcoded_stream_holds_the_slot_and_is_cut_when_the_device_is_signed
     let phone = s.token("ann", "transcode test password", "Phone").await;
     let (_, found) = s.get(&phone, "/api/v1/search?q=long").await;
     let id = found["tracks"][0]["id"].as_str().unwrap().to_owned();
-    let mut stream = s
-        .client()
-        .get(s.url(&format!(
-            "/api/v1/tracks/{id}/stream?format=mp3&bitrate=192"
-        )))
-        .bearer_auth(&speaker)
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/api/v1/tracks/{id}/stream?format=mp3&bitrate=192");
+    let mut stream = s.fetch(&speaker, &path).await;
     assert_eq!(stream.status(), StatusCode::OK);
     let mut received = stream.chunk().await.unwrap().unwrap().len();
     assert_eq!(s.accounts.open_streams(), 1);

@@ -3,6 +3,8 @@
 //! ALAC's adaptive predictor, which nudges each coefficient by one after every sample in the
 //! direction that would have shrunk the residual, exactly as the decoder will.
 
+use crate::encode::dsp::dot;
+
 /// Coefficients are fixed point with this many fractional bits (the `denShift` sent).
 pub(super) const DEN_SHIFT: u32 = 9;
 /// The most coefficients a channel uses.
@@ -71,24 +73,6 @@ pub(super) fn analyse(x: &[i32], window: &mut Window) -> (Coefs, usize) {
         coefs[i] = q.clamp(-COEF_LIMIT, COEF_LIMIT) as i32;
     }
     (coefs, order)
-}
-
-/// A dot product in four lanes, so the compiler may keep them in vector registers.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut lanes = [0.0f64; 4];
-    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = a4
-        .remainder()
-        .iter()
-        .zip(b4.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a4.zip(b4) {
-        for l in 0..4 {
-            lanes[l] += x[l] * y[l];
-        }
-    }
-    lanes.iter().sum::<f64>() + tail
 }
 
 /// Levinson-Durbin: predictors `a` (x̂[j] = Σ a[k]·x[j-1-k]) of orders 4 and 8 from

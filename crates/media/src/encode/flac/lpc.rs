@@ -1,6 +1,8 @@
 //! Linear prediction: the Tukey window, autocorrelation, Levinson–Durbin recursion, the choice
 //! of order from the recursion's error, quantisation of the coefficients and the residual.
 
+use crate::encode::dsp::dot;
+
 /// The highest LPC order FLAC allows.
 pub const MAX_ORDER: usize = 32;
 
@@ -29,22 +31,7 @@ pub fn autocorrelation(x: &[i32], window: &[f64], windowed: &mut Vec<f64>, out: 
             *r = 0.0;
             continue;
         }
-        // Four running sums, so the products can run in SIMD lanes.
-        let (a, b) = (&windowed[lag..], &windowed[..n - lag]);
-        let mut acc = [0.0f64; 4];
-        let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-        let tail: f64 = ca
-            .remainder()
-            .iter()
-            .zip(cb.remainder())
-            .map(|(p, q)| p * q)
-            .sum();
-        for (p, q) in ca.zip(cb) {
-            for j in 0..4 {
-                acc[j] += p[j] * q[j];
-            }
-        }
-        *r = acc[0] + acc[1] + acc[2] + acc[3] + tail;
+        *r = dot(&windowed[lag..], &windowed[..n - lag]);
     }
 }
 
