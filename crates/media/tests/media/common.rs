@@ -211,3 +211,14 @@ pub fn fresh_file_mode(dir: &Path) -> u32 {
     std::fs::remove_file(probe).unwrap();
     mode
 }
+
+/// Converts with no tags and no progress to follow.
+pub fn convert_plain(
+    source: &Path,
+    dest: &Path,
+    settings: &clef_media::Settings,
+) -> Result<PathBuf, clef_media::MediaError> {
+    clef_media::convert(source, dest, settings, &TrackTags::default(), &mut |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+}

@@ -351,14 +351,7 @@ fn reducing_24_to_16_bit_is_dithered_and_keeps_every_sample() {
         ),
     ] {
         let dest = dir.path().join(format!("16.{ext}"));
-        convert(
-            &source.path,
-            &dest,
-            &Settings::new(format),
-            &TrackTags::default(),
-            &mut |_| ControlFlow::Continue(()),
-        )
-        .unwrap();
+        common::convert_plain(&source.path, &dest, &Settings::new(format)).unwrap();
         let stream = common::probe(&dest)["streams"][0].clone();
         assert_eq!(stream["sample_rate"], "96000");
         let reduced = common::pcm(&dest, "s32le");
@@ -429,14 +422,7 @@ fn mono_sources_convert_to_mono() {
     );
     for (format, ext) in targets() {
         let dest = dir.path().join(format!("out-mono.{ext}"));
-        convert(
-            &source.path,
-            &dest,
-            &Settings::new(format),
-            &TrackTags::default(),
-            &mut |_| ControlFlow::Continue(()),
-        )
-        .unwrap();
+        common::convert_plain(&source.path, &dest, &Settings::new(format)).unwrap();
         let probe = common::probe(&dest);
         assert_eq!(common::stream(&probe)["channels"], 1, "{ext}");
         let frames = common::frames(&dest, 1);
@@ -461,14 +447,7 @@ fn every_flac_level_is_lossless_and_higher_levels_are_not_larger() {
         let dest = dir.path().join(format!("level{level}.flac"));
         let depth = BitDepth::SameAsSource;
         let settings = Settings::new(FormatSettings::Flac { depth, level });
-        convert(
-            &source.path,
-            &dest,
-            &settings,
-            &TrackTags::default(),
-            &mut |_| ControlFlow::Continue(()),
-        )
-        .unwrap();
+        common::convert_plain(&source.path, &dest, &settings).unwrap();
         assert!(
             common::pcm(&dest, "s32le") == original,
             "level {level} is not lossless"
@@ -512,14 +491,7 @@ fn widening_16_to_24_bit_is_exact() {
         ),
     ] {
         let dest = dir.path().join(format!("24.{ext}"));
-        convert(
-            &source.path,
-            &dest,
-            &Settings::new(format),
-            &TrackTags::default(),
-            &mut |_| ControlFlow::Continue(()),
-        )
-        .unwrap();
+        common::convert_plain(&source.path, &dest, &Settings::new(format)).unwrap();
         let probe = common::probe(&dest);
         assert_eq!(common::stream(&probe)["codec_name"], codec);
         let bits = &common::stream(&probe)["bits_per_raw_sample"];

@@ -177,14 +177,7 @@ fn keeping_existing_files_takes_the_next_free_name() {
     assert_eq!(std::fs::read(renamed(3)).unwrap(), first, "a complete copy");
     assert!(common::leftovers(&out).is_empty());
     // Replacing is still what plain `convert` does.
-    convert(
-        &source.path,
-        &renamed(2),
-        &wav16(),
-        &TrackTags::default(),
-        &mut |_| ControlFlow::Continue(()),
-    )
-    .unwrap();
+    common::convert_plain(&source.path, &renamed(2), &wav16()).unwrap();
     assert_eq!(std::fs::read(renamed(2)).unwrap(), first);
 }
 
@@ -261,14 +254,7 @@ fn a_destination_name_of_255_bytes_converts_and_partial_files_are_found_again() 
     // The longest name file systems take: the temporary name must still fit.
     let dest = out.join(format!("{}.wav", "é".repeat(125)));
     assert_eq!(dest.file_name().unwrap().len(), 254);
-    convert(
-        &source.path,
-        &dest,
-        &wav16(),
-        &TrackTags::default(),
-        &mut |_| ControlFlow::Continue(()),
-    )
-    .unwrap();
+    common::convert_plain(&source.path, &dest, &wav16()).unwrap();
     assert!(dest.exists());
     // What a killed conversion leaves is recognised and removed; other files are not touched.
     let name = dest.file_name().unwrap().to_str().unwrap();

@@ -52,12 +52,10 @@ fn opus_converts_with_its_pre_skip_and_end_trim_applied() {
         .unwrap();
     assert!(worst < 1 << 20, "largest difference {worst} of 2^31");
     let mp3 = dir.path().join("out.mp3");
-    convert(
+    common::convert_plain(
         &source,
         &mp3,
         &Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(192))),
-        &TrackTags::default(),
-        &mut |_| ControlFlow::Continue(()),
     )
     .unwrap();
     assert_eq!(common::frames(&mp3, 2), 120_000, "gapless MP3 from Opus");

@@ -110,14 +110,7 @@ fn a_lower_depth_is_not_a_copy() {
     let settings = Settings::new(FormatSettings::Wav {
         depth: BitDepth::Bits16,
     });
-    convert(
-        &source.path,
-        &dest,
-        &settings,
-        &TrackTags::default(),
-        &mut |_| ControlFlow::Continue(()),
-    )
-    .unwrap();
+    common::convert_plain(&source.path, &dest, &settings).unwrap();
     let probe = common::probe(&dest);
     assert_eq!(common::stream(&probe)["codec_name"], "pcm_s16le");
 }

@@ -1,10 +1,9 @@
 //! Resampled lossless exports: the asked rate, exactly ⌈n × out / in⌉ frames, the tone where it
 //! was, at the level it had.
 
-use std::ops::ControlFlow;
 use std::path::Path;
 
-use clef_media::{convert, BitDepth, FormatSettings, SampleRate, Settings, TrackTags};
+use clef_media::{BitDepth, FormatSettings, SampleRate, Settings};
 
 use crate::common;
 
@@ -81,14 +80,7 @@ fn lossless_exports_resample_to_the_asked_rate_with_the_exact_length() {
             sample_rate: SampleRate::Hz(rate),
             ..Settings::new(format)
         };
-        convert(
-            &source,
-            &dest,
-            &settings,
-            &TrackTags::default(),
-            &mut |_| ControlFlow::Continue(()),
-        )
-        .unwrap();
+        common::convert_plain(&source, &dest, &settings).unwrap();
         let probe = common::probe(&dest);
         assert_eq!(
             common::stream(&probe)["sample_rate"],

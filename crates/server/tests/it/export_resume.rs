@@ -12,7 +12,7 @@ use clef_testkit::{write_wav, Music, Options, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::exports::{ffprobe, files_under, signed_in, Events};
+use crate::exports::{duration, ffprobe, files_under, signed_in, Events};
 
 const SECONDS: u32 = 90;
 
@@ -24,14 +24,6 @@ fn long_tracks(dir: &Path, n: usize) {
             &format!("Long {i}"),
         );
     }
-}
-
-fn duration(path: &Path) -> f64 {
-    ffprobe(path)["format"]["duration"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 /// Files under `dir`: the complete ones by name, and how many temporary ones.
@@ -127,7 +119,7 @@ async fn a_cancelled_export_keeps_finished_files_and_leaves_no_partial_ones() {
     );
     for f in &finals {
         assert!(
-            (duration(&folder.join(f)) - f64::from(SECONDS)).abs() < 0.1,
+            (duration(&ffprobe(&folder.join(f))) - f64::from(SECONDS)).abs() < 0.1,
             "{f} is complete"
         );
     }
@@ -302,7 +294,7 @@ async fn a_killed_server_resumes_its_export_without_redoing_finished_files() {
     for f in &finals {
         let path = folder.join(f);
         assert!(
-            (duration(&path) - f64::from(SECONDS)).abs() < 0.1,
+            (duration(&ffprobe(&path)) - f64::from(SECONDS)).abs() < 0.1,
             "{f} is complete"
         );
         let m = std::fs::metadata(&path).unwrap();
@@ -329,7 +321,7 @@ async fn a_killed_server_resumes_its_export_without_redoing_finished_files() {
     for f in finals.iter().filter(|f| f.ends_with(".mp3")) {
         let path = folder.join(f);
         assert!(
-            (duration(&path) - f64::from(SECONDS)).abs() < 0.1,
+            (duration(&ffprobe(&path)) - f64::from(SECONDS)).abs() < 0.1,
             "{f} is complete"
         );
         if let Some(was) = before.get(f) {

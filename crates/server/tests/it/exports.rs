@@ -89,6 +89,15 @@ pub(crate) fn ffprobe(path: &Path) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The duration ffprobe reports for the whole file, in seconds.
+pub(crate) fn duration(probe: &Value) -> f64 {
+    probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// Every file under `dir`, relative, sorted.
 pub(crate) fn files_under(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
@@ -209,11 +218,7 @@ async fn ticked_songs_become_tagged_mp3s_with_progress_an_m3u8_and_a_zip() {
         let audio = &probe["streams"][0];
         assert_eq!(audio["codec_name"], "mp3");
         assert_eq!(audio["channels"].as_i64(), track["channels"].as_i64());
-        let secs: f64 = probe["format"]["duration"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let secs = duration(&probe);
         let want = track["duration_ms"].as_f64().unwrap() / 1000.0;
         assert!(
             (secs - want).abs() < 0.05,

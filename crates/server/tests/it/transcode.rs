@@ -8,7 +8,7 @@ use clef_testkit::{write_wav, Music, Options, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::exports::{ffprobe, signed_in};
+use crate::exports::{duration, ffprobe, signed_in};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_track_streams_as_mp3_at_the_asked_bitrate() {
@@ -44,11 +44,7 @@ async fn a_track_streams_as_mp3_at_the_asked_bitrate() {
     let probe = ffprobe(&file);
     assert_eq!(probe["streams"][0]["codec_name"], "mp3");
     assert_eq!(probe["streams"][0]["bit_rate"], "128000");
-    let secs: f64 = probe["format"]["duration"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let secs = duration(&probe);
     let want = track["duration_ms"].as_f64().unwrap() / 1000.0;
     assert!((want..want + 0.1).contains(&secs), "{secs} s from {want} s");
 
@@ -100,11 +96,7 @@ async fn a_track_streams_as_aac_in_adts() {
     assert_eq!(probe["streams"][0]["codec_name"], "aac");
     assert_eq!(probe["streams"][0]["profile"], "LC");
     // ffprobe estimates an ADTS stream's length from its rate: within a second of the song.
-    let secs: f64 = probe["format"]["duration"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let secs = duration(&probe);
     let want = track["duration_ms"].as_f64().unwrap() / 1000.0;
     assert!((secs - want).abs() < 1.0, "{secs} s from {want} s");
 }
