@@ -13,6 +13,11 @@ impl Accounts {
         Ok(self.store.count_admins().await? > 0)
     }
 
+    /// Whether Clef is still waiting for its first account: no admin and nobody else either.
+    pub async fn needs_setup(&self) -> AccountsResult<bool> {
+        Ok(!self.has_admin().await? && self.store.list_users().await?.is_empty())
+    }
+
     /// Issues the one-time setup token if there is no admin yet (replacing an earlier one).
     pub async fn issue_setup_token(&self) -> AccountsResult<Option<SecretToken>> {
         if self.has_admin().await? {

@@ -231,24 +231,17 @@ impl Accounts {
             )
             .await?;
         }
-        self.record(
-            &user.id,
-            EventKind::SignedIn,
-            Some(&created),
-            Some(ip),
-            Some(created.client.clone()),
-        )
-        .await?;
-        if !known {
-            self.record(
-                &user.id,
+        // One entry per sign-in: "from a new device" says it signed in, too.
+        let (kind, detail) = if known {
+            (EventKind::SignedIn, created.client.clone())
+        } else {
+            (
                 EventKind::NewDevice,
-                Some(&created),
-                Some(ip),
-                Some(format!("{} on {}", created.client, created.device_type)),
+                format!("{} on {}", created.client, created.device_type),
             )
+        };
+        self.record(&user.id, kind, Some(&created), Some(ip), Some(detail))
             .await?;
-        }
         tracing::info!(outcome = "success", device = %created.id, "signed in");
         Ok(SignedIn {
             token,

@@ -128,7 +128,11 @@ fn accounts_error(e: AccountsError) -> Response {
                 .iter()
                 .map(|d| DeviceDto::from_device(d, false, false))
                 .collect();
-            let message = format!("This account is signed in on {limit} devices, its limit. Sign one of them out to continue: repeat the request with replace_device_id.");
+            let message = if limit == 1 {
+                "This account is signed in on 1 device, its limit. Sign it out to continue: repeat the request with replace_device_id.".to_owned()
+            } else {
+                format!("This account is signed in on {limit} devices, its limit. Sign one of them out to continue: repeat the request with replace_device_id.")
+            };
             let mut extra = json!({ "limit": limit, "devices": devices });
             if let (Some(obj), Some(ticket)) = (extra.as_object_mut(), continue_token) {
                 // Only the web flow gets a ticket; API clients repeat with replace_device_id.
@@ -306,8 +310,4 @@ pub fn signed_out_message(reason: &str) -> &'static str {
         "replaced_at_device_limit" => "This device was signed out to make room for another one.",
         _ => "This device was signed out.",
     }
-}
-
-pub(crate) async fn not_found() -> ApiError {
-    ApiError::NotFound
 }

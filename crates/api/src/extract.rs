@@ -82,14 +82,20 @@ pub fn bearer_or_cookie(headers: &HeaderMap, cookie_name: &str) -> Option<(Secre
 
 /// Whether a browser request comes from our own pages: `Sec-Fetch-Site` if sent, and `Origin`
 /// if sent must name the host the request was sent to. Clients that send neither are not browsers.
+///
+/// A page sent with `Referrer-Policy: no-referrer` (the setup and reset links, whose tokens must
+/// not leak) makes the browser post its forms with `Origin: null`; such a post is ours only when
+/// the browser also says `Sec-Fetch-Site: same-origin`, a header no page can forge.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if let Some(site) = site {
         if !matches!(site, "same-origin" | "none") {
             return false;
         }
     }
     match headers.get(ORIGIN).map(|v| v.to_str()) {
         None => true,
+        Some(Ok("null")) => site == Some("same-origin"),
         Some(Ok(origin)) => {
             let host = headers
                 .get(HOST)
@@ -157,5 +163,66 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                 message: rej.body_text(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn a_post_from_our_own_page_is_same_origin() {
+        assert!(same_origin(&headers(&[
+            ("host", "127.0.0.1:4533"),
+            ("origin", "http://127.0.0.1:4533"),
+            ("sec-fetch-site", "same-origin"),
+        ])));
+        assert!(same_origin(&headers(&[("host", "127.0.0.1:4533")])));
+    }
+
+    #[test]
+    fn a_null_origin_counts_only_when_the_browser_says_same_origin() {
+        // Chromium posting a form from a page sent with `Referrer-Policy: no-referrer`.
+        assert!(same_origin(&headers(&[
+            ("host", "127.0.0.1:4533"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin"),
+        ])));
+        // A sandboxed frame or a data: page elsewhere.
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:4533"),
+            ("origin", "null"),
+            ("sec-fetch-site", "cross-site"),
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:4533"),
+            ("origin", "null"),
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:4533"),
+            ("origin", "null"),
+            ("sec-fetch-site", "none"),
+        ])));
+    }
+
+    #[test]
+    fn another_origin_is_refused() {
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:4533"),
+            ("origin", "http://evil.example"),
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:4533"),
+            ("sec-fetch-site", "same-site"),
+        ])));
     }
 }

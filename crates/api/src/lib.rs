@@ -141,7 +141,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/exports/{id}/events", get(exports::events))
         .route("/api/v1/exports/{id}/zip", get(exports::zip))
-        .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

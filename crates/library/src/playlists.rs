@@ -123,6 +123,23 @@ impl Library {
         Ok(view(&self.catalog(), &p, true))
     }
 
+    /// Which of `track_ids` the playlist holds already, so that adding an album twice can be
+    /// asked about first.
+    pub async fn already_in_playlist(
+        &self,
+        user: &UserId,
+        id: &str,
+        track_ids: &[String],
+    ) -> LibraryResult<Vec<String>> {
+        let p = self.stored_playlist(user, id).await?;
+        let held: std::collections::HashSet<&str> = p.tracks.iter().map(String::as_str).collect();
+        Ok(track_ids
+            .iter()
+            .filter(|t| held.contains(t.as_str()))
+            .cloned()
+            .collect())
+    }
+
     async fn stored_playlist(&self, user: &UserId, id: &str) -> LibraryResult<Playlist> {
         self.store
             .playlist(user, id)

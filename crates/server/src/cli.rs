@@ -290,10 +290,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
-    let url = cfg.public_url();
+    let bound = listener.local_addr()?;
+    let url = cfg.browse_url(bound);
     println!(
-        "Clef is listening on http://{} (data in {})",
-        listener.local_addr()?,
+        "Clef is listening on http://{bound} (data in {})",
         cfg.data_dir.display()
     );
     if let Some(token) = app.accounts.issue_setup_token().await? {

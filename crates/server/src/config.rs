@@ -272,6 +272,24 @@ impl Config {
             .to_owned()
     }
 
+    /// The address to open in a browser: `public_url` when set, else the address the server
+    /// really listens on (port 0 resolved), with a wildcard address replaced by loopback, which
+    /// browsers can open.
+    pub fn browse_url(&self, bound: std::net::SocketAddr) -> String {
+        if self.public_url.is_some() {
+            return self.public_url();
+        }
+        let mut addr = bound;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(if addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        format!("http://{addr}")
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
             format!(
@@ -334,6 +352,19 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn the_printed_address_is_one_a_browser_can_open() {
+        let mut c = Config::load(&Overrides::default(), &env_of(&[])).unwrap();
+        let bound = "0.0.0.0:4533".parse().unwrap();
+        assert_eq!(c.browse_url(bound), "http://127.0.0.1:4533");
+        let bound = "[::]:80".parse().unwrap();
+        assert_eq!(c.browse_url(bound), "http://[::1]:80");
+        let bound = "192.0.2.7:4600".parse().unwrap();
+        assert_eq!(c.browse_url(bound), "http://192.0.2.7:4600");
+        c.public_url = Some("https://music.example/".into());
+        assert_eq!(c.browse_url(bound), "https://music.example");
     }
 
     #[test]

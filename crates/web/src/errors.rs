@@ -10,6 +10,7 @@ use clef_export::ExportError;
 use clef_library::LibraryError;
 use maud::html;
 
+use crate::format::count;
 use crate::layout::{self, Chrome, Flash};
 use crate::reply;
 
@@ -47,7 +48,9 @@ impl Problem {
 /// detail.
 pub fn describe(e: &AccountsError) -> Problem {
     match e {
-        AccountsError::InvalidCredentials => Problem::new(StatusCode::UNAUTHORIZED, "Wrong user name or password."),
+        AccountsError::InvalidCredentials => {
+            Problem::new(StatusCode::UNAUTHORIZED, "Wrong user name or password.")
+        }
         AccountsError::Throttled { retry_after_secs } => Problem {
             status: StatusCode::TOO_MANY_REQUESTS,
             message: match retry_after_secs {
@@ -56,23 +59,57 @@ pub fn describe(e: &AccountsError) -> Problem {
             },
             retry_after: Some(*retry_after_secs),
         },
-        AccountsError::DeviceLimitReached { limit, .. } => {
-            Problem::new(StatusCode::CONFLICT, format!("This account is signed in on {limit} devices, its limit. Sign one out to continue."))
-        }
-        AccountsError::AccountDisabled => Problem::new(StatusCode::FORBIDDEN, "This account is disabled. Ask an administrator to enable it."),
+        AccountsError::DeviceLimitReached { limit, .. } => Problem::new(
+            StatusCode::CONFLICT,
+            format!(
+                "This account is signed in on {}, its limit. Sign one out to continue.",
+                count(*limit, "device", "devices")
+            ),
+        ),
+        AccountsError::AccountDisabled => Problem::new(
+            StatusCode::FORBIDDEN,
+            "This account is disabled. Ask an administrator to enable it.",
+        ),
         AccountsError::Unauthenticated => Problem::new(StatusCode::UNAUTHORIZED, "Sign in first."),
-        AccountsError::SignedOut { reason, .. } => Problem::new(StatusCode::UNAUTHORIZED, signed_out_message(reason)),
-        AccountsError::StreamLimitReached { limit, .. } => Problem::new(StatusCode::CONFLICT, format!("This account already plays on {limit} devices, its limit.")),
-        AccountsError::PlaybackStopped { by_device, .. } => Problem::new(StatusCode::CONFLICT, match by_device {
-            Some(name) => format!("Playback moved to {name}."),
-            None => "Playback was stopped from another device.".to_owned(),
-        }),
-        AccountsError::WrongCurrentPassword => Problem::new(StatusCode::FORBIDDEN, "The current password is wrong. Nothing was changed."),
-        AccountsError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "Only administrators can open this page."),
-        AccountsError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, format!("No such {what}.")),
-        AccountsError::Conflict(what) => Problem::new(StatusCode::CONFLICT, format!("That {what} is already taken.")),
-        AccountsError::Invalid(input) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, input_message(input)),
-        AccountsError::SetupUnavailable => Problem::new(StatusCode::FORBIDDEN, "This setup link is invalid or was already used."),
+        AccountsError::SignedOut { reason, .. } => {
+            Problem::new(StatusCode::UNAUTHORIZED, signed_out_message(reason))
+        }
+        AccountsError::StreamLimitReached { limit, .. } => Problem::new(
+            StatusCode::CONFLICT,
+            format!(
+                "This account already plays on {}, its limit.",
+                count(*limit, "device", "devices")
+            ),
+        ),
+        AccountsError::PlaybackStopped { by_device, .. } => Problem::new(
+            StatusCode::CONFLICT,
+            match by_device {
+                Some(name) => format!("Playback moved to {name}."),
+                None => "Playback was stopped from another device.".to_owned(),
+            },
+        ),
+        AccountsError::WrongCurrentPassword => Problem::new(
+            StatusCode::FORBIDDEN,
+            "The current password is wrong. Nothing was changed.",
+        ),
+        AccountsError::Forbidden => Problem::new(
+            StatusCode::FORBIDDEN,
+            "Only administrators can open this page.",
+        ),
+        AccountsError::NotFound(what) => {
+            Problem::new(StatusCode::NOT_FOUND, format!("No such {what}."))
+        }
+        AccountsError::Conflict(what) => Problem::new(
+            StatusCode::CONFLICT,
+            format!("That {what} is already taken."),
+        ),
+        AccountsError::Invalid(input) => {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, input_message(input))
+        }
+        AccountsError::SetupUnavailable => Problem::new(
+            StatusCode::FORBIDDEN,
+            "This setup link is invalid or was already used.",
+        ),
         AccountsError::Store(inner) => internal(&inner.to_string()),
         AccountsError::Internal(inner) => internal(inner),
     }

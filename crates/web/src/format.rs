@@ -41,8 +41,11 @@ pub fn total(ms: i64) -> String {
 }
 
 /// "1 track", "3 tracks".
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
+pub fn count<N>(n: N, one: &str, many: &str) -> String
+where
+    N: std::fmt::Display + PartialEq + From<u8>,
+{
+    if n == N::from(1) {
         format!("1 {one}")
     } else {
         format!("{n} {many}")

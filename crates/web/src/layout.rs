@@ -185,7 +185,7 @@ pub fn signed_in_with(
     let header = html! {
         header.site {
             div.bar {
-                a.brand href="/devices" { "Clef" }
+                a.brand href="/library" { "Clef" }
                 nav aria-label="Main" {
                     (link("/library", "Library", Section::Library))
                     (link("/export", "Export", Section::Export))

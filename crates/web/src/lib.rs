@@ -22,8 +22,8 @@ use axum::Router;
 use clef_api::{AppState, MAX_BODY_BYTES};
 
 use pages::{
-    account, admin, converted, devices, export, library, library_admin, limit, playlists, security,
-    setup, signin,
+    account, admin, converted, devices, export, library, library_admin, limit, missing,
+    playlist_add, playlists, security, setup, signin,
 };
 
 /// The web pages' routes.
@@ -62,7 +62,7 @@ pub fn router(state: AppState) -> Router {
             get(playlists::list).post(playlists::create),
         )
         .route("/library/playlists/import", post(playlists::import))
-        .route("/library/playlists/add", post(playlists::add))
+        .route("/library/playlists/add", post(playlist_add::add))
         .route("/library/playlists/{id}", get(playlists::show))
         .route("/library/playlists/{id}/rename", post(playlists::rename))
         .route("/library/playlists/{id}/remove", post(playlists::remove))
@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/export/{id}/cancel", post(converted::cancel))
         .route("/export/{id}/remove", post(converted::remove))
         .route("/setup", get(setup::show).post(setup::submit))
+        .fallback(missing::fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

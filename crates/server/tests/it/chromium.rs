@@ -179,7 +179,7 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
-    /// Signs in through the form and waits for the Devices page.
+    /// Signs in through the form and waits for the Library, where a listener lands.
     pub async fn sign_in(
         &self,
         server: &TestServer,
@@ -197,8 +197,8 @@ impl Browser {
             .click()
             .await
             .unwrap();
-        self.wait("table#devices").await;
-        assert_eq!(self.path().await, "/devices");
+        self.wait("body.app main h1").await;
+        assert_eq!(self.path().await, "/library");
     }
 
     pub async fn js(&self, script: &str) -> Value {

@@ -14,7 +14,7 @@ use futures::FutureExt;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-const PASSWORD: &str = "player test password";
+pub(crate) const PASSWORD: &str = "player test password";
 
 async fn sample_server() -> TestServer {
     TestServer::with_sample_library().await
@@ -44,12 +44,12 @@ fn track_id(s: &TestServer, title: &str) -> String {
 // ---- a web session over plain HTTP ----
 
 /// A cookie-keeping client signed in through the sign-in form, as a browser without script.
-struct WebSession {
-    client: reqwest::Client,
+pub(crate) struct WebSession {
+    pub(crate) client: reqwest::Client,
 }
 
 /// The value of the hidden `csrf` field in a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let at = html
         .find("name=\"csrf\" value=\"")
         .expect("the page has a form with a CSRF field");
@@ -58,7 +58,7 @@ fn csrf_of(html: &str) -> String {
 }
 
 impl WebSession {
-    async fn sign_in(s: &TestServer, user: &str, device: &str) -> WebSession {
+    pub(crate) async fn sign_in(s: &TestServer, user: &str, device: &str) -> WebSession {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -84,11 +84,11 @@ impl WebSession {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "web sign-in");
-        assert_eq!(r.headers()["location"], "/devices");
+        assert_eq!(r.headers()["location"], "/library");
         WebSession { client }
     }
 
-    async fn get(&self, s: &TestServer, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, s: &TestServer, path: &str) -> (StatusCode, String) {
         let r = self.client.get(s.url(path)).send().await.unwrap();
         (r.status(), r.text().await.unwrap())
     }
@@ -125,6 +125,107 @@ fn assert_contains(html: &str, needles: &[&str], what: &str) {
     for n in needles {
         assert!(html.contains(n), "{what} should contain {n:?}");
     }
+}
+
+/// Adding an album to a playlist that holds some of it already asks first: only the new songs,
+/// all again, or nothing.
+#[tokio::test]
+async fn adding_songs_a_playlist_holds_asks_before_duplicating() {
+    let s = sample_server().await;
+    s.create_user("lena", PASSWORD, false).await;
+    let token = s.token("lena", PASSWORD, "Tablet").await;
+    let album = album_id(&s, "First Light");
+    let (_, a) = s.get(&token, &format!("/api/v1/albums/{album}")).await;
+    let ids: Vec<String> = a["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.len() >= 2, "an album of several songs");
+    let (_, p) = s
+        .call(
+            Method::POST,
+            &token,
+            "/api/v1/playlists",
+            Some(json!({ "name": "Mix", "track_ids": [ids[0]] })),
+        )
+        .await;
+    let playlist = p["id"].as_str().unwrap().to_owned();
+    let held = || async {
+        let (_, p) = s
+            .get(&token, &format!("/api/v1/playlists/{playlist}"))
+            .await;
+        p["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let web = WebSession::sign_in(&s, "lena", "Laptop").await;
+    let back = format!("/library/albums/{album}");
+    let (_, page) = web.get(&s, &back).await;
+    let all = ids.join(",");
+    let n = ids.len();
+    let add = |dup: &'static str| {
+        let mut f = vec![
+            ("playlist", playlist.clone()),
+            ("track_ids", all.clone()),
+            ("back", back.clone()),
+        ];
+        if !dup.is_empty() {
+            f.push(("duplicates", dup.to_owned()));
+        }
+        f
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let page = page.clone();
+        let web = &web;
+        let s = &s;
+        async move {
+            let mut form: Vec<(&str, String)> = fields;
+            form.push(("csrf", csrf_of(&page)));
+            let r = web
+                .client
+                .post(s.url("/library/playlists/add"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let location = r
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (r.status(), location, r.text().await.unwrap())
+        }
+    };
+
+    let (status, _, question) = post(add("")).await;
+    assert_eq!(status, StatusCode::OK, "a question, not a change");
+    assert_contains(
+        &question,
+        &[&format!("“Mix” already holds 1 of these {n} songs.")],
+        "the question",
+    );
+    assert_eq!(held().await, [ids[0].clone()], "nothing added yet");
+
+    let (status, location, _) = post(add("skip")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location
+        .unwrap()
+        .contains(&format!("notice=added&n={}", n - 1)));
+    assert_eq!(held().await, ids, "each song once, in album order");
+
+    let (_, _, question) = post(add("")).await;
+    assert_contains(
+        &question,
+        &[&format!("“Mix” already holds all {n} of these songs.")],
+        "the question",
+    );
+    let (status, _, _) = post(add("again")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(held().await.len(), 2 * n, "added again when asked to");
 }
 
 #[tokio::test]
@@ -642,6 +743,19 @@ async fn library_pages_and_queue_in_a_browser() {
             .click()
             .await
             .unwrap();
+        // "Evening" holds the song already: Clef asks before adding it twice.
+        b.wait("#duplicates-question").await;
+        let question = b.find("main p").await.text().await.unwrap();
+        assert!(
+            question.starts_with("“Evening” already holds this song."),
+            "{question}"
+        );
+        assert!(
+            b.find_all("#add-skip").await.is_empty(),
+            "nothing new to add"
+        );
+        b.screenshot("library-add-again").await;
+        b.find("#add-again").await.click().await.unwrap();
         let notice = b.wait("#notice").await.text().await.unwrap();
         assert_eq!(notice, "Added 1 track to “Evening”.");
         assert_eq!(b.path().await, "/library/search", "back to the results");

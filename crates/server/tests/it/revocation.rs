@@ -277,8 +277,17 @@ async fn signing_out_records_who_did_it_in_the_security_log() {
     );
     assert_eq!(events[1]["device_name"], "B phone");
     assert_eq!(events[1]["detail"], "by A laptop");
-    assert!(kinds.iter().filter(|k| **k == "signed_in").count() == 3);
-    assert!(kinds.iter().filter(|k| **k == "new_device").count() == 3);
+    // Each of the three first sign-ins is one entry, "from a new device", and not two.
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "new_device").count(),
+        3,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "signed_in").count(),
+        0,
+        "{kinds:?}"
+    );
     // bob sees none of it; the admin sees all of it.
     let (_, bobs) = w.s.get(&w.x, "/api/v1/security-events").await;
     assert!(bobs
@@ -297,4 +306,24 @@ async fn signing_out_records_who_did_it_in_the_security_log() {
         w.s.get(&w.a, "/api/v1/admin/security-events").await.0,
         StatusCode::FORBIDDEN
     );
+}
+
+/// Each sign-in is one entry in the log: the first from a device says "new device", the next
+/// from the same device says "signed in", and neither comes twice.
+#[tokio::test]
+async fn each_sign_in_is_logged_once() {
+    let s = TestServer::start().await;
+    s.create_user("anna", PW, false).await;
+    let first = s.token("anna", PW, "Kitchen laptop").await;
+    let second = s.token("anna", PW, "Kitchen laptop").await;
+    let (_, events) = s.get(&second, "/api/v1/security-events").await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .filter(|k| matches!(*k, "signed_in" | "new_device"))
+        .collect();
+    assert_eq!(kinds, ["signed_in", "new_device"], "newest first");
+    drop(first);
 }

@@ -21,6 +21,7 @@ use crate::errors::describe_export;
 use crate::format::{count, size, when};
 use crate::layout::{csrf_field, Flash, Section};
 use crate::pages::export::{export_page, tabs};
+use crate::pages::missing::{self, Missing};
 use crate::pages::signed_in_problem;
 use crate::reply;
 
@@ -133,6 +134,9 @@ impl NoticeQuery {
 }
 
 fn export_problem(ctx: &AuthContext, csrf: &CsrfToken, e: &ExportError) -> Response {
+    if matches!(e, ExportError::NotFound) {
+        return missing::signed_in(ctx, csrf, Missing::Export);
+    }
     signed_in_problem(ctx, csrf, Some(Section::Export), &describe_export(e))
 }
 

@@ -14,9 +14,10 @@ use serde::Deserialize;
 
 use crate::auth::WebAuth;
 use crate::csrf::CsrfToken;
-use crate::errors::{describe_library, Problem};
+use crate::errors::describe_library;
 use crate::format::{count, duration, query_value, total};
 use crate::layout::{csrf_field, Flash, Section};
+use crate::pages::missing::{self, Missing};
 use crate::pages::{library_page, signed_in_problem};
 
 /// Albums on one page of the grid.
@@ -357,12 +358,7 @@ pub async fn artists(
 }
 
 fn not_found(ctx: &AuthContext, csrf: &CsrfToken, what: &str) -> Response {
-    signed_in_problem(
-        ctx,
-        csrf,
-        Some(Section::Library),
-        &Problem::new(StatusCode::NOT_FOUND, format!("No such {what}.")),
-    )
+    missing::signed_in(ctx, csrf, Missing::from_name(what))
 }
 
 /// `GET /library/artists/{id}`.
@@ -573,6 +569,9 @@ pub(crate) fn library_problem(
     csrf: &CsrfToken,
     e: &clef_library::LibraryError,
 ) -> Response {
+    if let clef_library::LibraryError::NotFound(what) = e {
+        return missing::signed_in(ctx, csrf, Missing::from_name(what));
+    }
     let p = describe_library(e);
     p.decorate(signed_in_problem(ctx, csrf, Some(Section::Library), &p))
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
 use crate::errors::{self, Problem};
-use crate::format::when;
+use crate::format::{count, when};
 use crate::layout::{self, csrf_field};
 use crate::pages::signin;
 use crate::reply;
@@ -27,7 +27,7 @@ pub(crate) fn render(
 ) -> Response {
     let body = html! {
         h1 #device-limit { "Device limit reached" }
-        p { "This account is signed in on " (limit) " devices, its limit. Sign one out to continue." }
+        p { "This account is signed in on " (count(limit, "device", "devices")) ", its limit. Sign one out to continue." }
         @if ticket.is_none() {
             p.flash.error { "Sign in again to choose a device to sign out." }
         }

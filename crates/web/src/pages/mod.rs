@@ -8,6 +8,8 @@ pub mod export;
 pub mod library;
 pub mod library_admin;
 pub mod limit;
+pub mod missing;
+pub mod playlist_add;
 pub mod playlists;
 pub mod security;
 pub mod setup;

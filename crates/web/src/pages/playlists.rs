@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::auth::{self, WebAuth};
 use crate::csrf::{Bare, CsrfForm, CsrfToken, HasCsrf};
 use crate::errors::describe_library;
-use crate::format::{count, query_value, total, when};
+use crate::format::{count, total, when};
 use crate::layout::{csrf_field, Flash};
 use crate::pages::library::{library_problem, subnav, track_table, Numbering, TrackTable};
 use crate::pages::library_page;
@@ -50,22 +50,6 @@ pub struct ImportForm {
 }
 
 impl HasCsrf for ImportForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct AddForm {
-    playlist: String,
-    track_ids: String,
-    /// The page to return to, one of ours under `/library`.
-    back: String,
-    csrf: String,
-}
-
-impl HasCsrf for AddForm {
     fn csrf(&self) -> &str {
         &self.csrf
     }
@@ -111,7 +95,7 @@ impl HasCsrf for MoveForm {
     }
 }
 
-fn split_ids(s: &str) -> Vec<String> {
+pub(crate) fn split_ids(s: &str) -> Vec<String> {
     s.split(',')
         .map(str::trim)
         .filter(|id| !id.is_empty())
@@ -129,7 +113,7 @@ fn position(field: &'static str, s: &str) -> Result<usize, LibraryError> {
 }
 
 /// A return address from a form, accepted only when it is one of the library pages.
-fn safe_back(back: &str) -> Option<&str> {
+pub(crate) fn safe_back(back: &str) -> Option<&str> {
     let ok = back.starts_with("/library")
         && !back.contains("//")
         && !back.contains('\\')
@@ -285,40 +269,6 @@ pub async fn import(
             unmatched.len()
         )),
         Err(e) => list_failed(&st, &ctx, &csrf, &e, &form.name).await,
-    }
-}
-
-/// `POST /library/playlists/add`: tracks from an album, search or track row into a playlist.
-pub async fn add(
-    State(st): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    CsrfForm { form, csrf }: CsrfForm<AddForm>,
-) -> Response {
-    let ctx = match auth::require(&st, &headers, &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let ids = split_ids(&form.track_ids);
-    let n = ids.len();
-    let edit = PlaylistEdit::Add {
-        track_ids: ids,
-        position: None,
-    };
-    match st
-        .library
-        .edit_playlist(&ctx.user.id, &form.playlist, edit)
-        .await
-    {
-        Ok(p) => {
-            let notice = format!("notice=added&n={n}&playlist={}", query_value(&p.id));
-            match safe_back(&form.back) {
-                Some(back) if back.contains('?') => reply::see_other(&format!("{back}&{notice}")),
-                Some(back) => reply::see_other(&format!("{back}?{notice}")),
-                None => reply::see_other(&format!("/library/playlists/{}?{notice}", p.id)),
-            }
-        }
-        Err(e) => library_problem(&ctx, &csrf, &e),
     }
 }
 

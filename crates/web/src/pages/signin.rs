@@ -19,16 +19,46 @@ use crate::{agent, auth, cookies, reply};
 /// The longest password sign-in will look at; anything longer cannot be right.
 const MAX_PRESENTED_PASSWORD: usize = 1024;
 
-/// `GET /`: to the devices page when signed in, else to sign in.
+/// Where a signed-in listener lands: the music.
+pub(crate) const LANDING: &str = "/library";
+
+/// `GET /`: to the library when signed in; before the first account exists, how to create the
+/// admin; else to sign in.
 pub async fn home(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Response {
+    match st.accounts.needs_setup().await {
+        Ok(true) => return setup_pending(),
+        Ok(false) => {}
+        Err(e) => return errors::page(&e, None),
+    }
     match auth::require(&st, &headers, &ip).await {
-        Ok(_) => reply::see_other("/devices"),
+        Ok(_) => reply::see_other(LANDING),
         Err(redirect) => redirect,
     }
+}
+
+/// Before setup: how to create the admin account.
+fn setup_pending() -> Response {
+    let body = html! {
+        h1 { "Finish setting up Clef" }
+        p { "Clef has no admin account yet. Create one in either of these ways:" }
+        ol #setup-steps {
+            li {
+                "Open the one-time link that " code { "clef serve" }
+                " printed when it started (it begins with " code { "/setup?token=" }
+                "). Restart the server to get a new link if you lost it."
+            }
+            li {
+                "Or, on the server, run " code { "clef user add NAME --admin" }
+                " with the same " code { "--data-dir" } ", then sign in here."
+            }
+        }
+        p { a href="/signin" { "Sign in" } }
+    };
+    reply::html(StatusCode::OK, layout::bare("Set up Clef", None, body))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,7 +143,7 @@ pub async fn show(
     let mut stale = false;
     if auth::has_session_cookie(&st, &headers) {
         match auth::require(&st, &headers, &ip).await {
-            Ok(_) => return reply::see_other("/devices"),
+            Ok(_) => return reply::see_other(LANDING),
             Err(_) => stale = true,
         }
     }
@@ -135,11 +165,11 @@ pub async fn show(
 }
 
 /// The response to a completed sign-in: the new session cookie, a new CSRF token, and on to the
-/// devices page. The session token is new at every sign-in, so a planted cookie never counts.
+/// library. The session token is new at every sign-in, so a planted cookie never counts.
 pub(crate) fn completed(st: &AppState, done: &SignedIn) -> Response {
     let max_age = st.accounts.config().absolute_lifetime_secs;
     let res = reply::with_cookie(
-        reply::see_other("/devices"),
+        reply::see_other(LANDING),
         &cookies::set_session(&st.http, done.token.expose(), max_age),
     );
     CsrfToken::fresh(&st.http).attach(res)
