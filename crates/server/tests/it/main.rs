@@ -14,6 +14,7 @@ mod exports;
 mod library_api;
 mod limits;
 mod player;
+mod player_controls;
 mod revocation;
 mod security;
 mod streams;
