@@ -132,8 +132,10 @@ fn line_icon(path: &str, class: &str) -> Markup {
     }
 }
 
-const SHUFFLE_ICON: &str = "M3 7h3.5l10 10H21M3 17h3.5l3-3M14 10l2.5-3H21M18 4l3 3-3 3M18 14l3 3-3 3";
-const REPEAT_ICON: &str = "M4 12V9.5A2.5 2.5 0 0 1 6.5 7H20M17 4l3 3-3 3M20 12v2.5a2.5 2.5 0 0 1-2.5 2.5H4M7 20l-3-3 3-3";
+const SHUFFLE_ICON: &str =
+    "M3 7h3.5l10 10H21M3 17h3.5l3-3M14 10l2.5-3H21M18 4l3 3-3 3M18 14l3 3-3 3";
+const REPEAT_ICON: &str =
+    "M4 12V9.5A2.5 2.5 0 0 1 6.5 7H20M17 4l3 3-3 3M20 12v2.5a2.5 2.5 0 0 1-2.5 2.5H4M7 20l-3-3 3-3";
 const SPEAKER: &str = "M4 9.5h3.5L12 5.5v13l-4.5-4H4z";
 
 /// The player bar: driven by `/static/player.js`, which fills it in; without script it stays

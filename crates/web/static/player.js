@@ -583,9 +583,19 @@
         title: t.title,
         artist: t.artist,
         album: t.album,
-        artwork: t.cover ? [{ src: new URL(t.cover, location.href).href, sizes: '64x64' }] : []
+        artwork: artwork(t.cover)
       }) : null;
     } catch (e) { /* a browser without artwork support */ }
+  }
+
+  /* The cover at the bar's size and at the larger sizes lock screens show. */
+  function artwork(cover) {
+    if (!cover) { return []; }
+    var url = new URL(cover, location.href);
+    return [64, 256, 512].map(function (size) {
+      url.searchParams.set('size', String(size));
+      return { src: url.href, sizes: size + 'x' + size };
+    });
   }
 
   function playbackState(state) {
@@ -759,10 +769,11 @@
     setQueueOpen(false);
     ui.queueToggle.focus();
   });
-  ui.queuePanel.addEventListener('keydown', function (ev) {
-    if (ev.key === 'Escape') {
+  document.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape' && !ui.queuePanel.hidden) {
+      var inside = ui.queuePanel.contains(document.activeElement);
       setQueueOpen(false);
-      ui.queueToggle.focus();
+      if (inside) { ui.queueToggle.focus(); }
     }
   });
 

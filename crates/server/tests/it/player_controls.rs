@@ -89,7 +89,11 @@ async fn viewport(b: &Browser, w: i64, h: i64) {
 async fn press_on_page(b: &Browser, keys: &str) {
     b.find("main h1").await.click().await.unwrap();
     let focused = b.js("return document.activeElement.tagName;").await;
-    assert_eq!(focused, json!("BODY"), "nothing focused after a click on a heading");
+    assert_eq!(
+        focused,
+        json!("BODY"),
+        "nothing focused after a click on a heading"
+    );
     b.find("body").await.send_keys(keys).await.unwrap();
 }
 
@@ -124,6 +128,27 @@ async fn volume_shuffle_and_repeat() {
         viewport(&b, 1280, 800).await;
         signed_in_playing(&s, &b, "vera", "Open Window").await;
 
+        // Shuffle: the current track first, the rest after it, playback goes on.
+        b.find("#player-queue-toggle").await.click().await.unwrap();
+        let (order, now) = queue(&b).await;
+        assert_eq!(order, FIRST_LIGHT, "the album in order");
+        assert_eq!(now, "Open Window");
+        let t0 = current_time(&b).await;
+        b.find("#player-shuffle").await.click().await.unwrap();
+        assert_eq!(attr(&b, "#player-shuffle", "aria-pressed").await, "true");
+        let (shuffled, now) = queue(&b).await;
+        assert_eq!(
+            shuffled[0], "Open Window",
+            "the playing track leads: {shuffled:?}"
+        );
+        assert_eq!(now, "Open Window", "and is still the current one");
+        let mut sorted = shuffled.clone();
+        sorted.sort();
+        assert_eq!(sorted, FIRST_LIGHT, "the same tracks");
+        assert_eq!(title(&b).await, "Open Window");
+        let (t1, paused, _) = b.audio().await;
+        assert!(!paused && t1 >= t0, "not restarted: {t0} then {t1}");
+
         // Volume: the slider sets the element's volume; the mute button mutes it.
         let before = current_time(&b).await;
         let slider = b.find("#player-volume").await;
@@ -152,54 +177,51 @@ async fn volume_shuffle_and_repeat() {
         b.find("#player-mute").await.click().await.unwrap();
         wait_js(&b, 5, "unmuted", muted, json!([false, "false"])).await;
 
-        // Another page keeps the volume, on the element and the slider.
+        // Another page keeps the volume, on the element and the slider, and the shuffled queue.
         b.goto(&s, "/library/artists").await;
         b.wait("#artists").await;
         let v = b
-            .js("return [Math.round(document.getElementById('player-audio').volume * 100), \
+            .js(
+                "return [Math.round(document.getElementById('player-audio').volume * 100), \
                  Math.round(Number(document.getElementById('player-volume').value) * 100), \
-                 document.getElementById('player-audio').muted];")
+                 document.getElementById('player-audio').muted];",
+            )
             .await;
         assert_eq!(v, json!([70, 70, false]), "volume after a page change");
         b.wait_audio(15, "playback picks up on the next page", |(t, p, _)| {
             !p && t > 0.3
         })
         .await;
-
-        // Shuffle: the current track first, the rest after it, playback goes on.
-        b.find("#player-queue-toggle").await.click().await.unwrap();
-        let (order, now) = queue(&b).await;
-        assert_eq!(order, FIRST_LIGHT, "the album in order");
-        let playing = title(&b).await;
-        assert_eq!(now, playing);
-        let t0 = current_time(&b).await;
-        b.find("#player-shuffle").await.click().await.unwrap();
+        assert_eq!(title(&b).await, "Open Window");
         assert_eq!(attr(&b, "#player-shuffle", "aria-pressed").await, "true");
-        let (shuffled, now) = queue(&b).await;
-        assert_eq!(shuffled[0], playing, "the playing track leads: {shuffled:?}");
-        assert_eq!(now, playing, "and is still the current one");
-        let mut sorted = shuffled.clone();
-        sorted.sort();
-        assert_eq!(sorted, FIRST_LIGHT, "the same tracks");
-        assert_eq!(title(&b).await, playing);
-        let (t1, paused, _) = b.audio().await;
-        assert!(!paused && t1 >= t0, "not restarted: {t0} then {t1}");
+        b.find("#player-queue-toggle").await.click().await.unwrap();
+        assert_eq!(queue(&b).await, (shuffled, "Open Window".to_owned()));
 
-        // Shuffle off: the album's order again, at the same track.
+        // Shuffle off: the album's order again, at the same track, still playing.
+        let t2 = current_time(&b).await;
         b.find("#player-shuffle").await.click().await.unwrap();
         assert_eq!(attr(&b, "#player-shuffle", "aria-pressed").await, "false");
         let (order, now) = queue(&b).await;
         assert_eq!(order, FIRST_LIGHT, "the order is back");
-        assert_eq!(now, playing);
-        let (t2, paused, _) = b.audio().await;
-        assert!(!paused && t2 >= t1, "still not restarted: {t1} then {t2}");
+        assert_eq!(now, "Open Window");
+        let (t3, paused, _) = b.audio().await;
+        assert!(!paused && t3 >= t2, "not restarted: {t2} then {t3}");
 
         // Repeat: off → all → one, said by the button.
-        assert_eq!(repeat_state(&b).await, ("Repeat: off".into(), "false".into()));
+        assert_eq!(
+            repeat_state(&b).await,
+            ("Repeat: off".into(), "false".into())
+        );
         b.find("#player-repeat").await.click().await.unwrap();
-        assert_eq!(repeat_state(&b).await, ("Repeat: all".into(), "true".into()));
+        assert_eq!(
+            repeat_state(&b).await,
+            ("Repeat: all".into(), "true".into())
+        );
         b.find("#player-repeat").await.click().await.unwrap();
-        assert_eq!(repeat_state(&b).await, ("Repeat: one".into(), "true".into()));
+        assert_eq!(
+            repeat_state(&b).await,
+            ("Repeat: one".into(), "true".into())
+        );
         b.screenshot("player-desktop").await;
 
         // Repeat one: at its end the track starts again.
@@ -208,9 +230,15 @@ async fn volume_shuffle_and_repeat() {
 
         // Repeat all: from the last track to the first.
         b.find("#player-repeat").await.click().await.unwrap();
-        assert_eq!(repeat_state(&b).await, ("Repeat: off".into(), "false".into()));
+        assert_eq!(
+            repeat_state(&b).await,
+            ("Repeat: off".into(), "false".into())
+        );
         b.find("#player-repeat").await.click().await.unwrap();
-        assert_eq!(repeat_state(&b).await, ("Repeat: all".into(), "true".into()));
+        assert_eq!(
+            repeat_state(&b).await,
+            ("Repeat: all".into(), "true".into())
+        );
         b.find("#player-queue li:last-child .queue-jump")
             .await
             .click()
