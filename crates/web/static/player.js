@@ -146,6 +146,7 @@
     ui.toggle.setAttribute('aria-label', playing ? 'Pause' : 'Play');
     ui.toggle.title = playing ? 'Pause' : 'Play';
     root.classList.toggle('is-playing', playing);
+    playbackState(playing ? 'playing' : 'paused');
   }
 
   function showTrack(t) {
@@ -537,6 +538,7 @@
   function showVolume() {
     var muted = audio.muted || audio.volume === 0;
     ui.volume.value = String(audio.muted ? 0 : audio.volume);
+    ui.volume.setAttribute('aria-valuetext', muted ? 'Muted' : Math.round(audio.volume * 100) + '%');
     ui.mute.setAttribute('aria-pressed', muted ? 'true' : 'false');
     ui.mute.title = muted ? 'Unmute' : 'Mute';
     root.classList.toggle('is-muted', muted);
@@ -664,6 +666,7 @@
     if (!dragging) {
       ui.seek.value = String(audio.currentTime);
       ui.elapsed.textContent = clock(audio.currentTime);
+      ui.seek.setAttribute('aria-valuetext', clock(audio.currentTime) + ' of ' + ui.duration.textContent);
     }
   });
 
