@@ -156,14 +156,14 @@ fn player_bar(p: &PlayerBar<'_>) -> Markup {
                     button #player-shuffle .icon.mode type="button" aria-pressed="false" aria-label="Shuffle" title="Shuffle: off" {
                         (line_icon(SHUFFLE_ICON, "icon-shuffle"))
                     }
-                    button #player-prev .icon type="button" aria-label="Previous track" title="Previous" {
+                    button #player-prev .icon type="button" aria-label="Previous track" title="Previous (Shift+←)" {
                         (icon("M6 6h2v12H6zM9.5 12l8.5 6V6z", "icon-prev"))
                     }
-                    button #player-toggle .icon.primary type="button" aria-label="Play" title="Play" {
+                    button #player-toggle .icon.primary type="button" aria-label="Play" title="Play (Space)" {
                         (icon("M8 5v14l11-7z", "icon-play"))
                         (icon("M6 5h4v14H6zM14 5h4v14h-4z", "icon-pause"))
                     }
-                    button #player-next .icon type="button" aria-label="Next track" title="Next" {
+                    button #player-next .icon type="button" aria-label="Next track" title="Next (Shift+→)" {
                         (icon("M16 6h2v12h-2zM6 18l8.5-6L6 6z", "icon-next"))
                     }
                     button #player-repeat .icon.mode type="button" data-repeat="off" aria-pressed="false" aria-label="Repeat: off" title="Repeat: off" {

@@ -144,7 +144,7 @@
 
   function setToggle(playing) {
     ui.toggle.setAttribute('aria-label', playing ? 'Pause' : 'Play');
-    ui.toggle.title = playing ? 'Pause' : 'Play';
+    ui.toggle.title = playing ? 'Pause (Space)' : 'Play (Space)';
     root.classList.toggle('is-playing', playing);
     playbackState(playing ? 'playing' : 'paused');
   }
