@@ -123,6 +123,21 @@ fn icon(path: &str, class: &str) -> Markup {
     }
 }
 
+/// A 24×24 line icon drawn in the text colour (the player's shuffle, repeat and volume).
+fn line_icon(path: &str, class: &str) -> Markup {
+    html! {
+        svg class=(class) viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" {
+            path d=(path) fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" {}
+        }
+    }
+}
+
+const SHUFFLE_ICON: &str =
+    "M3 7h3.5l10 10H21M3 17h3.5l3-3M14 10l2.5-3H21M18 4l3 3-3 3M18 14l3 3-3 3";
+const REPEAT_ICON: &str =
+    "M4 12V9.5A2.5 2.5 0 0 1 6.5 7H20M17 4l3 3-3 3M20 12v2.5a2.5 2.5 0 0 1-2.5 2.5H4M7 20l-3-3 3-3";
+const SPEAKER: &str = "M4 9.5h3.5L12 5.5v13l-4.5-4H4z";
+
 /// The player bar: driven by `/static/player.js`, which fills it in; without script it stays
 /// hidden (the CSS shows it only once the script has marked the document).
 fn player_bar(p: &PlayerBar<'_>) -> Markup {
@@ -138,15 +153,21 @@ fn player_bar(p: &PlayerBar<'_>) -> Markup {
                     }
                 }
                 div.player-controls {
-                    button #player-prev .icon type="button" aria-label="Previous track" title="Previous" {
+                    button #player-shuffle .icon.mode type="button" aria-pressed="false" aria-label="Shuffle" title="Shuffle: off" {
+                        (line_icon(SHUFFLE_ICON, "icon-shuffle"))
+                    }
+                    button #player-prev .icon type="button" aria-label="Previous track" title="Previous (Shift+←)" {
                         (icon("M6 6h2v12H6zM9.5 12l8.5 6V6z", "icon-prev"))
                     }
-                    button #player-toggle .icon.primary type="button" aria-label="Play" title="Play" {
+                    button #player-toggle .icon.primary type="button" aria-label="Play" title="Play (Space)" {
                         (icon("M8 5v14l11-7z", "icon-play"))
                         (icon("M6 5h4v14H6zM14 5h4v14h-4z", "icon-pause"))
                     }
-                    button #player-next .icon type="button" aria-label="Next track" title="Next" {
+                    button #player-next .icon type="button" aria-label="Next track" title="Next (Shift+→)" {
                         (icon("M16 6h2v12h-2zM6 18l8.5-6L6 6z", "icon-next"))
+                    }
+                    button #player-repeat .icon.mode type="button" data-repeat="off" aria-pressed="false" aria-label="Repeat: off" title="Repeat: off" {
+                        (line_icon(REPEAT_ICON, "icon-repeat"))
                     }
                 }
                 div.player-seek {
@@ -154,11 +175,24 @@ fn player_bar(p: &PlayerBar<'_>) -> Markup {
                     input #player-seek type="range" min="0" max="0" step="0.1" value="0" aria-label="Position";
                     span #player-duration .time { "0:00" }
                 }
-                button #player-queue-toggle .subtle type="button" aria-expanded="false" aria-controls="player-queue" { "Queue" }
+                div.player-volume {
+                    button #player-mute .icon type="button" aria-pressed="false" aria-label="Mute" title="Mute" {
+                        (line_icon(&format!("{SPEAKER}M15.5 9a4 4 0 0 1 0 6M18 6.5a7.5 7.5 0 0 1 0 11"), "icon-volume"))
+                        (line_icon(&format!("{SPEAKER}M15.5 9.5l5 5M20.5 9.5l-5 5"), "icon-muted"))
+                    }
+                    input #player-volume type="range" min="0" max="1" step="0.01" value="1" aria-label="Volume";
+                }
+                button #player-queue-toggle .subtle type="button" aria-expanded="false" aria-controls="player-queue-panel" { "Queue" }
             }
             div #player-status .player-status role="status" aria-live="polite" hidden {}
             div #player-choices .player-choices hidden {}
-            ol #player-queue .player-queue hidden {}
+            div #player-queue-panel .player-queue-panel role="region" aria-label="Queue" hidden {
+                div.player-queue-head {
+                    h2 #player-queue-heading { "Queue" }
+                    button #player-queue-close .subtle type="button" { "Close" }
+                }
+                ol #player-queue .player-queue aria-labelledby="player-queue-heading" {}
+            }
         }
     }
 }

@@ -13,7 +13,13 @@
  *    always noticed by the <audio> element; when the slot is gone, when the element errors or stalls,
  *    or when a report is refused, one report tells why, and the reason (the API's `message`) is
  *    shown in #player-status and playback stops;
- *  - keeps the queue across page loads in sessionStorage.
+ *  - keeps the queue (its order, shuffle and repeat) across page loads in sessionStorage, and the
+ *    volume across pages and visits in localStorage;
+ *  - shuffles the queue around the current track (turning it off restores the order), repeats the
+ *    queue or one track;
+ *  - answers keys outside form fields and buttons: space plays or pauses, the arrows seek by 5 s,
+ *    shift with an arrow goes to the previous or next track;
+ *  - tells the Media Session API what plays (lock screens, headsets and media keys).
  */
 (function () {
   'use strict';
@@ -23,6 +29,9 @@
   var HEARTBEAT_MS = 20000;
   var CHECK_MS = 3000;
   var STORE_KEY = 'clef.player';
+  var VOLUME_KEY = 'clef.volume';
+  var SEEK_STEP = 5;
+  var REPEAT_MODES = ['off', 'all', 'one'];
 
   var root = document.getElementById('player');
   if (!root) {
@@ -40,7 +49,13 @@
     seek: document.getElementById('player-seek'),
     elapsed: document.getElementById('player-elapsed'),
     duration: document.getElementById('player-duration'),
+    shuffle: document.getElementById('player-shuffle'),
+    repeat: document.getElementById('player-repeat'),
+    mute: document.getElementById('player-mute'),
+    volume: document.getElementById('player-volume'),
     queueToggle: document.getElementById('player-queue-toggle'),
+    queuePanel: document.getElementById('player-queue-panel'),
+    queueClose: document.getElementById('player-queue-close'),
     queue: document.getElementById('player-queue'),
     status: document.getElementById('player-status'),
     choices: document.getElementById('player-choices')
@@ -48,6 +63,8 @@
 
   var queue = [];
   var index = -1;
+  var original = null;      // with shuffle on: the queue in its own order (the same objects)
+  var repeat = 'off';       // 'off', 'all' (the queue) or 'one' (the current track)
   var heartbeat = null;
   var checker = null;
   var attempt = 0;          // increases with every track start; stale answers are ignored
@@ -127,8 +144,9 @@
 
   function setToggle(playing) {
     ui.toggle.setAttribute('aria-label', playing ? 'Pause' : 'Play');
-    ui.toggle.title = playing ? 'Pause' : 'Play';
+    ui.toggle.title = playing ? 'Pause (Space)' : 'Play (Space)';
     root.classList.toggle('is-playing', playing);
+    playbackState(playing ? 'playing' : 'paused');
   }
 
   function showTrack(t) {
@@ -147,12 +165,7 @@
       ui.seek.value = '0';
       ui.elapsed.textContent = clock(0);
     }
-    if (t && 'mediaSession' in navigator && typeof MediaMetadata !== 'undefined') {
-      navigator.mediaSession.metadata = new MediaMetadata({
-        title: t.title, artist: t.artist, album: t.album,
-        artwork: t.cover ? [{ src: t.cover, sizes: '64x64', type: 'image/jpeg' }] : []
-      });
-    }
+    describe(t);
     markRows(t);
     renderQueue();
     updateButtons();
@@ -168,9 +181,16 @@
 
   function updateButtons() {
     ui.prev.disabled = index < 0;
-    ui.next.disabled = index < 0 || index >= queue.length - 1;
+    ui.next.disabled = index < 0 || (index >= queue.length - 1 && repeat !== 'all');
     ui.toggle.disabled = queue.length === 0;
     ui.queueToggle.textContent = 'Queue (' + queue.length + ')';
+    var on = original !== null;
+    ui.shuffle.setAttribute('aria-pressed', on ? 'true' : 'false');
+    ui.shuffle.title = on ? 'Shuffle: on' : 'Shuffle: off';
+    ui.repeat.setAttribute('data-repeat', repeat);
+    ui.repeat.setAttribute('aria-pressed', repeat === 'off' ? 'false' : 'true');
+    ui.repeat.setAttribute('aria-label', 'Repeat: ' + repeat);
+    ui.repeat.title = { off: 'Repeat: off', all: 'Repeat: all (the queue)', one: 'Repeat: one (this track)' }[repeat];
   }
 
   function renderQueue() {
@@ -395,12 +415,18 @@
   function playQueue(tracks, start) {
     if (!tracks.length) { return; }
     queue = tracks.slice();
-    playAt(Math.max(0, Math.min(start || 0, queue.length - 1)));
+    index = Math.max(0, Math.min(start || 0, queue.length - 1));
+    if (original !== null) {
+      original = null;
+      shuffleOn();
+    }
+    playAt(index);
   }
 
   function enqueue(tracks) {
     var wasEmpty = queue.length === 0;
     queue = queue.concat(tracks);
+    if (original !== null) { original = original.concat(tracks); }
     if (wasEmpty) {
       index = 0;
       showTrack(queue[0]);
@@ -428,15 +454,189 @@
   }
 
   function next() {
-    if (index < queue.length - 1) { playAt(index + 1); }
+    if (index < queue.length - 1) {
+      playAt(index + 1);
+    } else if (repeat === 'all' && queue.length) {
+      playAt(0);
+    }
   }
 
   function previous() {
-    if (audio.currentTime > 3 || index <= 0) {
+    var wrap = index === 0 && repeat === 'all' && queue.length > 1;
+    if (audio.currentTime > 3 || (index <= 0 && !wrap)) {
       if (audio.getAttribute('src')) { audio.currentTime = 0; }
       return;
     }
-    playAt(index - 1);
+    playAt(wrap ? queue.length - 1 : index - 1);
+  }
+
+  /* Moves the playhead by `secs`, within the track. */
+  function seekBy(secs) {
+    if (!audio.getAttribute('src') || halted) { return; }
+    var end = isFinite(audio.duration) ? audio.duration : Number(ui.seek.max) || 0;
+    audio.currentTime = Math.max(0, Math.min(end, (audio.currentTime || 0) + secs));
+  }
+
+  /* Stops playback and gives the stream slot back, keeping the queue (the Media Session's stop). */
+  function stop() {
+    var t = current();
+    attempt += 1;
+    pauseQuietly();
+    stopTimers();
+    if (audio.getAttribute('src')) {
+      audio.removeAttribute('src');
+      audio.load();
+    }
+    pendingSeek = 0;
+    halted = false;
+    setToggle(false);
+    showTrack(t);
+    playbackState('none');
+    report('stopped', t).then(function () { }, function () { });
+    save();
+  }
+
+  /* ---- shuffle and repeat ---- */
+
+  /* The current track first, then the rest of the queue in a random order. */
+  function shuffleOn() {
+    original = queue.slice();
+    var cur = current();
+    var rest = queue.filter(function (t, i) { return i !== index; });
+    for (var i = rest.length - 1; i > 0; i--) {
+      var j = Math.floor(Math.random() * (i + 1));
+      var x = rest[i]; rest[i] = rest[j]; rest[j] = x;
+    }
+    queue = cur ? [cur].concat(rest) : rest;
+    index = cur ? 0 : index;
+  }
+
+  /* Back to the queue's own order, at the same track. */
+  function shuffleOff() {
+    var cur = current();
+    var kept = original.filter(function (t) { return queue.indexOf(t) >= 0; });
+    var added = queue.filter(function (t) { return kept.indexOf(t) < 0; });
+    queue = kept.concat(added);
+    original = null;
+    index = cur ? queue.indexOf(cur) : Math.min(index, queue.length - 1);
+  }
+
+  function toggleShuffle() {
+    if (original === null) { shuffleOn(); } else { shuffleOff(); }
+    renderQueue();
+    save();
+  }
+
+  function cycleRepeat() {
+    repeat = REPEAT_MODES[(REPEAT_MODES.indexOf(repeat) + 1) % REPEAT_MODES.length];
+    updateButtons();
+    save();
+  }
+
+  /* ---- volume, remembered in localStorage ---- */
+
+  function showVolume() {
+    var muted = audio.muted || audio.volume === 0;
+    ui.volume.value = String(audio.muted ? 0 : audio.volume);
+    ui.volume.setAttribute('aria-valuetext', muted ? 'Muted' : Math.round(audio.volume * 100) + '%');
+    ui.mute.setAttribute('aria-pressed', muted ? 'true' : 'false');
+    ui.mute.title = muted ? 'Unmute' : 'Mute';
+    root.classList.toggle('is-muted', muted);
+  }
+
+  function loadVolume() {
+    var v = null;
+    try { v = JSON.parse(localStorage.getItem(VOLUME_KEY) || 'null'); } catch (e) { v = null; }
+    if (v && typeof v.volume === 'number' && v.volume >= 0 && v.volume <= 1) {
+      audio.volume = v.volume;
+      audio.muted = !!v.muted;
+    }
+    showVolume();
+  }
+
+  function saveVolume() {
+    try {
+      localStorage.setItem(VOLUME_KEY, JSON.stringify({ volume: audio.volume, muted: audio.muted }));
+    } catch (e) { /* storage off: the volume lasts as long as the page */ }
+  }
+
+  /* ---- the queue panel ---- */
+
+  function setQueueOpen(open) {
+    ui.queuePanel.hidden = !open;
+    ui.queueToggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    root.classList.toggle('queue-open', open);
+    var cur = open && ui.queue.querySelector('li.current');
+    if (cur) {
+      // The playing track in view, without scrolling the page under the panel.
+      var above = cur.getBoundingClientRect().top - ui.queue.getBoundingClientRect().top;
+      ui.queue.scrollTop += above - ui.queue.clientHeight / 3;
+    }
+  }
+
+  /* ---- the Media Session: lock screens, headsets, media keys ---- */
+
+  var session = 'mediaSession' in navigator ? navigator.mediaSession : null;
+
+  function describe(t) {
+    if (!session || typeof MediaMetadata === 'undefined') { return; }
+    try {
+      session.metadata = t ? new MediaMetadata({
+        title: t.title,
+        artist: t.artist,
+        album: t.album,
+        artwork: artwork(t.cover)
+      }) : null;
+    } catch (e) { /* a browser without artwork support */ }
+  }
+
+  /* The cover at the bar's size and at the larger sizes lock screens show. */
+  function artwork(cover) {
+    if (!cover) { return []; }
+    var url = new URL(cover, location.href);
+    return [64, 256, 512].map(function (size) {
+      url.searchParams.set('size', String(size));
+      return { src: url.href, sizes: size + 'x' + size };
+    });
+  }
+
+  function playbackState(state) {
+    if (session) { session.playbackState = state; }
+  }
+
+  function positionState() {
+    if (!session || !session.setPositionState) { return; }
+    var d = audio.duration;
+    try {
+      if (audio.getAttribute('src') && isFinite(d) && d > 0) {
+        session.setPositionState({
+          duration: d,
+          playbackRate: audio.playbackRate || 1,
+          position: Math.max(0, Math.min(d, audio.currentTime || 0))
+        });
+      } else {
+        session.setPositionState();
+      }
+    } catch (e) { /* a state the browser refuses: the next event sends a new one */ }
+  }
+
+  function handle(action, fn) {
+    try { session.setActionHandler(action, fn); } catch (e) { /* an action this browser lacks */ }
+  }
+
+  if (session) {
+    handle('play', function () { if (audio.paused) { togglePlay(); } });
+    handle('pause', function () { if (!audio.paused) { audio.pause(); } });
+    handle('stop', stop);
+    handle('previoustrack', previous);
+    handle('nexttrack', next);
+    handle('seekbackward', function (d) { seekBy(-((d && d.seekOffset) || 10)); });
+    handle('seekforward', function (d) { seekBy((d && d.seekOffset) || 10); });
+    handle('seekto', function (d) {
+      if (!d || typeof d.seekTime !== 'number' || !audio.getAttribute('src') || halted) { return; }
+      if (d.fastSeek && audio.fastSeek) { audio.fastSeek(d.seekTime); } else { audio.currentTime = d.seekTime; }
+      positionState();
+    });
   }
 
   /* ---- the element's events ---- */
@@ -450,12 +650,23 @@
       try { audio.currentTime = pendingSeek; } catch (e) { /* not seekable yet */ }
       pendingSeek = 0;
     }
+    positionState();
+  });
+
+  ['durationchange', 'seeked', 'ratechange'].forEach(function (name) {
+    audio.addEventListener(name, positionState);
+  });
+
+  audio.addEventListener('volumechange', function () {
+    showVolume();
+    saveVolume();
   });
 
   audio.addEventListener('timeupdate', function () {
     if (!dragging) {
       ui.seek.value = String(audio.currentTime);
       ui.elapsed.textContent = clock(audio.currentTime);
+      ui.seek.setAttribute('aria-valuetext', clock(audio.currentTime) + ' of ' + ui.duration.textContent);
     }
   });
 
@@ -464,6 +675,8 @@
     setToggle(true);
     clearStatus();
     startTimers();
+    playbackState('playing');
+    positionState();
     report('playing', t).then(function (r) {
       if (!r.ok && t === current()) { refused(r.status, r.body, t); }
     }, function () { });
@@ -477,6 +690,8 @@
     if (halted || audio.ended) { return; }
     setToggle(false);
     stopTimers();
+    playbackState('paused');
+    positionState();
     report('paused', current()).then(function (r) {
       if (!r.ok && r.status === 401) { refused(r.status, r.body, current()); }
     }, function () { });
@@ -485,11 +700,20 @@
 
   audio.addEventListener('ended', function () {
     stopTimers();
+    if (repeat === 'one') {
+      playAt(index);
+      return;
+    }
     if (index < queue.length - 1) {
       playAt(index + 1);
       return;
     }
+    if (repeat === 'all' && queue.length) {
+      playAt(0);
+      return;
+    }
     setToggle(false);
+    playbackState('paused');
     report('stopped', current()).then(function () { }, function () { });
     save();
   });
@@ -524,10 +748,36 @@
     }
   });
 
+  ui.shuffle.addEventListener('click', toggleShuffle);
+  ui.repeat.addEventListener('click', cycleRepeat);
+
+  ui.volume.addEventListener('input', function () {
+    var v = Number(ui.volume.value);
+    audio.volume = Math.max(0, Math.min(1, isFinite(v) ? v : 1));
+    audio.muted = audio.volume === 0;
+  });
+  ui.mute.addEventListener('click', function () {
+    if (audio.muted || audio.volume === 0) {
+      if (audio.volume === 0) { audio.volume = 0.5; }
+      audio.muted = false;
+    } else {
+      audio.muted = true;
+    }
+  });
+
   ui.queueToggle.addEventListener('click', function () {
-    var open = ui.queue.hidden;
-    ui.queue.hidden = !open;
-    ui.queueToggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    setQueueOpen(ui.queuePanel.hidden);
+  });
+  ui.queueClose.addEventListener('click', function () {
+    setQueueOpen(false);
+    ui.queueToggle.focus();
+  });
+  document.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape' && !ui.queuePanel.hidden) {
+      var inside = ui.queuePanel.contains(document.activeElement);
+      setQueueOpen(false);
+      if (inside) { ui.queueToggle.focus(); }
+    }
   });
 
   ui.queue.addEventListener('click', function (ev) {
@@ -539,6 +789,9 @@
       return;
     }
     var removed = queue.splice(i, 1)[0];
+    if (original !== null && original.indexOf(removed) >= 0) {
+      original.splice(original.indexOf(removed), 1);
+    }
     if (i < index) {
       index -= 1;
     } else if (i === index) {
@@ -613,14 +866,29 @@
     }
   });
 
-  if ('mediaSession' in navigator) {
-    try {
-      navigator.mediaSession.setActionHandler('play', togglePlay);
-      navigator.mediaSession.setActionHandler('pause', function () { audio.pause(); });
-      navigator.mediaSession.setActionHandler('nexttrack', next);
-      navigator.mediaSession.setActionHandler('previoustrack', previous);
-    } catch (e) { /* an older browser */ }
-  }
+  /* Keys for the player, except where a key belongs to the focused control or to the browser. */
+  var OWN_KEYS = 'input, textarea, select, button, summary, [contenteditable], [role="button"], ' +
+    '[role="slider"], [role="textbox"], [role="combobox"], [role="listbox"], [role="menu"]';
+
+  document.addEventListener('keydown', function (ev) {
+    if (ev.defaultPrevented || ev.altKey || ev.ctrlKey || ev.metaKey || !queue.length) { return; }
+    var target = ev.target;
+    if (target && target.nodeType === 1 &&
+        (target.isContentEditable || (target.closest && target.closest(OWN_KEYS)))) { return; }
+    var key = ev.key;
+    if ((key === ' ' || key === 'Spacebar') && !ev.shiftKey) {
+      ev.preventDefault();
+      if (!ev.repeat) { togglePlay(); }
+    } else if (key === 'ArrowLeft' || key === 'ArrowRight') {
+      ev.preventDefault();
+      var forward = key === 'ArrowRight';
+      if (ev.shiftKey) {
+        if (!ev.repeat) { if (forward) { next(); } else { previous(); } }
+      } else {
+        seekBy(forward ? SEEK_STEP : -SEEK_STEP);
+      }
+    }
+  });
 
   /* ---- the queue across page loads ---- */
 
@@ -630,6 +898,8 @@
         device: deviceId,
         queue: queue,
         index: index,
+        original: original === null ? null : original.map(function (t) { return queue.indexOf(t); }),
+        repeat: repeat,
         at: audio.getAttribute('src') ? audio.currentTime : (pendingSeek || 0),
         playing: !audio.paused && !halted
       }));
@@ -646,6 +916,7 @@
   });
 
   (function restore() {
+    loadVolume();
     var saved = null;
     try { saved = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null'); } catch (e) { saved = null; }
     if (!saved || saved.device !== deviceId || !Array.isArray(saved.queue) || !saved.queue.length) {
@@ -655,6 +926,13 @@
     }
     queue = saved.queue;
     index = Math.max(0, Math.min(saved.index | 0, queue.length - 1));
+    repeat = REPEAT_MODES.indexOf(saved.repeat) >= 0 ? saved.repeat : 'off';
+    if (Array.isArray(saved.original) && saved.original.length === queue.length) {
+      var order = saved.original.map(function (i) { return queue[i]; });
+      if (order.every(Boolean) && order.every(function (t, i) { return order.indexOf(t) === i; })) {
+        original = order;
+      }
+    }
     showTrack(queue[index]);
     pendingSeek = Number(saved.at) || 0;
     ui.seek.value = String(pendingSeek);

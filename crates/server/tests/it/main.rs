@@ -16,6 +16,7 @@ mod library_api;
 mod limits;
 mod not_found;
 mod player;
+mod player_controls;
 mod revocation;
 mod security;
 mod streams;
