@@ -11,8 +11,9 @@ use tracing::Level;
 
 /// What `clef serve` logs by default: its life and each problem.
 pub const SERVER_LOG: &str = "info,sqlx=warn,lofty=error";
-/// What the one-shot commands log by default: problems only, so their output stands alone.
-pub const COMMAND_LOG: &str = "warn,lofty=error";
+/// What the one-shot commands log by default: problems only (not sqlx's slow-statement notes),
+/// so their output stands alone.
+pub const COMMAND_LOG: &str = "warn,sqlx=error,lofty=error";
 
 /// Installs the global subscriber, writing to standard error. `CLEF_LOG` (or `RUST_LOG`) sets
 /// the filter, `default` otherwise. Colours only when standard error is a terminal and
