@@ -3,19 +3,16 @@
 #   1. for each output format, the CPU time (user + system) of Clef's conversion of one 4-minute
 #      44.1 kHz/16-bit stereo source against `ffmpeg -threads 1` with the same settings (and
 #      `flac -5` for FLAC), best of three, with the ratio and each one's peak memory (ALAC also
-#      from the 10-minute 24-bit/96 kHz source, kept at 24 bits by both); FLAC rows for the
-#      default build (Clef's own encoder) and, when libflac-dev is installed, for one built with
-#      `--features clef-media/libflac` (libFLAC);
-#   1b. FLAC -5 file sizes and CPU of each encoder on that source and on a 10-minute 24-bit/96 kHz
-#      one;
+#      from the 10-minute 24-bit/96 kHz source, kept at 24 bits by both);
+#   1b. FLAC -5 file sizes and CPU of Clef's encoder, flac and ffmpeg on that source and on a
+#      10-minute 24-bit/96 kHz one;
 #   2. peak memory of one conversion of the 10-minute 24-bit/96 kHz source;
 #   3. `clef export` of a 50-track album to MP3 320 with one worker and with one per core: wall
 #      time and the speed-up;
 #   4. time to the first audio byte of a transcoded stream (`format=mp3&bitrate=320`) of a 30 s
 #      FLAC, twenty requests in a row against a release server.
 # Sources are made with ffmpeg (a tone over pink noise, so encoders have real work) and cached
-# under target/bench-data. Needs: cargo, ffmpeg, flac, python3, curl (libflac-dev for the libFLAC
-# rows). Usage: bench/export.sh [flac]: with `flac`, only the FLAC rows and sizes (1 and 1b).
+# under target/bench-data. Needs: cargo, ffmpeg, flac, python3, curl. Usage: bench/export.sh [flac]: with `flac`, only the FLAC rows and sizes (1 and 1b).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${1:-}
@@ -30,20 +27,8 @@ server=
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 [ "$only" = flac ] || cargo build --release --quiet --bin clef -p clef-server
 clef=$target/release/clef
-# The conversion example twice: the default build (FLAC by Clef's own encoder) and, when the
-# system libFLAC is there, one with the libflac feature. Both are copied out, as the second build
-# replaces the first.
 cargo build --release --quiet --example convert -p clef-media
-cp "$target/release/examples/convert" "$dir/convert-clef"
-convert=$dir/convert-clef
-convert_libflac=
-if dpkg -s libflac-dev >/dev/null 2>&1 || [ -f /usr/include/FLAC/stream_encoder.h ]; then
-  cargo build --release --quiet --example convert -p clef-media --features libflac
-  cp "$target/release/examples/convert" "$dir/convert-libflac"
-  convert_libflac=$dir/convert-libflac
-else
-  echo "libflac-dev is not installed: no libFLAC rows (apt-get install libflac-dev)"
-fi
+convert=$target/release/examples/convert
 
 music() { # seconds rate sample_fmt out
   ffmpeg -loglevel error -y -f lavfi -i "sine=frequency=220:duration=$1:sample_rate=$2" \
@@ -110,13 +95,8 @@ if [ "$only" != flac ]; then
   row "ALAC 24/96 (10 min) vs ffmpeg alac" m4a alac ffmpeg -loglevel error -y -threads 1 -i "$src" -c:a alac "$dir/out.m4a"
 fi
 src="$data/src.wav"
-default_convert=$convert
-for variant in clef ${convert_libflac:+libFLAC}; do
-  [ "$variant" = libFLAC ] && convert=$convert_libflac
-  row "FLAC -5 ($variant) vs ffmpeg flac" flac flac:5 ffmpeg -loglevel error -y -threads 1 -i "$src" -c:a flac -compression_level 5 "$dir/out.flac"
-  row "FLAC -5 ($variant) vs flac -5" flac flac:5 flac -s -f -5 -o "$dir/out.flac" "$src"
-done
-convert=$default_convert
+row "FLAC -5 vs ffmpeg flac" flac flac:5 ffmpeg -loglevel error -y -threads 1 -i "$src" -c:a flac -compression_level 5 "$dir/out.flac"
+row "FLAC -5 vs flac -5" flac flac:5 flac -s -f -5 -o "$dir/out.flac" "$src"
 
 # Sizes (and CPU, best of three) of FLAC level 5 from WAV, each encoder on both sources.
 printf '\n%-28s %22s %22s\n' "FLAC -5 from WAV" "4 min 44.1k/16" "10 min 96k/24"
@@ -134,7 +114,6 @@ size_row() { # label, command template with SRC for the source
   printf '\n'
 }
 size_row "Clef, own encoder" "$convert" SRC "$dir/out.flac" flac:5
-[ -z "$convert_libflac" ] || size_row "Clef, libFLAC" "$convert_libflac" SRC "$dir/out.flac" flac:5
 size_row "flac -5" flac -s -f -5 -o "$dir/out.flac" SRC
 size_row "ffmpeg -threads 1 flac" ffmpeg -loglevel error -y -threads 1 -i SRC -c:a flac -compression_level 5 "$dir/out.flac"
 [ "$only" = flac ] && exit 0
@@ -145,8 +124,7 @@ mem() { # label, binary, source, format
   read -r _ kb _ < <(measure "$2" "$3" "$dir/out.$ext" "$4")
   printf '%-40s %9s MB\n' "$1" "$(mb "$kb")"
 }
-mem "to flac:5 from WAV (own encoder)" "$convert" "$data/hires.wav" flac:5
-[ -z "$convert_libflac" ] || mem "to flac:5 from WAV (libFLAC)" "$convert_libflac" "$data/hires.wav" flac:5
+mem "to flac:5 from WAV" "$convert" "$data/hires.wav" flac:5
 for fmt in wav mp3:320 aac:256 alac; do
   mem "to $fmt" "$convert" "$data/hires.flac" "$fmt"
 done

@@ -50,7 +50,8 @@ pub enum AccountsError {
     NotFound(&'static str),
     #[error("{0} already exists")]
     Conflict(&'static str),
-    #[error("invalid input: {0}")]
+    /// Its message names the field ("password: must be at least 8 characters").
+    #[error(transparent)]
     Invalid(#[from] InputError),
     #[error("the setup link is invalid or was already used")]
     SetupUnavailable,

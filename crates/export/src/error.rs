@@ -21,10 +21,18 @@ pub enum ExportError {
     NotFound,
     #[error("the export is still running: cancel it first")]
     StillRunning,
-    #[error("storage: {0}")]
+    #[error(transparent)]
     Store(#[from] clef_store::StoreError),
+    /// Its message includes the system's, which is therefore not also its `source` (a chain
+    /// printed in full would repeat it).
     #[error("file system: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for ExportError {
+    fn from(e: std::io::Error) -> Self {
+        ExportError::Io(e)
+    }
 }
 
 pub type ExportResult<T> = Result<T, ExportError>;

@@ -4,8 +4,7 @@
 //!
 //! Why unsafe is allowed here: the encoder is C. Every call goes through [`AacEncoder`], which
 //! owns the handle (closed on drop), passes only buffers it owns or borrows for the duration of
-//! the call, and checks every return code. Apart from `clef-libflac` (the system libFLAC, behind
-//! clef-media's optional `libflac` feature), nothing else in Clef uses unsafe code.
+//! the call, and checks every return code. Nothing else in Clef uses unsafe code.
 //!
 //! Licence: the FDK AAC library is under the "Software License for The Fraunhofer FDK AAC Codec
 //! Library for Android", a free licence that allows redistribution but grants no patent licence;

@@ -208,7 +208,8 @@ fn aiff(samples: &[i32]) -> Vec<u8> {
 /// The samples (interleaved stereo, 16-bit) as a FLAC stream, by clef-media's encoder.
 fn flac(samples: &[i32]) -> Result<Vec<u8>, String> {
     let out = std::io::Cursor::new(Vec::new());
-    let mut writer = clef_media::FlacWriter::new(out, 5, RATE, 2, 16)?;
+    let frames = (samples.len() / 2) as u64;
+    let mut writer = clef_media::FlacWriter::with_seek_table(out, 5, RATE, 2, 16, frames)?;
     writer.write(samples).map_err(|e| e.to_string())?;
     Ok(writer.finish().map_err(|e| e.to_string())?.into_inner())
 }

@@ -12,8 +12,7 @@
 //! to 24 bits.
 //!
 //! Decoding is Symphonia's: FLAC, MP3, AAC and ALAC in MP4, Vorbis in Ogg, WAV and AIFF (not
-//! Opus). Encoders: WAV (hound), AIFF (aifc), FLAC (our own, pure Rust, see below; or with the
-//! `libflac` feature the system libFLAC through `clef-libflac`), MP3 (LAME
+//! Opus). Encoders: WAV (hound), AIFF (aifc), FLAC (our own, pure Rust, see below), MP3 (LAME
 //! through mp3lame-encoder, with the LAME/Xing info frame for gapless playback), AAC-LC (FDK AAC
 //! through `clef-fdk-aac`, feature `fdk-aac`, on by default) and ALAC, 16- or 24-bit, by an
 //! encoder of our own (`encode/alac`), the last two in M4A files from our own muxer, AAC with an edit list and `iTunSMPB` for gapless
@@ -53,22 +52,20 @@
 //! LAME dominates the MP3 jobs, so they match ffmpeg (same LAME 3.100, same default quality);
 //! both outputs decode to exactly the source's 13,230,000 frames. FLAC is measured below.
 //!
-//! # FLAC: our own encoder by default, libFLAC with the `libflac` feature
+//! # FLAC: our own encoder
 //!
-//! A default build encodes FLAC with the encoder in `encode/flac/`, written from the format
+//! Clef encodes FLAC with its own encoder in `encode/flac/`, written from the format
 //! specification (RFC 9639) in safe Rust: 4096-sample blocks (1152 at levels 0–2), the best
 //! fixed predictor and an LPC predictor (Tukey-windowed autocorrelation, Levinson–Durbin, the
 //! order estimated from its error) per channel, verbatim or constant subframes when smaller,
 //! stereo decorrelation chosen from an order-2 estimate (all four channels coded and compared at
 //! levels 2, 7 and 8), and Rice partitions chosen from partition sums. [`FlacWriter`] streams to
-//! any seekable writer; STREAMINFO (length, frame sizes, MD5) is completed at the end. Measured
+//! any seekable writer; STREAMINFO (length, frame sizes, MD5) is completed at the end, and so is
+//! a seek table (a point every 10 s) when the source announces its length. Measured
 //! on a 4-minute 44.1 kHz/16-bit source at level 5 (`bench/export.sh flac`,
 //! docs/benchmarks.md) it takes 0.57–0.69× the CPU of `flac -5` and 0.69–0.86× ffmpeg's, with
-//! files the size of libFLAC's at 16 and 24 bits. The `libflac` feature (off by default; needs
-//! the system libFLAC, Debian's `libflac-dev`) makes [`EncoderRegistry::default`] use libFLAC
-//! instead, with a seek table; it stays as an opt-in comparison. [`FLAC_ENCODER`] names the
-//! encoder of the build; [`clef_flac_encoder`] and, with the feature, `libflac_encoder` can be
-//! registered explicitly.
+//! files the size of libFLAC's at 16 and 24 bits. (An optional build with the system libFLAC was
+//! removed once these measurements showed it saved no CPU; its seek table is now written here.)
 
 mod convert;
 mod decode;
@@ -88,11 +85,8 @@ pub use convert::{
 };
 pub use decode::{open, Decoder, SymphoniaDecoder};
 pub use dither::{DepthConverter, DitherRng};
-#[cfg(feature = "libflac")]
-pub use encode::libflac_encoder;
 pub use encode::{
     clef_flac_encoder, mp3_output_rate, Encoder, EncoderConstructor, EncoderRegistry, FlacWriter,
-    FLAC_ENCODER,
 };
 pub use error::MediaError;
 pub use spec::{

@@ -1,13 +1,13 @@
 //! The command line: `clef serve`, `clef user …`, `clef devices …`, `clef scan`, `clef export`,
 //! `clef migrate`.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use clef_accounts::Actor;
 use clef_core::{DeviceId, OsRandom, SystemClock};
 
@@ -60,32 +60,45 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user.
+    /// Create a user (asks for the password twice).
     Add {
+        /// The new user's name: letters, digits, and . _ - @.
         name: String,
+        /// Make the user an admin.
         #[arg(long)]
         admin: bool,
-        /// Read the password from the first line of standard input instead of prompting.
+        /// Read the password from the first line of standard input instead of asking.
         #[arg(long)]
         password_stdin: bool,
     },
     /// Set a new password; signs out every device of that user.
     Passwd {
+        /// The user.
         name: String,
+        /// Read the password from the first line of standard input instead of asking.
         #[arg(long)]
         password_stdin: bool,
     },
     /// Disable a user and sign out all of their devices.
-    Disable { name: String },
+    Disable {
+        /// The user.
+        name: String,
+    },
     /// Enable a disabled user.
-    Enable { name: String },
+    Enable {
+        /// The user.
+        name: String,
+    },
     /// List users.
     List,
     /// Set a user's device and stream limits.
     Limits {
+        /// The user.
         name: String,
+        /// How many devices may be signed in at once.
         #[arg(long)]
         devices: Option<i64>,
+        /// How many devices may play at once.
         #[arg(long)]
         streams: Option<i64>,
     },
@@ -94,11 +107,53 @@ pub enum UserCommand {
 #[derive(Debug, Subcommand)]
 pub enum DevicesCommand {
     /// List a user's signed-in devices.
-    List { user: String },
+    List {
+        /// The user.
+        user: String,
+    },
     /// Sign out one device of a user.
-    Revoke { user: String, device_id: String },
+    Revoke {
+        /// The user.
+        user: String,
+        /// The device's id, as `clef devices list` shows it.
+        device_id: String,
+    },
 }
 
+impl Cli {
+    /// Parses the process's arguments; a mistake prints clap's message and usage and exits
+    /// with status 2.
+    pub fn parse_checked() -> Self {
+        let cli = Self::parse();
+        if let Command::Export(args) = &cli.command {
+            if args.playlist.is_none() && args.album.is_none() {
+                let mut command = Self::command();
+                command.build();
+                if let Some(export) = command.find_subcommand_mut("export") {
+                    export
+                        .error(
+                            clap::error::ErrorKind::MissingRequiredArgument,
+                            crate::export_cli::NO_SOURCE,
+                        )
+                        .exit();
+                }
+            }
+        }
+        cli
+    }
+
+    /// The log filter when `CLEF_LOG` is not set: the server tells its life, the other
+    /// commands only problems, so their output stands alone.
+    pub fn default_log(&self) -> &'static str {
+        match self.command {
+            Command::Serve { .. } => crate::telemetry::SERVER_LOG,
+            _ => crate::telemetry::COMMAND_LOG,
+        }
+    }
+}
+
+/// The password for `user add` and `user passwd`: the first line of standard input, or typed
+/// twice at the terminal.
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
         let mut line = String::new();
@@ -108,8 +163,14 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
             .context("reading the password from standard input")?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
     }
-    let first = rpassword::prompt_password("New password: ")?;
-    let again = rpassword::prompt_password("Again: ")?;
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for the password: pipe it in with --password-stdin");
+    }
+    let prompt = |text: &str| {
+        rpassword::prompt_password(text).context("reading the password from the terminal")
+    };
+    let first = prompt("New password: ")?;
+    let again = prompt("Again: ")?;
     if first != again {
         bail!("the two passwords differ");
     }
@@ -182,11 +243,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{name} enabled");
         }
         Command::User(UserCommand::List) => {
+            let users = accounts.list_users(c).await?;
             println!(
                 "{:<24} {:<6} {:<9} {:>7} {:>7}",
                 "USER", "ADMIN", "STATE", "DEVICES", "STREAMS"
             );
-            for u in accounts.list_users(c).await? {
+            for u in users {
                 let state = if u.disabled { "disabled" } else { "active" };
                 println!(
                     "{:<24} {:<6} {:<9} {:>7} {:>7}",
@@ -210,11 +272,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Devices(DevicesCommand::List { user }) => {
+            let devices = accounts.devices_of(c, &user).await?;
             println!(
                 "{:<32}  {:<24} {:<8} {:<16} {:<20}",
                 "ID", "NAME", "TYPE", "IP", "LAST SEEN"
             );
-            for d in accounts.devices_of(c, &user).await? {
+            for d in devices {
                 println!(
                     "{:<32}  {:<24} {:<8} {:<16} {:<20}",
                     d.id,
@@ -281,19 +344,25 @@ async fn scan(cfg: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(cfg: Config) -> anyhow::Result<()> {
+async fn serve(mut cfg: Config) -> anyhow::Result<()> {
+    // Listening for the stop signals first: a SIGTERM sent once the address is printed stops
+    // the server gracefully.
+    let stop = crate::shutdown_signal()?;
+    warn_of_unusable_music_dirs(&cfg);
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
+    // With port 0 the system chose one; the printed links and the origin checks use it.
+    cfg.listen = listener.local_addr()?;
     let app = crate::build_app(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
     // The first scan runs in the background while the server already answers.
     if let Err(e) = app.library.start_scan() {
         tracing::warn!(error = %e, "could not start the first scan");
     }
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
-        .await
-        .with_context(|| format!("listening on {}", cfg.listen))?;
-    let bound = listener.local_addr()?;
-    let url = cfg.browse_url(bound);
+    let url = cfg.browse_url(cfg.listen);
     println!(
-        "Clef is listening on http://{bound} (data in {})",
+        "Clef is listening on http://{} (data in {})",
+        cfg.listen,
         cfg.data_dir.display()
     );
     if let Some(token) = app.accounts.issue_setup_token().await? {
@@ -301,5 +370,23 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     } else {
         println!("Open {url}/ to sign in.");
     }
-    crate::serve(app, listener).await
+    crate::serve_until(app, listener, stop).await
+}
+
+/// Says, in the log and on standard error, which music folders cannot be scanned. The server
+/// still starts: the folder may be a disk not mounted yet.
+fn warn_of_unusable_music_dirs(cfg: &Config) {
+    for dir in &cfg.music_dirs {
+        let problem = match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => "is not a folder",
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist",
+            Err(_) => "cannot be read",
+        };
+        tracing::warn!(folder = %dir.display(), "the music folder {problem}");
+        eprintln!(
+            "warning: the music folder {} {problem}; Clef serves without it (scan again once it is there)",
+            dir.display()
+        );
+    }
 }

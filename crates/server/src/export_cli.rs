@@ -13,14 +13,18 @@ use clef_store::{ExportState, FileState};
 
 use crate::config::Config;
 
-/// What to export and how.
+/// What `clef export` says when neither a playlist nor an album is named.
+pub const NO_SOURCE: &str = "choose what to export: --playlist NAME or --album NAME";
+
+/// What to export and how. One of `--playlist` and `--album` is needed ([`NO_SOURCE`] says so
+/// when both are missing; clap refuses both at once).
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// A playlist's name.
-    #[arg(long, conflicts_with = "album", required_unless_present = "album")]
+    /// A playlist's name (one of --playlist and --album is needed).
+    #[arg(long, value_name = "NAME", conflicts_with = "album")]
     pub playlist: Option<String>,
     /// An album's name.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub album: Option<String>,
     /// Whose playlist (needed when several users have one of that name).
     #[arg(long)]

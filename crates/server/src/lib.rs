@@ -154,19 +154,49 @@ pub async fn build_app_with(
     })
 }
 
-/// Serves `app` on `listener` until the process ends.
+/// Serves `app` on `listener` until the task is dropped, with no signal handlers (a test
+/// process keeps its own); `clef serve` stops on signals through [`serve_until`].
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    serve_until(app, listener, std::future::pending()).await
+}
+
+/// Serves `app` on `listener` until `stop` completes, then finishes the requests under way.
+pub async fn serve_until(
+    app: App,
+    listener: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     axum::serve(
         listener,
         app.router
             .into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(stop)
     .await
     .context("serving HTTP")
 }
 
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("shutting down");
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what `kill`, systemd and container runtimes send).
+/// The handlers are installed at once, so a signal that arrives before the future is awaited
+/// still counts.
+pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send> {
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("listening for Ctrl-C")?;
+    Ok(async move {
+        #[cfg(unix)]
+        let signal = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "Ctrl-C",
+        };
+        #[cfg(not(unix))]
+        let signal = {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        };
+        tracing::info!(signal, "shutting down");
+    })
 }

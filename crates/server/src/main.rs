@@ -1,11 +1,9 @@
 //! The `clef` binary.
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    clef_server::init_tracing();
-    let cli = clef_server::cli::Cli::parse();
+    let cli = clef_server::cli::Cli::parse_checked();
+    clef_server::init_tracing(cli.default_log());
     match clef_server::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

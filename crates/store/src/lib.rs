@@ -22,8 +22,16 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("unsupported database URL: {0}")]
     UnsupportedUrl(String),
+    /// Its message includes the driver's, so the driver's error is not also its `source`
+    /// (a chain printed in full would repeat it).
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e)
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

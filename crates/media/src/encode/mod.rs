@@ -13,8 +13,6 @@ mod aiff;
 mod alac;
 mod dsp;
 mod flac;
-#[cfg(feature = "libflac")]
-mod libflac;
 mod m4a;
 mod m4a_copy;
 mod m4a_meta;
@@ -29,8 +27,6 @@ pub(crate) use pcm_copy::{copy as copy_pcm, copyable as pcm_copyable};
 #[cfg(feature = "fdk-aac")]
 pub use adts::create_stream as aac_stream_encoder;
 pub use flac::{create as clef_flac_encoder, FlacWriter};
-#[cfg(feature = "libflac")]
-pub use libflac::create as libflac_encoder;
 pub use mp3::{create_stream as mp3_stream_encoder, mp3_output_rate};
 
 /// Writes PCM blocks to a file in one format.
@@ -56,13 +52,12 @@ pub struct EncoderRegistry {
 
 impl Default for EncoderRegistry {
     /// WAV (hound), AIFF (aifc), FLAC, MP3 (LAME), ALAC (our own encoder) and, with the default
-    /// `fdk-aac` feature, AAC (FDK AAC). FLAC is libFLAC's when the `libflac` feature is on,
-    /// our own (pure Rust, `encode/flac/`) otherwise.
+    /// `fdk-aac` feature, AAC (FDK AAC). FLAC is our own (pure Rust, `encode/flac/`).
     fn default() -> Self {
         let mut registry = Self::empty();
         registry.register(OutputFormat::Wav, wav::create);
         registry.register(OutputFormat::Aiff, aiff::create);
-        registry.register(OutputFormat::Flac, DEFAULT_FLAC);
+        registry.register(OutputFormat::Flac, flac::create);
         registry.register(OutputFormat::Mp3, mp3::create);
         registry.register(OutputFormat::Alac, alac::create);
         #[cfg(feature = "fdk-aac")]
@@ -70,19 +65,6 @@ impl Default for EncoderRegistry {
         registry
     }
 }
-
-/// The FLAC encoder of [`EncoderRegistry::default`].
-#[cfg(feature = "libflac")]
-const DEFAULT_FLAC: EncoderConstructor = libflac::create;
-#[cfg(not(feature = "libflac"))]
-const DEFAULT_FLAC: EncoderConstructor = flac::create;
-
-/// The name of the FLAC encoder [`EncoderRegistry::default`] uses: `"libFLAC"` or `"clef"`.
-pub const FLAC_ENCODER: &str = if cfg!(feature = "libflac") {
-    "libFLAC"
-} else {
-    "clef"
-};
 
 impl EncoderRegistry {
     /// A registry with no encoders.

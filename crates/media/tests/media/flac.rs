@@ -1,13 +1,10 @@
-//! The FLAC encoders: the default one (libFLAC with the `libflac` feature, Clef's own without) and
-//! each one chosen explicitly, checked after tagging for exact audio, tags, cover and seek table.
+//! Clef's FLAC encoder, checked after tagging for exact audio, tags, cover and seek table, by
+//! the reference tools (`flac -t`, `metaflac`) and by ffmpeg seeking with the table.
 
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use clef_media::{
-    convert, convert_with, BitDepth, EncoderConstructor, EncoderRegistry, FormatSettings,
-    OutputFormat, Settings, TrackTags, FLAC_ENCODER,
-};
+use clef_media::{convert, BitDepth, FormatSettings, Settings};
 use lofty::prelude::*;
 use lofty::tag::TagType;
 
@@ -18,15 +15,6 @@ fn flac5() -> Settings {
         depth: BitDepth::SameAsSource,
         level: 5,
     })
-}
-
-/// Every FLAC encoder in this build, by name.
-fn encoders() -> Vec<(&'static str, EncoderConstructor)> {
-    vec![
-        ("clef", clef_media::clef_flac_encoder as EncoderConstructor),
-        #[cfg(feature = "libflac")]
-        ("libFLAC", clef_media::libflac_encoder as EncoderConstructor),
-    ]
 }
 
 /// The metadata blocks of a FLAC file, (type, content), and where the audio starts.
@@ -45,39 +33,36 @@ fn blocks(flac: &[u8]) -> (Vec<(u8, Vec<u8>)>, usize) {
     }
 }
 
-/// The Vorbis comment vendor string, which names the encoder that made the file.
-fn vendor(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap();
-    let (blocks, _) = blocks(&bytes);
-    let comment = &blocks.iter().find(|b| b.0 == 4).expect("VORBIS_COMMENT").1;
-    let len = u32::from_le_bytes(comment[..4].try_into().unwrap()) as usize;
-    String::from_utf8_lossy(&comment[4..4 + len]).into_owned()
-}
-
-#[test]
-fn the_default_flac_encoder_is_the_one_the_build_names() {
-    let dir = tempfile::tempdir().unwrap();
-    let source = common::source(dir.path(), 1);
-    let dest = dir.path().join("default.flac");
-    let tags = TrackTags {
-        title: Some("x".into()),
-        ..TrackTags::default()
-    };
-    convert(&source.path, &dest, &flac5(), &tags, &mut |_| {
-        ControlFlow::Continue(())
-    })
-    .unwrap();
-    let vendor = vendor(&dest);
-    assert_eq!(
-        vendor.contains("libFLAC"),
-        FLAC_ENCODER == "libFLAC",
-        "{FLAC_ENCODER} build wrote vendor {vendor:?}"
+/// The seek points `metaflac` lists: (sample number, offset from the first frame, frame samples).
+fn metaflac_points(path: &Path) -> Vec<(u64, u64, u64)> {
+    let listing = common::run(
+        std::process::Command::new("metaflac")
+            .args(["--list", "--block-type=SEEKTABLE"])
+            .arg(path),
     );
-    assert_eq!(FLAC_ENCODER == "libFLAC", cfg!(feature = "libflac"));
+    String::from_utf8(listing)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("point "))
+        .map(|l| {
+            let field = |name: &str| -> u64 {
+                let at = l.find(&format!("{name}=")).unwrap_or_else(|| panic!("{l}"));
+                let rest = &l[at + name.len() + 1..];
+                rest[..rest.find(',').unwrap_or(rest.len())]
+                    .parse()
+                    .unwrap()
+            };
+            (
+                field("sample_number"),
+                field("stream_offset"),
+                field("frame_samples"),
+            )
+        })
+        .collect()
 }
 
 #[test]
-fn every_flac_encoder_is_exact_tagged_and_seekable_after_tagging() {
+fn flac_is_exact_tagged_and_seekable_after_tagging() {
     let dir = tempfile::tempdir().unwrap();
     let sources = [
         common::make_source_of(dir.path(), "long16.wav", 44_100, 16, &[], 25.0),
@@ -92,69 +77,84 @@ fn every_flac_encoder_is_exact_tagged_and_seekable_after_tagging() {
     ];
     let tags = common::full_tags(dir.path());
     for source in &sources {
+        let what = source.path.display().to_string();
         let original = common::pcm(&source.path, "s32le");
-        let seconds = common::frames(&source.path, 2) as u64 / u64::from(source.rate);
-        for (name, constructor) in encoders() {
-            let what = format!("{name}, {}", source.path.display());
-            let mut registry = EncoderRegistry::default();
-            registry.register(OutputFormat::Flac, constructor);
-            let dest = dir.path().join(format!("{name}-{}.flac", source.bits));
-            convert_with(&registry, &source.path, &dest, &flac5(), &tags, &mut |_| {
-                ControlFlow::Continue(())
-            })
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let rate = u64::from(source.rate);
+        let frames = common::frames(&source.path, 2) as u64;
+        let dest = dir.path().join(format!("{}.flac", source.bits));
+        convert(&source.path, &dest, &flac5(), &tags, &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
 
-            assert!(common::pcm(&dest, "s32le") == original, "{what}: not exact");
-            // Symphonia checks the STREAMINFO length at the end; `flac -t` the frame CRCs and
-            // the MD5.
-            let mut reread = clef_media::open(&dest).unwrap();
-            while reread.next_block().unwrap().is_some() {}
-            common::run(
-                std::process::Command::new("flac")
-                    .args(["-t", "-s", "-w"])
-                    .arg(&dest),
+        assert!(common::pcm(&dest, "s32le") == original, "{what}: not exact");
+        // Symphonia checks the STREAMINFO length at the end; `flac -t` the frame CRCs and
+        // the MD5.
+        let mut reread = clef_media::open(&dest).unwrap();
+        while reread.next_block().unwrap().is_some() {}
+        common::run(
+            std::process::Command::new("flac")
+                .args(["-t", "-s", "-w"])
+                .arg(&dest),
+        );
+
+        let tagged = lofty::read_from_path(&dest).unwrap();
+        let tag = tagged.tag(TagType::VorbisComments).unwrap();
+        assert_eq!(tag.title().as_deref(), tags.title.as_deref(), "{what}");
+        assert_eq!(tag.pictures().len(), 1, "{what}: cover");
+
+        let bytes = std::fs::read(&dest).unwrap();
+        let (blocks, audio) = blocks(&bytes);
+        assert_eq!(blocks[0].0, 0, "{what}: STREAMINFO first");
+        assert_eq!(
+            blocks.iter().filter(|b| b.0 == 4).count(),
+            1,
+            "{what}: one VORBIS_COMMENT"
+        );
+        assert_eq!(
+            blocks.iter().filter(|b| b.0 == 3).count(),
+            1,
+            "{what}: one SEEKTABLE"
+        );
+        // A point every 10 s, each filled in (the length was known) and pointing at the
+        // header of the frame holding its target, even after the tags and cover moved the
+        // audio.
+        let points = metaflac_points(&dest);
+        assert_eq!(points.len() as u64, frames.div_ceil(10 * rate), "{what}");
+        for (i, &(sample, offset, samples)) in points.iter().enumerate() {
+            let target = i as u64 * 10 * rate;
+            assert!(
+                sample <= target && target < sample + samples,
+                "{what}: point {i} {:?}",
+                points[i]
             );
-
-            let tagged = lofty::read_from_path(&dest).unwrap();
-            let tag = tagged.tag(TagType::VorbisComments).unwrap();
-            assert_eq!(tag.title().as_deref(), tags.title.as_deref(), "{what}");
-            assert_eq!(tag.pictures().len(), 1, "{what}: cover");
-
-            let bytes = std::fs::read(&dest).unwrap();
-            let (blocks, audio) = blocks(&bytes);
-            assert_eq!(blocks[0].0, 0, "{what}: STREAMINFO first");
-            assert_eq!(
-                blocks.iter().filter(|b| b.0 == 4).count(),
-                1,
-                "{what}: one VORBIS_COMMENT"
+            assert_eq!(sample % 4096, 0, "{what}: point {i} starts a frame");
+            let frame = audio + offset as usize;
+            assert!(
+                matches!(bytes[frame..frame + 2], [0xff, 0xf8 | 0xf9]),
+                "{what}: point {i} is not at a frame header"
             );
-            let Some(seek) = blocks.iter().find(|b| b.0 == 3) else {
-                assert_eq!(name, "clef", "{what}: libFLAC writes a SEEKTABLE");
-                continue;
-            };
-            // A point every 10 s, each filled in and pointing at a frame header, even after
-            // the tags and cover moved the audio.
-            let points: Vec<(u64, u64)> = seek
-                .1
-                .chunks(18)
-                .map(|p| {
-                    let sample = u64::from_be_bytes(p[..8].try_into().unwrap());
-                    let offset = u64::from_be_bytes(p[8..16].try_into().unwrap());
-                    assert!(u16::from_be_bytes([p[16], p[17]]) > 0, "{what}: filled in");
-                    (sample, offset)
-                })
-                .collect();
-            assert_eq!(points.len() as u64, seconds.div_ceil(10), "{what}: points");
-            for (i, (sample, offset)) in points.into_iter().enumerate() {
-                let second = sample / u64::from(source.rate);
-                assert!(second <= i as u64 * 10, "{what}: point {i} at {second} s");
-                let frame = audio + offset as usize;
-                assert_eq!(
-                    bytes[frame..frame + 2],
-                    [0xff, 0xf8],
-                    "{what}: point {i} is a frame header"
-                );
-            }
         }
+
+        // ffmpeg seeks with the table, to 1.5 s before the end (past the last point, inside
+        // a frame), and decodes from there exactly what the whole file decodes there.
+        let at = frames / rate * rate - rate * 3 / 2;
+        let seconds = format!("{}", at as f64 / rate as f64);
+        let seeked = common::run(
+            std::process::Command::new("ffmpeg")
+                .args(["-v", "error", "-ss", &seconds, "-i"])
+                .arg(&dest)
+                .args(["-map", "0:a:0", "-f", "s32le", "-"]),
+        );
+        let skip = at as usize * 2 * 4;
+        assert_eq!(
+            seeked.len(),
+            original.len() - skip,
+            "{what}: from {seconds} s"
+        );
+        assert!(
+            seeked == original[skip..],
+            "{what}: samples from {seconds} s"
+        );
     }
 }

@@ -6,13 +6,14 @@
 //! decorrelation is chosen from an estimate made with the order-2 fixed predictor ([`frame`]);
 //! residuals are Rice coded in the partitioning their sums favour ([`rice`]). STREAMINFO is
 //! written first as a placeholder and rewritten at the end with the length, the frame sizes
-//! and the MD5 of the audio.
+//! and the MD5 of the audio; so is the seek table when the length is known ([`seektable`]).
 
 mod bits;
 mod fixed;
 mod frame;
 mod lpc;
 mod rice;
+mod seektable;
 mod subframe;
 
 use std::fs::File;
@@ -25,6 +26,7 @@ use super::Encoder;
 use crate::{AudioBlock, FormatSettings, MediaError, OutputSpec};
 use bits::BitWriter;
 use frame::FrameEncoder;
+use seektable::SeekTable;
 
 const NAME: &str = "FLAC";
 
@@ -83,7 +85,8 @@ impl Config {
 /// Size of "fLaC" and the STREAMINFO block with its header.
 const HEADER_BYTES: usize = 4 + 4 + 34;
 
-/// A FLAC stream being written to `out`: blocks in, frames out, STREAMINFO completed at the end.
+/// A FLAC stream being written to `out`: blocks in, frames out, STREAMINFO (and the seek table,
+/// if any) completed at the end.
 pub struct FlacWriter<W: Write + Seek> {
     out: W,
     frames: FrameEncoder,
@@ -97,17 +100,47 @@ pub struct FlacWriter<W: Write + Seek> {
     frame_number: u64,
     total_samples: u64,
     frame_sizes: Option<(u32, u32)>,
+    /// Bytes of frames written so far.
+    audio_bytes: u64,
+    seek_table: Option<SeekTable>,
 }
 
 impl<W: Write + Seek> FlacWriter<W> {
     /// Starts a stream of `channels` (1–8) channels of `bits`-bit (8–24) samples at
-    /// `sample_rate`, coded at `level` (0–8).
+    /// `sample_rate`, coded at `level` (0–8), without a seek table.
     pub fn new(
         out: W,
         level: u8,
         sample_rate: u32,
         channels: u16,
         bits: u32,
+    ) -> Result<Self, String> {
+        Self::start(out, level, sample_rate, channels, bits, None)
+    }
+
+    /// [`FlacWriter::new`] with a seek table: a point every 10 s of a stream of about
+    /// `expected_frames` frames (samples per channel). The table is sized from it; if the stream
+    /// turns out shorter, the points it did not reach are placeholders, and if longer, it has no
+    /// points past the expected end.
+    pub fn with_seek_table(
+        out: W,
+        level: u8,
+        sample_rate: u32,
+        channels: u16,
+        bits: u32,
+        expected_frames: u64,
+    ) -> Result<Self, String> {
+        let table = SeekTable::reserve(sample_rate, expected_frames);
+        Self::start(out, level, sample_rate, channels, bits, table)
+    }
+
+    fn start(
+        out: W,
+        level: u8,
+        sample_rate: u32,
+        channels: u16,
+        bits: u32,
+        seek_table: Option<SeekTable>,
     ) -> Result<Self, String> {
         if !(1..=8).contains(&channels) {
             return Err(format!("{channels} channels: FLAC takes 1 to 8"));
@@ -135,6 +168,8 @@ impl<W: Write + Seek> FlacWriter<W> {
             frame_number: 0,
             total_samples: 0,
             frame_sizes: None,
+            audio_bytes: 0,
+            seek_table,
         };
         let header = writer.header();
         writer.out.write_all(&header).map_err(|e| e.to_string())?;
@@ -199,26 +234,32 @@ impl<W: Write + Seek> FlacWriter<W> {
             }),
         }
         self.md5.update(&self.md5_bytes);
+        let samples = block.len() / self.channels;
+        if let Some(table) = &mut self.seek_table {
+            table.frame(self.total_samples, samples, self.audio_bytes);
+        }
         let frame = self.frames.encode(block, self.frame_number);
         self.out.write_all(frame)?;
+        self.audio_bytes += frame.len() as u64;
         let size = frame.len() as u32;
         self.frame_sizes = Some(match self.frame_sizes {
             Some((min, max)) => (min.min(size), max.max(size)),
             None => (size, size),
         });
         self.frame_number += 1;
-        self.total_samples += (block.len() / self.channels) as u64;
+        self.total_samples += samples as u64;
         Ok(())
     }
 
-    /// "fLaC" and STREAMINFO, as the stream stands.
+    /// "fLaC", STREAMINFO and the seek table, as the stream stands.
     fn header(&self) -> Vec<u8> {
         let mut w = BitWriter::default();
         for &b in b"fLaC" {
             w.write(u32::from(b), 8);
         }
-        // The last metadata block (tags are added afterwards), type 0, 34 bytes.
-        w.write(0x80, 8);
+        // Type 0, 34 bytes; the last metadata block unless a seek table follows (tags are added
+        // afterwards).
+        w.write(if self.seek_table.is_some() { 0 } else { 0x80 }, 8);
         w.write(34, 24);
         let block = self.block_size as u32;
         w.write(block, 16);
@@ -234,12 +275,16 @@ impl<W: Write + Seek> FlacWriter<W> {
         for b in self.md5.clone().finalize() {
             w.write(u32::from(b), 8);
         }
-        let bytes = w.bytes().to_vec();
+        let mut bytes = w.bytes().to_vec();
         debug_assert_eq!(bytes.len(), HEADER_BYTES);
+        if let Some(table) = &self.seek_table {
+            bytes.extend_from_slice(&table.block(true));
+        }
         bytes
     }
 
-    /// Encodes what is left as a short last frame and completes STREAMINFO. The block sizes
+    /// Encodes what is left as a short last frame and completes STREAMINFO and the seek
+    /// table. The block sizes
     /// stay those of the full frames: a smaller minimum would mark the stream as
     /// variable-blocksize, and readers (Symphonia) would then misread the frame numbers.
     pub fn finish(mut self) -> io::Result<W> {
@@ -267,13 +312,13 @@ pub fn create(path: &Path, spec: &OutputSpec) -> Result<Box<dyn Encoder>, MediaE
         return Err(MediaError::encode(NAME, "created with non-FLAC settings"));
     };
     let file = File::create(path).map_err(|e| MediaError::io(path, e))?;
-    let writer = FlacWriter::new(
-        BufWriter::with_capacity(1 << 16, file),
-        level,
-        spec.sample_rate,
-        spec.channels,
-        spec.bits_per_sample,
-    )
+    let out = BufWriter::with_capacity(1 << 16, file);
+    let (rate, channels, bits) = (spec.sample_rate, spec.channels, spec.bits_per_sample);
+    // A seek table when the source announces its length (every format but Opus does).
+    let writer = match spec.total_frames {
+        Some(frames) => FlacWriter::with_seek_table(out, level, rate, channels, bits, frames),
+        None => FlacWriter::new(out, level, rate, channels, bits),
+    }
     .map_err(|e| MediaError::UnsupportedSetting(format!("FLAC: {e}")))?;
     Ok(Box::new(ClefFlacEncoder {
         path: path.to_path_buf(),
@@ -331,6 +376,33 @@ mod tests {
         );
         assert_eq!(min + max, bytes.len() - HEADER_BYTES);
         assert_eq!(bytes[HEADER_BYTES..HEADER_BYTES + 2], [0xff, 0xf8]);
+    }
+
+    #[test]
+    fn the_seek_table_points_at_frame_headers() {
+        // 25 s of mono at 8 kHz announced as 35 s: points at 0, 10 and 20 s and a placeholder.
+        let samples: Vec<i32> = (0..25 * 8000).map(|i| (i * 37 % 1001) - 500).collect();
+        let out = Cursor::new(Vec::new());
+        let mut w = FlacWriter::with_seek_table(out, 5, 8000, 1, 16, 35 * 8000).unwrap();
+        w.write(&samples).unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+        assert_eq!(bytes[4], 0, "STREAMINFO is not the last block");
+        assert_eq!(bytes[HEADER_BYTES..HEADER_BYTES + 4], [0x83, 0, 0, 4 * 18]);
+        let audio = HEADER_BYTES + 4 + 4 * 18;
+        let points: Vec<_> = bytes[HEADER_BYTES + 4..audio].chunks(18).collect();
+        for (i, p) in points[..3].iter().enumerate() {
+            let sample = u64::from_be_bytes(p[..8].try_into().unwrap());
+            let offset = u64::from_be_bytes(p[8..16].try_into().unwrap()) as usize;
+            let target = i as u64 * 10 * 8000;
+            assert!(sample <= target && target < sample + 4096, "point {i}");
+            assert_eq!(sample % 4096, 0, "point {i} starts a frame");
+            assert_eq!(p[16..], 4096u16.to_be_bytes());
+            // The frame header: sync code, then (after the block size and rate codes and the
+            // channel and depth codes) the frame number, here below 128 so one byte.
+            assert_eq!(bytes[audio + offset..audio + offset + 2], [0xff, 0xf8]);
+            assert_eq!(u64::from(bytes[audio + offset + 4]), sample / 4096);
+        }
+        assert_eq!(points[3][..8], [0xff; 8], "a placeholder");
     }
 
     #[test]
