@@ -232,7 +232,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let n = accounts
                 .reset_password_from_console(&name, read_password(password_stdin)?)
                 .await?;
-            println!("password set; {n} device(s) signed out");
+            match n {
+                1 => println!("password set; 1 device signed out"),
+                n => println!("password set; {n} devices signed out"),
+            }
         }
         Command::User(UserCommand::Disable { name }) => {
             accounts.set_disabled(c, &name, true).await?;
