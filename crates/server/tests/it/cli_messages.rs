@@ -325,3 +325,22 @@ fn serve_warns_of_a_missing_folder_logs_plainly_and_stops_on_sigterm() {
         "{stdout:?}"
     );
 }
+
+#[test]
+fn a_console_password_change_counts_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = crate::cli::clef(
+        d,
+        &["user", "add", "anna", "--password-stdin"],
+        Some("a long enough password\n"),
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = crate::cli::clef(
+        d,
+        &["user", "passwd", "anna", "--password-stdin"],
+        Some("another long password\n"),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "password set; 0 devices signed out\n");
+}
