@@ -14,6 +14,7 @@ mod exports;
 mod library_api;
 mod limits;
 mod player;
+mod responsive;
 mod revocation;
 mod security;
 mod streams;

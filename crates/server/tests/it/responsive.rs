@@ -1,0 +1,549 @@
+//! Every web page in headless Chromium at a phone's size (390×844) and a desktop window's
+//! (1280×800): nothing scrolls sideways, every visible control lies inside the viewport (and
+//! inside any box that would clip it), the phone's menu opens by mouse and by keyboard and its
+//! links are then reachable, the skip link comes first and lands on the content, and the dark top
+//! bar shows a visible focus ring. Each page at each size is saved as
+//! `test-artifacts/screenshots/<page>-<phone|desktop>.png`.
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+
+use clef_accounts::Actor;
+use clef_testkit::TestServer;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use futures::FutureExt;
+use reqwest::{Method, StatusCode, Url};
+use serde_json::{json, Value};
+
+use crate::chromium::{finish, Browser, Driver};
+use crate::exports::follow;
+
+const PASSWORD: &str = "responsive pages password";
+
+/// A viewport the pages must fit.
+#[derive(Debug, Clone, Copy)]
+struct Viewport {
+    name: &'static str,
+    width: u32,
+    height: u32,
+    /// A phone: the Menu button stands in for the navigation.
+    phone: bool,
+}
+
+const PHONE: Viewport = Viewport {
+    name: "phone",
+    width: 390,
+    height: 844,
+    phone: true,
+};
+
+const DESKTOP: Viewport = Viewport {
+    name: "desktop",
+    width: 1280,
+    height: 800,
+    phone: false,
+};
+
+/// A Chrome DevTools command sent through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &Url,
+        session: Option<&str>,
+    ) -> Result<Url, <Url as std::str::FromStr>::Err> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _url: &Url) -> (Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (Method::POST, Some(body.to_string()))
+    }
+}
+
+async fn cdp(b: &Browser, cmd: &'static str, params: Value) -> Value {
+    b.client
+        .issue_cmd(Cdp { cmd, params })
+        .await
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+}
+
+/// Sizes the page's viewport exactly (a window's size would include the browser's frame) and
+/// checks that the page sees that width.
+async fn set_viewport(b: &Browser, v: Viewport) {
+    cdp(
+        b,
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": v.width, "height": v.height, "deviceScaleFactor": 1, "mobile": false }),
+    )
+    .await;
+    let seen = b.js("return [window.innerWidth, window.innerHeight];").await;
+    assert_eq!(
+        seen,
+        json!([v.width, v.height]),
+        "the {} viewport is {}×{}",
+        v.name,
+        v.width,
+        v.height
+    );
+}
+
+/// Saves the whole page, not only what the viewport shows: the viewport is made as tall as the
+/// page for the picture (so the player bar sits at its bottom), then set back.
+async fn screenshot(b: &Browser, v: Viewport, name: &str) {
+    let height = b
+        .js("return Math.max(document.documentElement.scrollHeight, window.innerHeight);")
+        .await
+        .as_u64()
+        .unwrap();
+    cdp(
+        b,
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": v.width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+    )
+    .await;
+    let png = b.client.screenshot().await.unwrap();
+    set_viewport(b, v).await;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// What does not fit: the page's widths and every visible control outside the viewport, or
+/// outside a box of its that clips (a table that scrolls sideways hides what sticks out).
+const FIT: &str = r#"
+const vw = window.innerWidth;
+const doc = document.documentElement;
+const describe = (e) => {
+  let s = e.tagName.toLowerCase();
+  if (e.id) s += '#' + e.id;
+  for (const c of e.classList) s += '.' + c;
+  const t = (e.getAttribute('aria-label') || e.innerText || e.value || '').trim().replace(/\s+/g, ' ').slice(0, 40);
+  return t ? s + ' "' + t + '"' : s;
+};
+const outside = [];
+for (const e of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+  const r = e.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0) continue;
+  if (!e.checkVisibility({ visibilityProperty: true })) continue;
+  let left = 0, right = vw;
+  for (let a = e.parentElement; a && a !== doc && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== 'visible') {
+      const ar = a.getBoundingClientRect();
+      left = Math.max(left, ar.left);
+      right = Math.min(right, ar.right);
+    }
+  }
+  if (r.left < left - 0.5 || r.right > right + 0.5) {
+    outside.push(describe(e) + ' spans ' + Math.round(r.left) + '..' + Math.round(r.right)
+      + ' where ' + Math.round(left) + '..' + Math.round(right) + ' shows');
+  }
+}
+return { innerWidth: vw, scrollWidth: doc.scrollWidth, outside };
+"#;
+
+/// Checks the page as it is now; returns what is wrong, each line naming the page and size.
+async fn fit(b: &Browser, label: &str) -> Vec<String> {
+    let v = b.js(FIT).await;
+    let mut problems = Vec::new();
+    let (inner, scroll) = (
+        v["innerWidth"].as_i64().unwrap(),
+        v["scrollWidth"].as_i64().unwrap(),
+    );
+    if scroll > inner {
+        problems.push(format!(
+            "{label}: scrolls sideways (scrollWidth {scroll} > innerWidth {inner})"
+        ));
+    }
+    for o in v["outside"].as_array().unwrap() {
+        problems.push(format!("{label}: {}", o.as_str().unwrap()));
+    }
+    problems
+}
+
+/// Whether each of these elements is displayed (has a box).
+async fn shown(b: &Browser, css: &str) -> Vec<bool> {
+    let v = b
+        .js(&format!(
+            "return [...document.querySelectorAll({css:?})].map(e => e.getClientRects().length > 0);"
+        ))
+        .await;
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_bool().unwrap())
+        .collect()
+}
+
+/// On a phone the navigation hides behind the Menu button; opened, every link and the Sign out
+/// button fit; closed again, they hide.
+async fn phone_menu(b: &Browser, label: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let links = "header.site nav a";
+    if shown(b, links).await.iter().any(|s| *s) {
+        problems.push(format!("{label}: the navigation shows before the menu opens"));
+    }
+    if b.find_all("#menu-toggle").await.is_empty() {
+        problems.push(format!("{label}: no Menu button"));
+        return problems;
+    }
+    let toggle = b.find("#menu-toggle").await;
+    assert!(
+        toggle.is_displayed().await.unwrap(),
+        "{label}: the Menu button shows"
+    );
+    toggle.click().await.unwrap();
+    assert_eq!(
+        toggle.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("true"),
+        "{label}: the Menu button says it is open"
+    );
+    let now = shown(b, &format!("{links}, #sign-out")).await;
+    if now.len() < 6 || now.iter().any(|s| !*s) {
+        problems.push(format!(
+            "{label}: with the menu open, not every link shows: {now:?}"
+        ));
+    }
+    problems.extend(fit(b, &format!("{label} with the menu open")).await);
+    toggle.click().await.unwrap();
+    if shown(b, links).await.iter().any(|s| *s) {
+        problems.push(format!("{label}: the menu does not close"));
+    }
+    problems
+}
+
+/// Visits the page at both sizes, checks it and saves its screenshots.
+async fn visit(b: &Browser, s: &TestServer, name: &str, path: &str, problems: &mut Vec<String>) {
+    b.goto(s, path).await;
+    b.wait("main h1").await;
+    check_here(b, name, problems).await;
+}
+
+/// Checks the page already open at both sizes and saves its screenshots.
+async fn check_here(b: &Browser, name: &str, problems: &mut Vec<String>) {
+    let has_menu = !b.find_all("header.site nav").await.is_empty();
+    for v in [PHONE, DESKTOP] {
+        set_viewport(b, v).await;
+        let label = format!("{name} ({})", v.name);
+        problems.extend(fit(b, &label).await);
+        // The disclosure menus ("More", "Add to a playlist", "Delete…"), open.
+        let menus = b
+            .js("const d = [...document.querySelectorAll('main details:not([open])')]; d.forEach(x => x.open = true); return d.length;")
+            .await;
+        if menus.as_u64() != Some(0) {
+            problems.extend(fit(b, &format!("{label} with its menus open")).await);
+            b.js("document.querySelectorAll('main details[open]').forEach(x => x.open = false);")
+                .await;
+        }
+        if has_menu && v.phone {
+            problems.extend(phone_menu(b, &label).await);
+        }
+        screenshot(b, v, &format!("{name}-{}", v.name)).await;
+    }
+}
+
+async fn press(b: &Browser, key: Key) {
+    let k: char = key.into();
+    b.client
+        .perform_actions(
+            KeyActions::new("keyboard".to_owned())
+                .then(KeyAction::Down { value: k })
+                .then(KeyAction::Up { value: k }),
+        )
+        .await
+        .unwrap();
+}
+
+/// The active element's id and its outline (style, width in px, colour).
+async fn focused(b: &Browser) -> (String, String, f64, String) {
+    let v = b
+        .js("const e = document.activeElement; const s = getComputedStyle(e); return [e.id, s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor];")
+        .await;
+    (
+        v[0].as_str().unwrap().to_owned(),
+        v[1].as_str().unwrap().to_owned(),
+        v[2].as_f64().unwrap(),
+        v[3].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The relative luminance of a CSS `rgb()`/`rgba()` colour.
+fn luminance(css: &str) -> f64 {
+    let inner = css
+        .trim_start_matches("rgba(")
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')');
+    let c: Vec<f64> = inner
+        .split(',')
+        .take(3)
+        .map(|x| x.trim().parse::<f64>().unwrap() / 255.0)
+        .map(|x| {
+            if x <= 0.03928 {
+                x / 12.92
+            } else {
+                ((x + 0.055) / 1.055).powf(2.4)
+            }
+        })
+        .collect();
+    assert_eq!(c.len(), 3, "a colour: {css}");
+    0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+}
+
+/// Whether the focused element's ring stands out on the dark top bar.
+async fn ring_on_the_bar(b: &Browser, what: &str) {
+    let (_, style, width, color) = focused(b).await;
+    assert!(
+        style != "none" && width >= 2.0,
+        "a visible focus ring on {what}: {style} {width}px"
+    );
+    let bar = b
+        .js("return getComputedStyle(document.querySelector('header.site')).backgroundColor;")
+        .await;
+    let (ring, dark) = (luminance(&color), luminance(bar.as_str().unwrap()));
+    let contrast = (ring + 0.05) / (dark + 0.05);
+    assert!(
+        contrast >= 3.0,
+        "the focus ring of {what} ({color}) stands out on the bar ({bar}): contrast {contrast:.1}"
+    );
+}
+
+/// From the top of a page: Tab reaches the skip link first (shown once focused); on a desktop the
+/// navigation's links, on a phone the Menu button, which opens with Enter and closes with Escape,
+/// show a ring that stands out on the dark bar. The skip link, followed, lands on the content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_skip_link_and_focus_ring_work_by_keyboard() {
+    let s = TestServer::start().await;
+    s.create_user("kim", PASSWORD, false).await;
+    let driver = Driver::start().await;
+    let b = driver.browser().await;
+    let outcome = AssertUnwindSafe(async {
+        b.goto(&s, "/signin").await;
+        sign_in(&b, "kim").await;
+        keyboard(&b, &s).await;
+    })
+    .catch_unwind()
+    .await;
+    finish(outcome, vec![b]).await;
+}
+
+async fn keyboard(b: &Browser, s: &TestServer) {
+    set_viewport(b, DESKTOP).await;
+    b.goto(s, "/devices").await;
+    b.wait("main h1").await;
+    press(b, Key::Tab).await;
+    assert_eq!(focused(b).await.0, "skip-link", "the skip link is the first stop");
+    press(b, Key::Tab).await;
+    press(b, Key::Tab).await;
+    assert_eq!(
+        b.js("return document.activeElement.getAttribute('href');")
+            .await,
+        "/library",
+        "the brand, then the first link"
+    );
+    ring_on_the_bar(b, "a link of the top bar").await;
+
+    set_viewport(b, PHONE).await;
+    b.goto(s, "/devices").await;
+    b.wait("main h1").await;
+    press(b, Key::Tab).await;
+    let (id, ..) = focused(b).await;
+    assert_eq!(id, "skip-link", "the skip link is the first stop");
+    let rect = b
+        .js("const r = document.activeElement.getBoundingClientRect(); return [r.top, r.bottom, r.left, r.right];")
+        .await;
+    let r: Vec<f64> = rect
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!(
+        r[0] >= 0.0 && r[1] <= 844.0 && r[2] >= 0.0 && r[3] <= 390.0,
+        "the focused skip link is on screen: {r:?}"
+    );
+    screenshot(b, PHONE, "skip-link-phone").await;
+    press(b, Key::Tab).await;
+    press(b, Key::Tab).await;
+    assert_eq!(focused(b).await.0, "menu-toggle", "the Menu button follows the brand");
+    ring_on_the_bar(b, "the Menu button").await;
+    press(b, Key::Enter).await;
+    assert_eq!(shown(b, "header.site nav a").await, vec![true; 5]);
+    press(b, Key::Tab).await;
+    assert_eq!(
+        b.js("return document.activeElement.getAttribute('href');")
+            .await,
+        "/library",
+        "Tab goes on into the open menu"
+    );
+    screenshot(b, PHONE, "menu-open-phone").await;
+    press(b, Key::Escape).await;
+    assert_eq!(shown(b, "header.site nav a").await, vec![false; 5]);
+    let (id, ..) = focused(b).await;
+    assert_eq!(id, "menu-toggle", "Escape closes the menu and returns to its button");
+
+    // Following the skip link moves the focus to the content.
+    b.goto(s, "/devices").await;
+    b.wait("main h1").await;
+    press(b, Key::Tab).await;
+    press(b, Key::Enter).await;
+    let (id, ..) = focused(b).await;
+    assert_eq!(id, "main", "the skip link lands on the content");
+}
+
+/// Signs in through the form already open, to whichever page follows.
+async fn sign_in(b: &Browser, user: &str) {
+    b.wait("form[action='/signin']").await;
+    b.fill("#username", user).await;
+    b.fill("#password", PASSWORD).await;
+    b.find("form[action='/signin'] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait("#sign-out").await;
+}
+
+fn album_id(s: &TestServer, name: &str) -> String {
+    let catalog = s.library.catalog();
+    let (_, albums) = catalog.albums(clef_library::AlbumSort::Name, None, 0, 100);
+    albums.into_iter().find(|a| a.name == name).unwrap().id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_phone_and_a_desktop() {
+    let s = TestServer::with_sample_library().await;
+    let setup = s
+        .accounts
+        .issue_setup_token()
+        .await
+        .unwrap()
+        .expect("no admin yet");
+    let driver = Driver::start().await;
+    let b = driver.browser().await;
+    let outcome = AssertUnwindSafe(async {
+        let mut problems = Vec::new();
+        visit(
+            &b,
+            &s,
+            "setup",
+            &format!("/setup?token={}", setup.expose()),
+            &mut problems,
+        )
+        .await;
+
+        // An admin, and a listener with a playlist, an export and two devices at a limit of two.
+        s.create_user("ada", PASSWORD, true).await;
+        s.create_user("lena", PASSWORD, false).await;
+        s.accounts
+            .set_limits(Actor::Console, "lena", Some(2), None)
+            .await
+            .unwrap();
+        let speaker = s.token("lena", PASSWORD, "Kitchen speaker").await;
+        s.token("lena", PASSWORD, "Old phone in the drawer").await;
+        let ids: Vec<String> = s
+            .library
+            .catalog()
+            .records()
+            .map(|r| r.id.clone())
+            .collect();
+        let (status, playlist) = s
+            .call(
+                Method::POST,
+                &speaker,
+                "/api/v1/playlists",
+                Some(json!({ "name": "Songs for a long drive home", "track_ids": ids })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{playlist}");
+        let playlist = playlist["id"].as_str().unwrap().to_owned();
+        let (status, job) = s
+            .call(
+                Method::POST,
+                &speaker,
+                "/api/v1/exports",
+                Some(json!({ "playlist_id": playlist, "folder": "Car",
+                    "settings": { "format": "mp3", "bitrate": 128 } })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+        let job = job["id"].as_str().unwrap().to_owned();
+        follow(&s, &speaker, &job).await;
+
+        b.goto(&s, "/signin").await;
+        b.wait("form[action='/signin']").await;
+        check_here(&b, "signin", &mut problems).await;
+
+        // Signing in at the limit: the device-limit page, whose buttons a phone can press.
+        b.fill("#username", "lena").await;
+        b.fill("#password", PASSWORD).await;
+        b.fill("#device_name", "Phone browser").await;
+        b.find("form[action='/signin'] button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.wait("#device-limit").await;
+        check_here(&b, "device-limit", &mut problems).await;
+        set_viewport(&b, PHONE).await;
+        b.find("tr[data-device-id] button.replace")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.wait("table#devices").await;
+
+        let album = album_id(&s, "First Light");
+        let artist = s.library.catalog().artists()[0].id.clone();
+        let pages = [
+            ("devices", "/devices".to_owned()),
+            ("account", "/account".to_owned()),
+            ("security", "/security".to_owned()),
+            ("library-albums", "/library".to_owned()),
+            ("library-artists", "/library/artists".to_owned()),
+            ("library-artist", format!("/library/artists/{artist}")),
+            ("library-album", format!("/library/albums/{album}")),
+            ("library-search", "/library/search?q=a".to_owned()),
+            ("library-missing-album", "/library/albums/nothing".to_owned()),
+            ("playlists", "/library/playlists".to_owned()),
+            ("playlist", format!("/library/playlists/{playlist}")),
+            ("export", "/export".to_owned()),
+            ("export-playlist", format!("/export?playlist={playlist}")),
+            ("export-converted", "/export/history".to_owned()),
+            ("export-job", format!("/export/{job}")),
+        ];
+        for (name, path) in &pages {
+            visit(&b, &s, name, path, &mut problems).await;
+        }
+
+        set_viewport(&b, DESKTOP).await;
+        b.find("#sign-out").await.click().await.unwrap();
+        b.wait("form[action='/signin']").await;
+        sign_in(&b, "ada").await;
+        for (name, path) in [
+            ("admin-users", "/admin/users"),
+            ("admin-security", "/admin/security"),
+            ("admin-library", "/admin/library"),
+        ] {
+            visit(&b, &s, name, path, &mut problems).await;
+        }
+        assert!(
+            problems.is_empty(),
+            "{} problems:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+    })
+    .catch_unwind()
+    .await;
+    finish(outcome, vec![b]).await;
+}
