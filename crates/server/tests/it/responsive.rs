@@ -119,8 +119,8 @@ async fn screenshot(b: &Browser, v: Viewport, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-/// What does not fit: the page's widths and every visible control outside the viewport, or
-/// outside a box of its that clips (a table that scrolls sideways hides what sticks out).
+/// What does not fit: the page's widths, every box that scrolls sideways (a table too wide for
+/// its frame), and every visible control outside the viewport or outside a box of its that clips.
 const FIT: &str = r#"
 const vw = window.innerWidth;
 const doc = document.documentElement;
@@ -149,7 +149,14 @@ for (const e of document.querySelectorAll('a[href], button, input:not([type=hidd
       + ' where ' + Math.round(left) + '..' + Math.round(right) + ' shows');
   }
 }
-return { innerWidth: vw, scrollWidth: doc.scrollWidth, outside };
+const scrollers = [];
+for (const e of document.querySelectorAll('body *')) {
+  const o = getComputedStyle(e).overflowX;
+  if ((o === 'auto' || o === 'scroll') && e.scrollWidth > e.clientWidth + 1 && e.checkVisibility()) {
+    scrollers.push(describe(e).slice(0, 60) + ' scrolls sideways (' + e.scrollWidth + ' > ' + e.clientWidth + ')');
+  }
+}
+return { innerWidth: vw, scrollWidth: doc.scrollWidth, outside, scrollers };
 "#;
 
 /// Checks the page as it is now; returns what is wrong, each line naming the page and size.
@@ -164,6 +171,9 @@ async fn fit(b: &Browser, label: &str) -> Vec<String> {
         problems.push(format!(
             "{label}: scrolls sideways (scrollWidth {scroll} > innerWidth {inner})"
         ));
+    }
+    for o in v["scrollers"].as_array().unwrap() {
+        problems.push(format!("{label}: {}", o.as_str().unwrap()));
     }
     for o in v["outside"].as_array().unwrap() {
         problems.push(format!("{label}: {}", o.as_str().unwrap()));
