@@ -5,11 +5,12 @@
 //! bar shows a visible focus ring. Each page at each size is saved as
 //! `test-artifacts/screenshots/<page>-<phone|desktop>.png`.
 
+use std::net::Ipv4Addr;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 
 use clef_accounts::Actor;
-use clef_testkit::TestServer;
+use clef_testkit::{Music, Options, TestServer};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -431,7 +432,13 @@ fn album_id(s: &TestServer, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_fits_a_phone_and_a_desktop() {
-    let s = TestServer::with_sample_library().await;
+    // Loopback is a trusted proxy, so a device can sign in from a long IPv6 address.
+    let s = TestServer::start_with(Options {
+        music: Music::Sample,
+        trusted_proxies: vec![Ipv4Addr::LOCALHOST.into()],
+        ..Options::default()
+    })
+    .await;
     let setup = s
         .accounts
         .issue_setup_token()
@@ -459,7 +466,24 @@ async fn every_page_fits_a_phone_and_a_desktop() {
             .await
             .unwrap();
         let speaker = s.token("lena", PASSWORD, "Kitchen speaker").await;
-        s.token("lena", PASSWORD, "Old phone in the drawer").await;
+        let r = s
+            .client()
+            .post(s.url("/api/v1/sessions"))
+            .header("X-Forwarded-For", "2001:db8:85a3:8d3:1319:8a2e:370:7348")
+            .json(&json!({ "username": "lena", "password": PASSWORD, "device": {
+                "name": "Old phone in the drawer by the front door", "type": "phone",
+                "client": "Clef for Android 2.14.1 (Pixel 7a; Android 15; AP4A.250105.002)" } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        // A file the scan cannot read, deep in folders, for the admin's library page.
+        let deep = s.config.data_dir.join(
+            "sample-music/An Artist With Quite A Long Name/An Album Whose Title Goes On And On",
+        );
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("01 Not really a FLAC file.flac"), b"not audio").unwrap();
+        s.library.scan().await.unwrap();
         let ids: Vec<String> = s
             .library
             .catalog()
