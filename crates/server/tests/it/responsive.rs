@@ -11,7 +11,9 @@ use std::path::PathBuf;
 
 use clef_accounts::Actor;
 use clef_testkit::{Music, Options, TestServer};
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MouseActions, PointerAction,
+};
 use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Locator;
@@ -111,6 +113,15 @@ async fn set_viewport(b: &Browser, v: Viewport) {
 /// Saves the whole page, not only what the viewport shows: the viewport is made as tall as the
 /// page for the picture (so the player bar sits at its bottom), then set back.
 async fn screenshot(b: &Browser, v: Viewport, name: &str) {
+    // The pointer rests on the bar's brand, so no link shows its hover colour.
+    b.client
+        .perform_actions(MouseActions::new("mouse".to_owned()).then(PointerAction::MoveTo {
+            duration: None,
+            x: 1,
+            y: 1,
+        }))
+        .await
+        .unwrap();
     let height = b
         .js("return Math.max(document.documentElement.scrollHeight, window.innerHeight);")
         .await
@@ -420,6 +431,15 @@ async fn keyboard(b: &Browser, s: &TestServer) {
     press(b, Key::Enter).await;
     let (id, ..) = focused(b).await;
     assert_eq!(id, "main", "the skip link lands on the content");
+
+    // Where script does not run, the navigation stays in view, wrapped, and fits.
+    b.js("document.documentElement.classList.remove('has-menu');")
+        .await;
+    assert_eq!(shown(b, "header.site nav a, #sign-out").await, vec![true; 6]);
+    assert!(!b.find("#menu-toggle").await.is_displayed().await.unwrap());
+    let problems = fit(b, "devices without script (phone)").await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    screenshot(b, PHONE, "menu-without-script-phone").await;
 }
 
 /// Signs in through the form already open, to whichever page follows.
