@@ -11,9 +11,7 @@ use std::path::PathBuf;
 
 use clef_accounts::Actor;
 use clef_testkit::{Music, Options, TestServer};
-use fantoccini::actions::{
-    InputSource, KeyAction, KeyActions, MouseActions, PointerAction,
-};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions, MouseActions, PointerAction};
 use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Locator;
@@ -99,7 +97,9 @@ async fn set_viewport(b: &Browser, v: Viewport) {
         json!({ "width": v.width, "height": v.height, "deviceScaleFactor": 1, "mobile": false }),
     )
     .await;
-    let seen = b.js("return [window.innerWidth, window.innerHeight];").await;
+    let seen = b
+        .js("return [window.innerWidth, window.innerHeight];")
+        .await;
     assert_eq!(
         seen,
         json!([v.width, v.height]),
@@ -115,11 +115,13 @@ async fn set_viewport(b: &Browser, v: Viewport) {
 async fn screenshot(b: &Browser, v: Viewport, name: &str) {
     // The pointer rests on the bar's brand, so no link shows its hover colour.
     b.client
-        .perform_actions(MouseActions::new("mouse".to_owned()).then(PointerAction::MoveTo {
-            duration: None,
-            x: 1,
-            y: 1,
-        }))
+        .perform_actions(
+            MouseActions::new("mouse".to_owned()).then(PointerAction::MoveTo {
+                duration: None,
+                x: 1,
+                y: 1,
+            }),
+        )
         .await
         .unwrap();
     let height = b
@@ -222,7 +224,9 @@ async fn phone_menu(b: &Browser, label: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let links = "header.site nav a";
     if shown(b, links).await.iter().any(|s| *s) {
-        problems.push(format!("{label}: the navigation shows before the menu opens"));
+        problems.push(format!(
+            "{label}: the navigation shows before the menu opens"
+        ));
     }
     if b.find_all("#menu-toggle").await.is_empty() {
         problems.push(format!("{label}: no Menu button"));
@@ -374,7 +378,11 @@ async fn keyboard(b: &Browser, s: &TestServer) {
     b.goto(s, "/devices").await;
     b.wait("main h1").await;
     press(b, Key::Tab).await;
-    assert_eq!(focused(b).await.0, "skip-link", "the skip link is the first stop");
+    assert_eq!(
+        focused(b).await.0,
+        "skip-link",
+        "the skip link is the first stop"
+    );
     press(b, Key::Tab).await;
     press(b, Key::Tab).await;
     assert_eq!(
@@ -407,7 +415,11 @@ async fn keyboard(b: &Browser, s: &TestServer) {
     screenshot(b, PHONE, "skip-link-phone").await;
     press(b, Key::Tab).await;
     press(b, Key::Tab).await;
-    assert_eq!(focused(b).await.0, "menu-toggle", "the Menu button follows the brand");
+    assert_eq!(
+        focused(b).await.0,
+        "menu-toggle",
+        "the Menu button follows the brand"
+    );
     ring_on_the_bar(b, "the Menu button").await;
     press(b, Key::Enter).await;
     assert_eq!(shown(b, "header.site nav a").await, vec![true; 5]);
@@ -422,7 +434,10 @@ async fn keyboard(b: &Browser, s: &TestServer) {
     press(b, Key::Escape).await;
     assert_eq!(shown(b, "header.site nav a").await, vec![false; 5]);
     let (id, ..) = focused(b).await;
-    assert_eq!(id, "menu-toggle", "Escape closes the menu and returns to its button");
+    assert_eq!(
+        id, "menu-toggle",
+        "Escape closes the menu and returns to its button"
+    );
 
     // Following the skip link moves the focus to the content.
     b.goto(s, "/devices").await;
@@ -435,7 +450,10 @@ async fn keyboard(b: &Browser, s: &TestServer) {
     // Where script does not run, the navigation stays in view, wrapped, and fits.
     b.js("document.documentElement.classList.remove('has-menu');")
         .await;
-    assert_eq!(shown(b, "header.site nav a, #sign-out").await, vec![true; 6]);
+    assert_eq!(
+        shown(b, "header.site nav a, #sign-out").await,
+        vec![true; 6]
+    );
     assert!(!b.find("#menu-toggle").await.is_displayed().await.unwrap());
     let problems = fit(b, "devices without script (phone)").await;
     assert!(problems.is_empty(), "{problems:#?}");
