@@ -19,4 +19,5 @@ mod revocation;
 mod security;
 mod streams;
 mod transcode;
+mod viewport;
 mod web_security;
