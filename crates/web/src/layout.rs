@@ -1,4 +1,5 @@
-//! The page frame: document head, header with navigation, notices, and the main content.
+//! The page frame: document head, the skip link, the header with its navigation (folded into a
+//! Menu on narrow screens by `/static/menu.js`), notices, and the main content.
 
 use clef_store::User;
 use maud::{html, Markup, DOCTYPE};
