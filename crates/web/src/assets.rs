@@ -1,5 +1,5 @@
-//! Static assets compiled into the binary: the stylesheet, the player's script and the export
-//! page's script.
+//! Static assets compiled into the binary: the stylesheet, the top bar's menu script, the
+//! player's script and the export page's script.
 //!
 //! Pages link them with a `?v=` of a hash of their content, so a browser never runs an old script
 //! against a new page after an upgrade, while the files themselves may be cached.
@@ -18,6 +18,11 @@ pub const PLAYER_SCRIPT_PATH: &str = "/static/player.js";
 const STYLESHEET: &str = include_str!("../static/app.css");
 
 const PLAYER_SCRIPT: &str = include_str!("../static/player.js");
+
+/// Where the top bar's menu script is served.
+pub const MENU_SCRIPT_PATH: &str = "/static/menu.js";
+
+const MENU_SCRIPT: &str = include_str!("../static/menu.js");
 
 /// Where the export page's script is served.
 pub const EXPORT_SCRIPT_PATH: &str = "/static/export.js";
@@ -39,6 +44,10 @@ pub static STYLESHEET_URL: LazyLock<String> =
 pub static PLAYER_SCRIPT_URL: LazyLock<String> =
     LazyLock::new(|| format!("{PLAYER_SCRIPT_PATH}?v={:016x}", fnv1a(PLAYER_SCRIPT)));
 
+/// The menu script's URL as pages link it.
+pub static MENU_SCRIPT_URL: LazyLock<String> =
+    LazyLock::new(|| format!("{MENU_SCRIPT_PATH}?v={:016x}", fnv1a(MENU_SCRIPT)));
+
 /// The export page script's URL as pages link it.
 pub static EXPORT_SCRIPT_URL: LazyLock<String> =
     LazyLock::new(|| format!("{EXPORT_SCRIPT_PATH}?v={:016x}", fnv1a(EXPORT_SCRIPT)));
@@ -55,6 +64,10 @@ pub async fn stylesheet() -> impl IntoResponse {
 
 pub async fn player_script() -> impl IntoResponse {
     script(PLAYER_SCRIPT)
+}
+
+pub async fn menu_script() -> impl IntoResponse {
+    script(MENU_SCRIPT)
 }
 
 pub async fn export_script() -> impl IntoResponse {
@@ -81,5 +94,6 @@ mod tests {
         assert!(STYLESHEET_URL.starts_with("/static/app.css?v="));
         assert!(PLAYER_SCRIPT_URL.starts_with("/static/player.js?v="));
         assert!(EXPORT_SCRIPT_URL.starts_with("/static/export.js?v="));
+        assert!(MENU_SCRIPT_URL.starts_with("/static/menu.js?v="));
     }
 }

@@ -1,9 +1,10 @@
-//! The page frame: document head, header with navigation, notices, and the main content.
+//! The page frame: document head, the skip link, the header with its navigation (folded into a
+//! Menu on narrow screens by `/static/menu.js`), notices, and the main content.
 
 use clef_store::User;
 use maud::{html, Markup, DOCTYPE};
 
-use crate::assets::{PLAYER_SCRIPT_URL, STYLESHEET_URL};
+use crate::assets::{MENU_SCRIPT_URL, PLAYER_SCRIPT_URL, STYLESHEET_URL};
 
 /// Which part of the site a page belongs to, to mark it in the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,13 @@ pub struct Extras<'a> {
     pub script: Option<&'a str>,
 }
 
+/// Whether a page's top bar has the navigation, which folds into a menu on narrow screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nav {
+    Menu,
+    None,
+}
+
 /// What the player bar needs to know: which device it plays on, so it can tell its own stream
 /// slot from the others'.
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +84,7 @@ pub struct PlayerBar<'a> {
 fn document(
     title: &str,
     body_class: &str,
-    header: Markup,
+    (header, nav): (Markup, Nav),
     main: Markup,
     extras: &Extras<'_>,
 ) -> Markup {
@@ -96,6 +104,11 @@ fn document(
                 title { (title) " · Clef" }
                 link rel="stylesheet" href=(*STYLESHEET_URL);
                 link rel="icon" href="data:,";
+                @if nav == Nav::Menu {
+                    // Not deferred: it marks the document before the first paint, so a phone
+                    // never shows the whole navigation and then folds it away.
+                    script src=(*MENU_SCRIPT_URL) {}
+                }
                 @if extras.player.is_some() {
                     script src=(*PLAYER_SCRIPT_URL) defer {}
                 }
@@ -104,8 +117,9 @@ fn document(
                 }
             }
             body class=(body_class) {
+                a #skip-link .skip-link href="#main" { "Skip to content" }
                 (header)
-                main { (main) }
+                main #main tabindex="-1" { (main) }
                 @if let Some(p) = &extras.player {
                     (player_bar(p))
                 }
@@ -216,25 +230,33 @@ pub fn signed_in_with(
             a href=(href) class=[current.then_some("current")] aria-current=[current.then_some("page")] { (label) }
         }
     };
+    // On narrow screens `/static/menu.js` folds the navigation and the sign-out button behind
+    // the Menu button; without script they stay in view, wrapped.
     let header = html! {
         header.site {
             div.bar {
                 a.brand href="/library" { "Clef" }
-                nav aria-label="Main" {
-                    (link("/library", "Library", Section::Library))
-                    (link("/export", "Export", Section::Export))
-                    (link("/devices", "Devices", Section::Devices))
-                    (link("/account", "Account", Section::Account))
-                    (link("/security", "Security", Section::Security))
-                    @if chrome.user.is_admin {
-                        (link("/admin/users", "Admin", Section::Admin))
-                    }
+                button #menu-toggle .menu-toggle type="button" aria-expanded="false" aria-controls="site-menu" {
+                    (icon("M3 6h18v2H3zM3 11h18v2H3zM3 16h18v2H3z", "icon-menu"))
+                    span { "Menu" }
                 }
-                div.who {
-                    span.username { (chrome.user.username) }
-                    form.inline method="post" action="/signout" {
-                        (csrf_field(chrome.csrf))
-                        button.subtle #sign-out type="submit" { "Sign out" }
+                div #site-menu .site-menu {
+                    nav aria-label="Main" {
+                        (link("/library", "Library", Section::Library))
+                        (link("/export", "Export", Section::Export))
+                        (link("/devices", "Devices", Section::Devices))
+                        (link("/account", "Account", Section::Account))
+                        (link("/security", "Security", Section::Security))
+                        @if chrome.user.is_admin {
+                            (link("/admin/users", "Admin", Section::Admin))
+                        }
+                    }
+                    div.who {
+                        span.username { (chrome.user.username) }
+                        form.inline method="post" action="/signout" {
+                            (csrf_field(chrome.csrf))
+                            button.subtle #sign-out type="submit" { "Sign out" }
+                        }
                     }
                 }
             }
@@ -248,7 +270,7 @@ pub fn signed_in_with(
     document(
         title,
         body_class,
-        header,
+        (header, Nav::Menu),
         html! { (flash(f)) (content) },
         extras,
     )
@@ -264,7 +286,7 @@ pub fn bare(title: &str, f: Option<&Flash>, content: Markup) -> Markup {
     document(
         title,
         "bare",
-        header,
+        (header, Nav::None),
         html! { div.card { (flash(f)) (content) } },
         &Extras::default(),
     )

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
         .route(assets::PLAYER_SCRIPT_PATH, get(assets::player_script))
         .route(assets::EXPORT_SCRIPT_PATH, get(assets::export_script))
+        .route(assets::MENU_SCRIPT_PATH, get(assets::menu_script))
         .route("/signin", get(signin::show).post(signin::submit))
         .route("/signin/continue", post(limit::continue_sign_in))
         .route("/signout", post(devices::sign_out_this))

@@ -94,10 +94,10 @@ fn user_row(u: &User, me: &AuthContext, csrf: &str) -> Markup {
     html! {
         tr data-username=(name) {
             td.username { (name) }
-            td.admin { @if u.is_admin { span.badge { "Admin" } } @else { "—" } }
-            td.state { @if u.disabled { span.badge.disabled { "Disabled" } } @else { "Active" } }
-            td.max-devices { (u.max_devices) }
-            td.max-streams { (u.max_streams) }
+            td.admin data-label="Admin" { @if u.is_admin { span.badge { "Admin" } } @else { "—" } }
+            td.state data-label="State" { @if u.disabled { span.badge.disabled { "Disabled" } } @else { "Active" } }
+            td.max-devices data-label="Max devices" { (u.max_devices) }
+            td.max-streams data-label="Max streams" { (u.max_streams) }
             td.actions {
                 form.inline.limits method="post" action={ "/admin/users/" (name) "/limits" } {
                     (csrf_field(csrf))
@@ -159,7 +159,7 @@ async fn render_users(
             }
         }
         div.table-wrap {
-            table.users #users {
+            table.users.stack #users {
                 thead { tr { th { "User name" } th { "Admin" } th { "State" } th { "Max devices" } th { "Max streams" } th { "Change" } } }
                 tbody { @for u in &users { (user_row(u, ctx, csrf.value())) } }
             }

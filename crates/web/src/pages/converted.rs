@@ -173,7 +173,7 @@ pub async fn history(
             p.empty #no-exports { "Nothing exported yet. " a href="/export" { "Start an export." } }
         } @else {
             div.table-wrap {
-                table #exports {
+                table.stack #exports {
                     thead { tr {
                         th { "Export" } th { "Format" } th { "State" } th { "Files" } th { "Size" }
                         th { "Saved in" } th { "Started" } th.actions { span.sr-only { "Actions" } }
@@ -182,12 +182,12 @@ pub async fn history(
                         @for (job, files) in &rows {
                             tr data-export-id=(job.id) data-state=(job.state.as_str()) {
                                 td.name { a.export-link href={ "/export/" (job.id) } { (job.title) } }
-                                td.nowrap { (settings_summary(&job.settings)) }
-                                td.state.nowrap { (state_label(job, files)) }
-                                td { (files.len()) }
-                                td.nowrap { (size_so_far(job, files)) }
-                                td.folder { code title=(job.out_dir) { (within_roots(&roots, &job.out_dir)) } }
-                                td.time { (when(job.created_at)) }
+                                td.nowrap data-label="Format" { (settings_summary(&job.settings)) }
+                                td.state.nowrap data-label="State" { (state_label(job, files)) }
+                                td data-label="Files" { (files.len()) }
+                                td.nowrap data-label="Size" { (size_so_far(job, files)) }
+                                td.folder data-label="Saved in" { code title=(job.out_dir) { (within_roots(&roots, &job.out_dir)) } }
+                                td.time data-label="Started" { (when(job.created_at)) }
                                 td.actions {
                                     a.button-link.download-zip href={ "/api/v1/exports/" (job.id) "/zip" } download { "Download ZIP" }
                                     (end_button(job, csrf.value()))
@@ -292,19 +292,19 @@ pub async fn show(
             @if let Some(t) = job.finished_at { dt { "Ended" } dd { (when(t)) } }
         }
         div.table-wrap {
-            table #export-files data-state=(job.state.as_str()) {
+            table.stack #export-files data-state=(job.state.as_str()) {
                 thead { tr { th.no { "#" } th { "File" } th { "Size" } th { "State" } th.progress-col { "Progress" } } }
                 tbody {
                     @for f in &files {
                         tr data-position=(f.position) {
                             td.no { (f.position + 1) }
                             td.path { (f.rel_path) }
-                            td.size { @if let Some(b) = f.size { (size(b)) } }
-                            td.file-state {
+                            td.size data-label="Size" { @if let Some(b) = f.size { (size(b)) } }
+                            td.file-state data-label="State" {
                                 (file_state(f))
                                 @if let Some(e) = &f.error { span.file-error { ": " (e) } }
                             }
-                            td.progress-col { (bar(None, &format!("Progress of {}", f.rel_path), fraction(f))) }
+                            td.progress-col data-label="Progress" { (bar(None, &format!("Progress of {}", f.rel_path), fraction(f))) }
                         }
                     }
                 }

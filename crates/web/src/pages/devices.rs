@@ -70,11 +70,11 @@ fn device_row(v: &DeviceView, csrf: &str, catalog: &Catalog) -> Markup {
                     }
                 }
             }
-            td { (d.device_type) }
-            td { (d.client) }
-            td.ip { (d.ip) }
-            td.time { (when(d.first_seen)) }
-            td.time { (when(d.last_seen)) }
+            td data-label="Type" { (d.device_type) }
+            td data-label="Client" { (d.client) }
+            td.ip data-label="IP" { (d.ip) }
+            td.time data-label="First seen" { (when(d.first_seen)) }
+            td.time data-label="Last seen" { (when(d.last_seen)) }
             td.actions {
                 form.inline method="post" action={ "/devices/" (d.id) "/signout" } {
                     (csrf_field(csrf))
@@ -104,7 +104,7 @@ pub async fn show(
             "Signing one out ends its access at its next request."
         }
         div.table-wrap {
-            table.devices #devices {
+            table.devices.stack #devices {
                 thead { tr { th { "Name" } th { "Type" } th { "Client" } th { "IP" } th { "First seen" } th { "Last seen" } th { span.sr-only { "Action" } } } }
                 tbody { @for v in &devices { (device_row(v, csrf.value(), &catalog)) } }
             }

@@ -129,11 +129,11 @@ pub async fn show(
             } @else {
                 p.meta { (count(problems.len(), "file", "files")) " could not be read." }
                 div.table-wrap {
-                    table.problems {
+                    table.problems.stack {
                         thead { tr { th { "File" } th { "Why" } th { "When" } } }
                         tbody {
                             @for p in &problems {
-                                tr { td.path { (p.path) } td.detail { (p.reason) } td.time { (when(p.at)) } }
+                                tr { td.path { (p.path) } td.detail data-label="Why" { (p.reason) } td.time data-label="When" { (when(p.at)) } }
                             }
                         }
                     }

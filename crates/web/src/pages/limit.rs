@@ -32,16 +32,16 @@ pub(crate) fn render(
             p.flash.error { "Sign in again to choose a device to sign out." }
         }
         div.table-wrap {
-            table.devices {
+            table.devices.stack {
                 thead { tr { th { "Name" } th { "Type" } th { "Client" } th { "IP" } th { "Last seen" } th { span.sr-only { "Action" } } } }
                 tbody {
                     @for d in devices {
                         tr data-device-id=(d.id) {
                             td.name { (d.name) }
-                            td { (d.device_type) }
-                            td { (d.client) }
-                            td.ip { (d.ip) }
-                            td.time { (when(d.last_seen)) }
+                            td data-label="Type" { (d.device_type) }
+                            td data-label="Client" { (d.client) }
+                            td.ip data-label="IP" { (d.ip) }
+                            td.time data-label="Last seen" { (when(d.last_seen)) }
                             td.actions {
                                 @if let Some(t) = ticket {
                                     form.inline method="post" action="/signin/continue" {

@@ -148,15 +148,15 @@ async fn render_list(
             p.empty #no-playlists { "No playlists yet. Create one below, or from an album's page." }
         } @else {
             div.table-wrap {
-                table #playlists .playlists {
+                table #playlists .playlists.stack {
                     thead { tr { th { "Name" } th { "Tracks" } th { "Length" } th { "Changed" } } }
                     tbody {
                         @for p in &lists {
                             tr data-playlist-id=(p.id) {
                                 td.name { a href={ "/library/playlists/" (p.id) } { (p.name) } }
-                                td { (p.track_count) }
-                                td { (total(p.duration_ms)) }
-                                td.time { (when(clef_core::Timestamp(p.updated_at))) }
+                                td data-label="Tracks" { (p.track_count) }
+                                td data-label="Length" { (total(p.duration_ms)) }
+                                td.time data-label="Changed" { (when(clef_core::Timestamp(p.updated_at))) }
                             }
                         }
                     }

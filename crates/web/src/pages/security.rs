@@ -29,7 +29,7 @@ pub(crate) fn events_table(
             p.empty { "Nothing here yet." }
         } @else {
             div.table-wrap {
-                table.events #events {
+                table.events.stack #events {
                     thead { tr {
                         th { "Time" }
                         @if users.is_some() { th { "User" } }
@@ -38,14 +38,14 @@ pub(crate) fn events_table(
                     tbody {
                         @for e in events {
                             tr data-kind=(e.kind) {
-                                td.time { (when(e.at)) }
+                                td.time data-label="Time" { (when(e.at)) }
                                 @if let Some(names) = users {
-                                    td.user { (names.get(&e.user_id).map(String::as_str).unwrap_or("(deleted)")) }
+                                    td.user data-label="User" { (names.get(&e.user_id).map(String::as_str).unwrap_or("(deleted)")) }
                                 }
-                                td.what { (clef_accounts::EventKind::describe(&e.kind)) }
-                                td { (e.device_name.as_deref().unwrap_or("—")) }
-                                td.ip { (e.ip.as_deref().unwrap_or("—")) }
-                                td.detail { (e.detail.as_deref().unwrap_or("")) }
+                                td.what data-label="What" { (clef_accounts::EventKind::describe(&e.kind)) }
+                                td data-label="Device" { (e.device_name.as_deref().unwrap_or("—")) }
+                                td.ip data-label="IP" { (e.ip.as_deref().unwrap_or("—")) }
+                                td.detail data-label="Detail" { (e.detail.as_deref().unwrap_or("")) }
                             }
                         }
                     }
