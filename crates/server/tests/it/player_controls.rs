@@ -88,11 +88,11 @@ async fn viewport(b: &Browser, w: i64, h: i64) {
 /// Types keys into the page itself (focus on the body, as after a click on plain text).
 async fn press_on_page(b: &Browser, keys: &str) {
     b.find("main h1").await.click().await.unwrap();
+    // `main` takes focus from the skip link, so a click in it may focus it: still no control.
     let focused = b.js("return document.activeElement.tagName;").await;
-    assert_eq!(
-        focused,
-        json!("BODY"),
-        "nothing focused after a click on a heading"
+    assert!(
+        focused == json!("BODY") || focused == json!("MAIN"),
+        "no control focused after a click on a heading: {focused}"
     );
     b.find("body").await.send_keys(keys).await.unwrap();
 }
