@@ -140,8 +140,9 @@ fn pcm(path: &Path) -> Vec<u8> {
     out.stdout
 }
 
+/// Anna's own folder in the export root.
 fn root(s: &TestServer) -> PathBuf {
-    s.config.export_roots[0].canonicalize().unwrap()
+    s.config.export_roots[0].canonicalize().unwrap().join("anna")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,7 +198,8 @@ async fn ticked_songs_become_tagged_mp3s_with_progress_an_m3u8_and_a_zip() {
         (Some("done"), Some(2))
     );
     let folder = root(&s).join("Car");
-    assert_eq!(job["folder"], folder.to_str().unwrap());
+    // A listener sees the folder under their own, never the server's path.
+    assert_eq!(job["folder"], "Car");
     let artist = album["album"]["artist"].as_str().unwrap();
     let album_name = album["album"]["name"].as_str().unwrap();
     let mut expected = Vec::new();
@@ -432,6 +434,7 @@ async fn bad_export_requests_get_clear_errors_and_write_nothing() {
     let track = found["tracks"][0]["id"].as_str().unwrap().to_owned();
     let canary = s.dir.path().join("canary");
     std::fs::create_dir(&canary).unwrap();
+    std::fs::create_dir_all(root(&s)).unwrap();
     std::os::unix::fs::symlink(&canary, root(&s).join("escape")).unwrap();
     let mp3 = json!({ "format": "mp3" });
     let cases = [
