@@ -567,30 +567,6 @@ async fn bad_export_requests_get_clear_errors_and_write_nothing() {
     assert_eq!(history["exports"], json!([]), "no job was recorded");
     assert_eq!(files_under(&root(&s)), vec!["escape".to_owned()]);
     assert_eq!(files_under(&canary), Vec::<String>::new());
-
-    // Without an export folder the owner has switched exports off.
-    let off = TestServer::start_with(Options {
-        music: Music::Sample,
-        no_export_root: true,
-        ..Options::default()
-    })
-    .await;
-    let token = signed_in(&off, "anna").await;
-    let (_, found) = off.get(&token, "/api/v1/search?q=a").await;
-    let (status, answer) = off
-        .call(
-            Method::POST,
-            &token,
-            "/api/v1/exports",
-            Some(json!({ "track_ids": [found["tracks"][0]["id"]], "settings": mp3 })),
-        )
-        .await;
-    assert_eq!(
-        (status, answer["error"].as_str()),
-        (StatusCode::FORBIDDEN, Some("exports_disabled"))
-    );
-    let (_, list) = off.get(&token, "/api/v1/exports").await;
-    assert_eq!(list["enabled"], false);
 }
 
 /// SECURITY.md F1 end to end: tags that try to leave the folder, name devices, hide characters or

@@ -7,6 +7,7 @@ mod api_bad_input;
 mod browser;
 mod chromium;
 mod cli;
+mod export_folders;
 mod export_nodes;
 mod export_page;
 mod export_resume;
