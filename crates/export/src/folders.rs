@@ -60,6 +60,11 @@ impl RootProblem {
 /// (a read-only mount, no write permission for anyone, or a test file that cannot be created —
 /// the permission bits alone do not stop the superuser) and has [`MIN_FREE_BYTES`] free.
 pub fn check_root(root: &Path) -> Result<(), RootProblem> {
+    check_root_needing(root, MIN_FREE_BYTES)
+}
+
+/// [`check_root`] with `min_free` bytes needed.
+fn check_root_needing(root: &Path, min_free: u64) -> Result<(), RootProblem> {
     use std::os::unix::fs::PermissionsExt;
     let meta = match std::fs::metadata(root) {
         Ok(m) => m,
@@ -76,7 +81,7 @@ pub fn check_root(root: &Path) -> Result<(), RootProblem> {
             return Err(RootProblem::ReadOnly);
         }
         let free = vfs.f_bavail.saturating_mul(vfs.f_frsize);
-        if free < MIN_FREE_BYTES {
+        if free < min_free {
             return Err(RootProblem::Full(free));
         }
     }
@@ -205,6 +210,31 @@ mod tests {
         assert_eq!(user_folder_name(".x."), "%2Ex%2E");
         assert_eq!(user_folder_name("con"), "%con");
         assert_eq!(user_folder_name("lpt1"), "%lpt1");
+    }
+
+    #[test]
+    fn roots_that_cannot_take_files_say_why() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_root(dir.path()), Ok(()));
+        assert_eq!(
+            check_root(&dir.path().join("gone")),
+            Err(RootProblem::Missing)
+        );
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        assert_eq!(check_root(&file), Err(RootProblem::NotAFolder));
+        assert_eq!(
+            check_root(&file.join("under")),
+            Err(RootProblem::NotAFolder)
+        );
+        // Full: a real statvfs answer measured against more than any disk holds.
+        match check_root_needing(dir.path(), u64::MAX) {
+            Err(RootProblem::Full(free)) => assert!(free > 0),
+            other => panic!("{other:?}"),
+        }
+        assert!(RootProblem::Full(12_000_000).says().contains("12 MB free"));
+        // No check file is left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
