@@ -162,6 +162,11 @@ async fn an_album_exports_from_the_page_with_live_progress_and_a_zip() {
             ["Done", "Done"]
         );
         assert!(b.find_all(".cancel-export").await.is_empty());
+        // Saved in pia's own folder, named as she typed it: no path of the server shows.
+        assert_eq!(b.texts("#export-folder").await, ["Car"]);
+        let html = b.js("return document.documentElement.outerHTML").await;
+        let secret = s.dir.path().to_str().unwrap();
+        assert!(!html.as_str().unwrap().contains(secret), "{html}");
         b.screenshot("export-done").await;
 
         // The Converted tab lists it; its ZIP holds exactly the ticked songs and the M3U8.
