@@ -250,6 +250,9 @@ mod tests {
             "cannot create Car/A: denied; reading x.flac"
         );
         let admin = PathView::new(true, &roots, Some("anna"), &[]);
-        assert_eq!(admin.folder("/srv/exports/anna/Car"), "/srv/exports/anna/Car");
+        assert_eq!(
+            admin.folder("/srv/exports/anna/Car"),
+            "/srv/exports/anna/Car"
+        );
     }
 }

@@ -119,10 +119,7 @@ impl Exports {
             .user_by_id(user)
             .await?
             .ok_or(ExportError::NotFound)?;
-        let own = self
-            .cfg
-            .user_folders
-            .then(|| user_folder_name(&u.username));
+        let own = self.cfg.user_folders.then(|| user_folder_name(&u.username));
         Ok((u.is_admin, own))
     }
 

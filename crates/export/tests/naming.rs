@@ -181,7 +181,10 @@ fn output_folders_stay_inside_the_export_roots() {
             other => panic!("{bad:?} gave {other:?}"),
         }
     }
-    assert!(matches!(confine(&[], None, "x"), Err(ExportError::NoExportRoot)));
+    assert!(matches!(
+        confine(&[], None, "x"),
+        Err(ExportError::NoExportRoot)
+    ));
     assert_eq!(std::fs::read_dir(&other).unwrap().count(), 0);
 }
 

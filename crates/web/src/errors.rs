@@ -110,7 +110,9 @@ pub fn describe_export(e: &ExportError) -> Problem {
             "The folder “{folder}” is not inside your export folder. \
              Give a folder name inside it, such as “Car”."
         )),
-        ExportError::RootUnusable { .. } => Problem::new(StatusCode::CONFLICT, sentence(&e.to_string())),
+        ExportError::RootUnusable { .. } => {
+            Problem::new(StatusCode::CONFLICT, sentence(&e.to_string()))
+        }
         ExportError::BadSettings(why) => invalid(sentence(why)),
         ExportError::EmptySelection => {
             invalid("Nothing to export: tick at least one song.".to_owned())

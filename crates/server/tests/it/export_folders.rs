@@ -14,7 +14,7 @@ use clef_testkit::{Music, Options, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::export_page::{album_id, page, web_session, PASSWORD};
+use crate::export_page::{album_id, csrf_of, page, web_session, PASSWORD};
 use crate::exports::{files_under, follow};
 
 /// Starts an export of the album "First Light" into `folder` and waits for its end.
@@ -25,8 +25,10 @@ async fn export_album(s: &TestServer, token: &str, folder: &str) -> Value {
             Method::POST,
             token,
             "/api/v1/exports",
-            Some(json!({ "album_id": album, "folder": folder, "pattern": "{title}",
-                "settings": { "format": "mp3", "bitrate": 128 } })),
+            Some(
+                json!({ "album_id": album, "folder": folder, "pattern": "{title}",
+                "settings": { "format": "mp3", "bitrate": 128 } }),
+            ),
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
@@ -189,8 +191,10 @@ async fn nobody_writes_lists_or_probes_another_users_folder() {
                     Method::POST,
                     bert,
                     "/api/v1/exports",
-                    Some(json!({ "album_id": album, "folder": folder, "pattern": "{title}",
-                        "settings": { "format": "mp3", "bitrate": 128 } })),
+                    Some(
+                        json!({ "album_id": album, "folder": folder, "pattern": "{title}",
+                        "settings": { "format": "mp3", "bitrate": 128 } }),
+                    ),
                 )
                 .await;
             // The answer names only what was typed; take that out to compare answers.
@@ -298,8 +302,34 @@ async fn an_unusable_export_folder_is_explained_and_nothing_is_written() {
         }
     };
 
+    // A form opened while the folder was fine, sent after it went.
+    let (_, opened) = page(&listener, &s, &form).await;
+    let csrf = csrf_of(&opened);
+    let source = format!("album:{album}");
+    let track = s.library.catalog().album(&album).unwrap().1[0].id.clone();
+
     std::fs::remove_dir_all(&root).unwrap();
     check("does not exist").await;
+    let r = listener
+        .post(s.url("/export"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("source", source.as_str()),
+            ("track", track.as_str()),
+            ("format", "mp3"),
+            ("mp3", "cbr:320"),
+            ("folder", "Car"),
+            ("pattern", "{title}"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("does not exist") && body.contains("Ask the administrator"),
+        "{body}"
+    );
     assert!(!root.exists(), "nothing was created");
 
     // Read-only: nobody may write into it (checked by its mode, as the superuser could write).
@@ -373,7 +403,9 @@ async fn exports_made_before_user_folders_still_list_cancel_resume_and_zip() {
     // Listed with the folder under the root, and zipped from where it was written.
     let (_, list) = s.get(&token, "/api/v1/exports").await;
     assert_eq!(list["exports"][0]["folder"], "Car", "{list}");
-    let r = s.fetch(&token, &format!("/api/v1/exports/{done_id}/zip")).await;
+    let r = s
+        .fetch(&token, &format!("/api/v1/exports/{done_id}/zip"))
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes().await.unwrap())).unwrap();
     let mut got = Vec::new();
@@ -418,9 +450,7 @@ async fn exports_made_before_user_folders_still_list_cancel_resume_and_zip() {
         .expect("the job's last state is published")
         .clone();
     assert_eq!(ended.state, "done", "{ended:?}");
-    let (_, resumed) = s
-        .get(&token, &format!("/api/v1/exports/{resume_id}"))
-        .await;
+    let (_, resumed) = s.get(&token, &format!("/api/v1/exports/{resume_id}")).await;
     assert_eq!(
         (&resumed["state"], &resumed["folder"]),
         (&json!("done"), &json!("Car"))

@@ -291,7 +291,11 @@ pub(crate) async fn web_session(s: &TestServer, user: &str) -> reqwest::Client {
     client
 }
 
-pub(crate) async fn page(client: &reqwest::Client, s: &TestServer, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(
+    client: &reqwest::Client,
+    s: &TestServer,
+    path: &str,
+) -> (StatusCode, String) {
     let r = client.get(s.url(path)).send().await.unwrap();
     (r.status(), r.text().await.unwrap())
 }
