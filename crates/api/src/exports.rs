@@ -34,7 +34,8 @@ pub struct NewExport {
     #[serde(default)]
     pub album_id: Option<String>,
     pub settings: ExportSettings,
-    /// Relative to the user's own folder in the first export folder ("Car").
+    /// Relative to the user's own folder in the first export folder ("Car"); administrators may
+    /// give an absolute path inside their own folder of any export folder.
     #[serde(default)]
     pub folder: String,
     #[serde(default)]

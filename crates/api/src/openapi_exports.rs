@@ -19,7 +19,7 @@ pub(crate) fn schemas() -> Value {
             "track_ids": { "type": "array", "items": { "type": "string" }, "description": "the ticked songs in order; empty with playlist_id or album_id means all of them" },
             "playlist_id": { "type": "string" }, "album_id": { "type": "string" },
             "settings": { "$ref": "#/components/schemas/ExportSettings" },
-            "folder": { "type": "string", "description": "relative to the user's own folder (<root>/<username>) in the first export folder, or absolute inside the user's folder of one of them" },
+            "folder": { "type": "string", "description": "relative to the user's own folder (<root>/<username>) in the first export folder; administrators may give an absolute path inside their folder of any export folder" },
             "pattern": { "type": "string", "default": "{album_artist}/{album}/{track:02} {title}",
                 "description": "fields: title, artist, album, album_artist, track, disc, year, genre; numbers take a width such as {track:02}; '/' makes folders" } } },
         "ExportFile": { "type": "object", "properties": {

@@ -160,6 +160,12 @@ impl PathView {
         if self.admin {
             return out_dir.to_owned();
         }
+        self.relative(out_dir)
+    }
+
+    /// An export's folder under the user's own folder (or under the root, for an export made
+    /// before users had folders), for anyone: short enough for a table.
+    pub fn relative(&self, out_dir: &str) -> String {
         let path = Path::new(out_dir);
         let under = |base: &Path, whole: &'static str| {
             path.strip_prefix(base).ok().map(|rel| {

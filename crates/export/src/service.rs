@@ -65,8 +65,8 @@ pub struct ExportRequest {
     /// The ticked songs, in order.
     pub track_ids: Vec<String>,
     pub settings: ExportSettings,
-    /// The output folder: relative to the user's folder in the first export root, or absolute
-    /// inside the user's folder of one.
+    /// The output folder: relative to the user's folder in the first export root, or (for an
+    /// administrator) absolute inside the user's folder of one.
     pub folder: String,
     /// File-name pattern; [`DEFAULT_PATTERN`] when `None`.
     pub pattern: Option<String>,
@@ -172,7 +172,13 @@ impl Exports {
             return Err(ExportError::TooMany(MAX_EXPORT_TRACKS));
         }
         let (admin, own) = self.owner(user).await?;
-        if !Path::new(&req.folder).is_absolute() {
+        if Path::new(&req.folder).is_absolute() {
+            // Only administrators know the server's paths; anyone else names a folder under
+            // their own, and a guessed path gets the same answer whether it exists or not.
+            if !admin {
+                return Err(ExportError::OutsideRoots(req.folder.clone()));
+            }
+        } else {
             self.check_root(0, admin)?;
         }
         let (root, out_dir) = confine(&self.cfg.roots, own.as_deref(), &req.folder)?;

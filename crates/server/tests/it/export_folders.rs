@@ -126,6 +126,26 @@ async fn with_no_settings_exports_go_to_the_data_folder_and_the_zip_keeps_file_t
         .canonicalize()
         .unwrap();
     assert_eq!(theirs["folder"], stick.to_str().unwrap());
+    // By its absolute path too, but only inside their own folder.
+    let olgas = s.config.data_dir.join("exports/olga/Abs");
+    let by_path = export_album(&s, &admin, olgas.to_str().unwrap()).await;
+    assert_eq!(by_path["folder"], olgas.to_str().unwrap());
+    let annas = s.config.data_dir.join("exports/anna/Car");
+    let (status, answer) = s
+        .call(
+            Method::POST,
+            &admin,
+            "/api/v1/exports",
+            Some(
+                json!({ "album_id": album_id(&s, "First Light"), "folder": annas.to_str().unwrap(),
+                "settings": { "format": "mp3" } }),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["error"]),
+        (StatusCode::BAD_REQUEST, &json!("outside_export_roots"))
+    );
     let (_, list) = s.get(&admin, "/api/v1/exports").await;
     assert_eq!(
         list["roots"],
@@ -222,6 +242,9 @@ async fn nobody_writes_lists_or_probes_another_users_folder() {
         abs("anna/Nothing"),
         abs("nobody"),
         abs(""),
+        // Not even his own folder by its absolute path: listeners do not learn where it is.
+        abs("bert"),
+        abs("bert/Car"),
         "/etc".to_owned(),
     ] {
         assert_eq!(attempt(folder.clone()).await, refused, "{folder}");

@@ -161,7 +161,7 @@ pub async fn history(
                                 td.state.nowrap { (state_label(job, files)) }
                                 td { (files.len()) }
                                 td.nowrap { (size_so_far(job, files)) }
-                                td.folder { code { (view.folder(&job.out_dir)) } }
+                                td.folder { code title=[view.is_admin().then_some(&job.out_dir)] { (view.relative(&job.out_dir)) } }
                                 td.time { (when(job.created_at)) }
                                 td.actions {
                                     a.button-link.download-zip href={ "/api/v1/exports/" (job.id) "/zip" } download { "Download ZIP" }
