@@ -264,6 +264,9 @@ fn export_error(e: ExportError) -> Response {
         ExportError::OutsideRoots(_) => {
             body(StatusCode::BAD_REQUEST, "outside_export_roots", &msg, none)
         }
+        ExportError::RootUnusable { .. } => {
+            body(StatusCode::CONFLICT, "export_folder_unusable", &msg, none)
+        }
         ExportError::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such export", none),
         ExportError::StillRunning => body(StatusCode::CONFLICT, "export_running", &msg, none),
         ExportError::Store(inner) => internal(&inner.to_string()),

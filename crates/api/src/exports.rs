@@ -11,7 +11,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use clef_export::{ExportRequest, ExportSettings, JobProgress};
+use clef_export::{ExportRequest, ExportSettings, JobProgress, PathView};
 use clef_store::{ExportFile, ExportJob, ExportState, FileState};
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,8 @@ pub struct NewExport {
     #[serde(default)]
     pub album_id: Option<String>,
     pub settings: ExportSettings,
-    /// Relative to the first export folder, or absolute inside one.
+    /// Relative to the user's own folder in the first export folder ("Car"); administrators may
+    /// give an absolute path inside their own folder of any export folder.
     #[serde(default)]
     pub folder: String,
     #[serde(default)]
@@ -75,7 +76,9 @@ pub struct FileDto {
     pub error: Option<String>,
 }
 
-fn dto(job: ExportJob, files: Option<Vec<ExportFile>>) -> ExportDto {
+/// An export as `view` shows it: administrators see the server's paths, anyone else the folder
+/// relative to their own and messages without absolute paths.
+fn dto(job: ExportJob, files: Option<Vec<ExportFile>>, view: &PathView) -> ExportDto {
     let counts = files.as_ref().map(|f| {
         let count = |s: FileState| f.iter().filter(|x| x.state == s).count();
         (
@@ -89,12 +92,12 @@ fn dto(job: ExportJob, files: Option<Vec<ExportFile>>) -> ExportDto {
         settings: serde_json::from_str(&job.settings).unwrap_or(serde_json::Value::Null),
         id: job.id,
         title: job.title,
-        folder: job.out_dir,
+        folder: view.folder(&job.out_dir),
         pattern: job.pattern,
         state: job.state.as_str(),
         created_at: job.created_at.0,
         finished_at: job.finished_at.map(|t| t.0),
-        error: job.error,
+        error: job.error.map(|e| view.text(&e)),
         total: counts.map(|c| c.0),
         done: counts.map(|c| c.1),
         failed: counts.map(|c| c.2),
@@ -107,7 +110,7 @@ fn dto(job: ExportJob, files: Option<Vec<ExportFile>>) -> ExportDto {
                     path: x.rel_path,
                     state: x.state.as_str(),
                     size: x.size,
-                    error: x.error,
+                    error: x.error.map(|e| view.text(&e)),
                 })
                 .collect()
         }),
@@ -161,7 +164,8 @@ pub(crate) async fn create(
         )
         .await?;
     let (job, files) = s.exports.get(user, &job.id).await?;
-    Ok((StatusCode::ACCEPTED, Json(dto(job, Some(files)))))
+    let view = s.exports.view(&ctx.user);
+    Ok((StatusCode::ACCEPTED, Json(dto(job, Some(files), &view))))
 }
 
 pub(crate) async fn list(
@@ -169,16 +173,23 @@ pub(crate) async fn list(
     State(s): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let jobs = s.exports.list(&ctx.user.id).await?;
-    let roots: Vec<String> = s
-        .exports
-        .roots()
-        .iter()
-        .map(|r| r.display().to_string())
-        .collect();
+    let view = s.exports.view(&ctx.user);
+    // Only administrators learn where the export folders are on the server.
+    let roots: Vec<String> = if view.is_admin() {
+        s.exports
+            .roots()
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let problem = s.exports.check(&ctx.user).err().map(|e| e.to_string());
     Ok(Json(json!({
         "enabled": s.exports.enabled(),
         "roots": roots,
-        "exports": jobs.into_iter().map(|j| dto(j, None)).collect::<Vec<_>>(),
+        "problem": problem,
+        "exports": jobs.into_iter().map(|j| dto(j, None, &view)).collect::<Vec<_>>(),
     })))
 }
 
@@ -188,7 +199,7 @@ pub(crate) async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<ExportDto>, ApiError> {
     let (job, files) = s.exports.get(&ctx.user.id, &id).await?;
-    Ok(Json(dto(job, Some(files))))
+    Ok(Json(dto(job, Some(files), &s.exports.view(&ctx.user))))
 }
 
 /// Cancels a running export; on an ended one, removes it from the history (files stay).
@@ -200,7 +211,7 @@ pub(crate) async fn delete(
     let (job, _) = s.exports.get(&ctx.user.id, &id).await?;
     if job.state == ExportState::Running {
         let job = s.exports.cancel(&ctx.user.id, &id).await?;
-        return Ok(Json(dto(job, None)).into_response());
+        return Ok(Json(dto(job, None, &s.exports.view(&ctx.user))).into_response());
     }
     s.exports.delete(&ctx.user.id, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

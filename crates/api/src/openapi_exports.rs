@@ -19,7 +19,7 @@ pub(crate) fn schemas() -> Value {
             "track_ids": { "type": "array", "items": { "type": "string" }, "description": "the ticked songs in order; empty with playlist_id or album_id means all of them" },
             "playlist_id": { "type": "string" }, "album_id": { "type": "string" },
             "settings": { "$ref": "#/components/schemas/ExportSettings" },
-            "folder": { "type": "string", "description": "relative to the first export folder, or absolute inside one of them" },
+            "folder": { "type": "string", "description": "relative to the user's own folder (<root>/<username>) in the first export folder; administrators may give an absolute path inside their folder of any export folder" },
             "pattern": { "type": "string", "default": "{album_artist}/{album}/{track:02} {title}",
                 "description": "fields: title, artist, album, album_artist, track, disc, year, genre; numbers take a width such as {track:02}; '/' makes folders" } } },
         "ExportFile": { "type": "object", "properties": {
@@ -27,7 +27,7 @@ pub(crate) fn schemas() -> Value {
             "state": { "type": "string", "enum": ["pending", "done", "failed"] }, "size": opt_int, "error": opt_str } },
         "Export": { "type": "object", "properties": {
             "id": { "type": "string" }, "title": { "type": "string" }, "settings": { "$ref": "#/components/schemas/ExportSettings" },
-            "folder": { "type": "string" }, "pattern": { "type": "string" },
+            "folder": { "type": "string", "description": "absolute for administrators; for anyone else relative to their own folder" }, "pattern": { "type": "string" },
             "state": { "type": "string", "enum": ["running", "done", "cancelled", "failed"] },
             "created_at": { "type": "integer", "description": "milliseconds since the epoch" }, "finished_at": opt_int, "error": opt_str,
             "total": { "type": "integer" }, "done": { "type": "integer" }, "failed": { "type": "integer" }, "size": { "type": "integer" },
@@ -50,11 +50,12 @@ pub(crate) fn paths(err: &Value) -> Value {
         "/api/v1/exports": {
             "get": { "summary": "The Converted history, newest first, and whether exports are allowed (the owner's export folders)",
                 "responses": { "200": { "description": "ok", "content": { "application/json": { "schema": { "type": "object", "properties": {
-                    "enabled": { "type": "boolean" }, "roots": { "type": "array", "items": { "type": "string" } },
+                    "enabled": { "type": "boolean" }, "roots": { "type": "array", "items": { "type": "string" }, "description": "the export folders (listed to administrators only)" },
+                    "problem": { "type": ["string", "null"], "description": "why exports cannot be saved now (missing, read-only or full export folder), or null" },
                     "exports": { "type": "array", "items": { "$ref": "#/components/schemas/Export" } } } } } } }, "401": err } },
             "post": { "summary": "Convert songs of the library into files in an export folder; runs in the background",
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewExport" } } } },
-                "responses": { "202": export, "400": err, "401": err, "403": err, "404": err, "422": err } } },
+                "responses": { "202": export, "400": err, "401": err, "403": err, "404": err, "409": err, "422": err } } },
         "/api/v1/exports/{id}": {
             "get": { "summary": "An export with its files", "parameters": id, "responses": { "200": export, "401": err, "404": err } },
             "delete": { "summary": "Cancel a running export (finished files stay); on an ended one, remove it from the history (its files stay on disk)",

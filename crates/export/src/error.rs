@@ -1,14 +1,26 @@
 //! Everything an export can refuse or fail with.
 
+use crate::folders::RootProblem;
+
 /// The export service's one error enum; `clef-api` maps it to HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("bad file-name pattern: {0}")]
     BadPattern(String),
-    #[error("exports are switched off: the owner has not set an export folder (export_roots)")]
+    #[error(
+        "exports are switched off: no export folder is set (export_roots in clef.toml or \
+         CLEF_EXPORT_ROOTS)"
+    )]
     NoExportRoot,
-    #[error("the output folder {0:?} is not inside an export folder the owner allows")]
+    #[error("the output folder {0:?} is not inside your export folder")]
     OutsideRoots(String),
+    /// The export root cannot take files; `folder` is its path for an administrator, `None` for
+    /// anyone else (who is told to ask the administrator).
+    #[error("{}", unusable(.folder.as_deref(), .problem))]
+    RootUnusable {
+        folder: Option<String>,
+        problem: RootProblem,
+    },
     #[error("{0}")]
     BadSettings(String),
     #[error("nothing to export: tick at least one song")]
@@ -32,6 +44,22 @@ pub enum ExportError {
 impl From<std::io::Error> for ExportError {
     fn from(e: std::io::Error) -> Self {
         ExportError::Io(e)
+    }
+}
+
+fn unusable(folder: Option<&str>, problem: &RootProblem) -> String {
+    match folder {
+        Some(f) => format!(
+            "exports cannot be saved: the export folder {f} {}. Fix the folder, or set another \
+             one with export_roots in clef.toml (or the CLEF_EXPORT_ROOTS environment variable) \
+             and restart the server",
+            problem.says()
+        ),
+        None => format!(
+            "exports cannot be saved: the export folder on the server {}. Ask the administrator \
+             to fix it",
+            problem.says()
+        ),
     }
 }
 

@@ -3,6 +3,7 @@
 //! them and a ZIP to download.
 
 mod error;
+pub mod folders;
 pub mod naming;
 pub mod pipe;
 pub mod playlist;
@@ -13,6 +14,7 @@ mod settings;
 mod zip;
 
 pub use error::{ExportError, ExportResult};
+pub use folders::{PathView, RootProblem};
 pub use progress::{FileProgress, JobProgress};
 pub use service::{ExportRequest, Exports, ExportsConfig, MAX_EXPORT_TRACKS};
 pub use settings::ExportSettings;

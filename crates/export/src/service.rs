@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use clef_core::{Clock, Random, UserId};
 use clef_library::Library;
-use clef_store::{ExportFile, ExportJob, ExportState, FileState, Store};
+use clef_store::{ExportFile, ExportJob, ExportState, FileState, Store, User};
+
+use crate::folders::{check_root, user_folder_name, PathView};
 
 use crate::naming::{confine, NameFields, Pattern, UniqueNames, DEFAULT_PATTERN};
 use crate::progress::{JobProgress, Tracker};
@@ -27,9 +29,13 @@ pub struct ExportsConfig {
     pub workers: usize,
     /// How often a running job checks the store for a cancel made on another node (1 s).
     pub check_every: Duration,
+    /// Each user writes into a folder of their own in every root (`<root>/<username>`); off only
+    /// for the console's `clef export --out`, whose folder is its own root.
+    pub user_folders: bool,
 }
 
 impl ExportsConfig {
+    /// The server's exports: each user in their own folder of every root.
     pub fn new(roots: Vec<PathBuf>) -> Self {
         ExportsConfig {
             roots,
@@ -37,6 +43,16 @@ impl ExportsConfig {
                 .map(|n| n.get())
                 .unwrap_or(2),
             check_every: Duration::from_secs(1),
+            user_folders: true,
+        }
+    }
+
+    /// The console's export into `out`, which is the whole root (the owner at the console may
+    /// write anywhere).
+    pub fn console(out: PathBuf) -> Self {
+        ExportsConfig {
+            user_folders: false,
+            ..ExportsConfig::new(vec![out])
         }
     }
 }
@@ -49,7 +65,8 @@ pub struct ExportRequest {
     /// The ticked songs, in order.
     pub track_ids: Vec<String>,
     pub settings: ExportSettings,
-    /// The output folder: relative to the first export root, or absolute inside one.
+    /// The output folder: relative to the user's folder in the first export root, or (for an
+    /// administrator) absolute inside the user's folder of one.
     pub folder: String,
     /// File-name pattern; [`DEFAULT_PATTERN`] when `None`.
     pub pattern: Option<String>,
@@ -94,6 +111,50 @@ impl Exports {
         &self.cfg.roots
     }
 
+    /// Whether `user` is an administrator, and their folder's name inside each root (none for
+    /// the console's export).
+    async fn owner(&self, user: &UserId) -> ExportResult<(bool, Option<String>)> {
+        let u = self
+            .store
+            .user_by_id(user)
+            .await?
+            .ok_or(ExportError::NotFound)?;
+        let own = self.cfg.user_folders.then(|| user_folder_name(&u.username));
+        Ok((u.is_admin, own))
+    }
+
+    /// How paths are shown to `user`.
+    pub fn view(&self, user: &User) -> PathView {
+        let own = self
+            .cfg
+            .user_folders
+            .then(|| user_folder_name(&user.username));
+        let music = &self.library.config().music_dirs;
+        PathView::new(user.is_admin, &self.cfg.roots, own.as_deref(), music)
+    }
+
+    /// Whether exports can be saved now, for the Export page: the first root (where folders go)
+    /// exists, is writable and has room. The error says why not, to `user` in their terms.
+    pub fn check(&self, user: &User) -> ExportResult<()> {
+        if self.cfg.roots.is_empty() {
+            return Err(ExportError::NoExportRoot);
+        }
+        self.check_root(0, user.is_admin)
+    }
+
+    fn check_root(&self, i: usize, admin: bool) -> ExportResult<()> {
+        let Some(root) = self.cfg.roots.get(i) else {
+            return Err(ExportError::NoExportRoot);
+        };
+        check_root(root).map_err(|problem| {
+            tracing::warn!(root = %root.display(), problem = %problem.says(), "export folder unusable");
+            ExportError::RootUnusable {
+                folder: admin.then(|| root.display().to_string()),
+                problem,
+            }
+        })
+    }
+
     /// Checks the request, decides every file's name and starts converting in the background.
     #[tracing::instrument(skip_all, fields(user = %user.as_str(), tracks = req.track_ids.len()))]
     pub async fn start(&self, user: &UserId, req: ExportRequest) -> ExportResult<ExportJob> {
@@ -110,7 +171,18 @@ impl Exports {
         if req.track_ids.len() > MAX_EXPORT_TRACKS {
             return Err(ExportError::TooMany(MAX_EXPORT_TRACKS));
         }
-        let out_dir = confine(&self.cfg.roots, &req.folder)?;
+        let (admin, own) = self.owner(user).await?;
+        if Path::new(&req.folder).is_absolute() {
+            // Only administrators know the server's paths; anyone else names a folder under
+            // their own, and a guessed path gets the same answer whether it exists or not.
+            if !admin {
+                return Err(ExportError::OutsideRoots(req.folder.clone()));
+            }
+        } else {
+            self.check_root(0, admin)?;
+        }
+        let (root, out_dir) = confine(&self.cfg.roots, own.as_deref(), &req.folder)?;
+        self.check_root(root, admin)?;
         let catalog = self.library.catalog();
         let mut names = UniqueNames::default();
         let mut files = Vec::with_capacity(req.track_ids.len());

@@ -155,14 +155,14 @@ fn output_folders_stay_inside_the_export_roots() {
     let roots = vec![root.clone()];
     let canon = root.canonicalize().unwrap();
 
-    assert_eq!(confine(&roots, "Car").unwrap(), canon.join("Car"));
+    assert_eq!(confine(&roots, None, "Car").unwrap().1, canon.join("Car"));
     assert_eq!(
-        confine(&roots, "New/Deeper").unwrap(),
+        confine(&roots, None, "New/Deeper").unwrap().1,
         canon.join("New/Deeper")
     );
-    assert_eq!(confine(&roots, "").unwrap(), canon);
+    assert_eq!(confine(&roots, None, "").unwrap().1, canon);
     let abs = canon.join("Car").to_str().unwrap().to_owned();
-    assert_eq!(confine(&roots, &abs).unwrap(), canon.join("Car"));
+    assert_eq!(confine(&roots, None, &abs).unwrap().1, canon.join("Car"));
 
     let outside = [
         "..".to_owned(),
@@ -176,11 +176,59 @@ fn output_folders_stay_inside_the_export_roots() {
         "Car\0/x".to_owned(),
     ];
     for bad in outside {
-        match confine(&roots, &bad) {
+        match confine(&roots, None, &bad) {
             Err(ExportError::OutsideRoots(_)) => {}
             other => panic!("{bad:?} gave {other:?}"),
         }
     }
-    assert!(matches!(confine(&[], "x"), Err(ExportError::NoExportRoot)));
+    assert!(matches!(
+        confine(&[], None, "x"),
+        Err(ExportError::NoExportRoot)
+    ));
     assert_eq!(std::fs::read_dir(&other).unwrap().count(), 0);
+}
+
+#[test]
+fn each_user_stays_inside_their_own_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("exports");
+    std::fs::create_dir_all(root.join("bert/Car")).unwrap();
+    std::fs::create_dir_all(root.join("carl")).unwrap();
+    let roots = vec![root.clone()];
+    let canon = root.canonicalize().unwrap();
+    let anna = Some("anna");
+
+    // Anna's folder need not exist yet.
+    assert_eq!(
+        confine(&roots, anna, "Car").unwrap(),
+        (0, canon.join("anna/Car"))
+    );
+    assert_eq!(confine(&roots, anna, "").unwrap(), (0, canon.join("anna")));
+    let abs = canon.join("anna/Stick").to_str().unwrap().to_owned();
+    assert_eq!(
+        confine(&roots, anna, &abs).unwrap(),
+        (0, canon.join("anna/Stick"))
+    );
+    let refused = |own: Option<&str>, bad: &str| match confine(&roots, own, bad) {
+        Err(ExportError::OutsideRoots(_)) => {}
+        other => panic!("{bad:?} gave {other:?}"),
+    };
+    for bad in [
+        "..",
+        "../bert",
+        "../bert/Car",
+        "../bert/Nothing",
+        "Car/../../bert",
+        canon.join("bert/Car").to_str().unwrap(),
+        canon.to_str().unwrap(),
+    ] {
+        refused(anna, bad);
+    }
+    // A link in carl's place, or inside his folder, leads out of it.
+    std::os::unix::fs::symlink(root.join("bert"), root.join("carl/link")).unwrap();
+    refused(Some("carl"), "link");
+    refused(Some("carl"), "link/Car");
+    std::os::unix::fs::symlink(root.join("bert"), root.join("dora")).unwrap();
+    refused(Some("dora"), "Car");
+    refused(Some("dora"), "");
 }

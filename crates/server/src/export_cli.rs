@@ -75,7 +75,7 @@ pub async fn export(cfg: Config, args: ExportArgs) -> anyhow::Result<()> {
         Arc::new(OsRandom),
     )
     .await?;
-    let mut ecfg = ExportsConfig::new(vec![args.out.clone()]);
+    let mut ecfg = ExportsConfig::console(args.out.clone());
     if let Some(n) = args.workers {
         ecfg.workers = n.max(1);
     }

@@ -79,6 +79,19 @@ pub fn music_dirs(cfg: &Config) -> anyhow::Result<Vec<std::path::PathBuf>> {
     Ok(vec![sample])
 }
 
+/// The folders exports go into. With none configured, `exports` in the data folder, created
+/// here; a folder that cannot be created is reported on the Export page, not at start.
+pub fn export_roots(cfg: &Config) -> Vec<std::path::PathBuf> {
+    if !cfg.export_roots.is_empty() {
+        return cfg.export_roots.clone();
+    }
+    let default = cfg.data_dir.join("exports");
+    if let Err(e) = std::fs::create_dir_all(&default) {
+        tracing::warn!(folder = %default.display(), error = %e, "cannot create the export folder");
+    }
+    vec![default]
+}
+
 /// Opens the library over the store (loading the catalog; no scan).
 pub async fn open_library(
     cfg: &Config,
@@ -116,7 +129,7 @@ pub async fn build_app_with(
         library.clone(),
         clock,
         rng,
-        clef_export::ExportsConfig::new(cfg.export_roots.clone()),
+        clef_export::ExportsConfig::new(export_roots(cfg)),
     );
     // Exports that were running when the server stopped carry on where they were.
     match exports.resume_unfinished().await {

@@ -25,7 +25,8 @@ pub struct Options {
     /// Changes to the accounts settings (short timeouts, cheap hashing for bulk tests).
     pub tweak: Option<fn(&mut clef_accounts::AccountsConfig)>,
     pub music: Music,
-    /// No export folder: exports are switched off (by default tests get `<dir>/exports`).
+    /// No `export_roots` configured: exports go to the server's default, `<data_dir>/exports` (by
+    /// default tests configure `<dir>/exports`).
     pub no_export_root: bool,
 }
 

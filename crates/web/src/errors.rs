@@ -141,12 +141,15 @@ pub fn describe_export(e: &ExportError) -> Problem {
         }
         ExportError::NoExportRoot => Problem::new(
             StatusCode::FORBIDDEN,
-            "The owner has not set an export folder, so exports are switched off.",
+            "No export folder is set, so exports are switched off.",
         ),
         ExportError::OutsideRoots(folder) => invalid(format!(
-            "The folder “{folder}” is not inside the export folder. \
+            "The folder “{folder}” is not inside your export folder. \
              Give a folder name inside it, such as “Car”."
         )),
+        ExportError::RootUnusable { .. } => {
+            Problem::new(StatusCode::CONFLICT, sentence(&e.to_string()))
+        }
         ExportError::BadSettings(why) => invalid(sentence(why)),
         ExportError::EmptySelection => {
             invalid("Nothing to export: tick at least one song.".to_owned())

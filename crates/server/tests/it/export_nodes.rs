@@ -96,7 +96,10 @@ async fn a_cancel_on_another_node_stops_the_files_converting_here() {
         ended.files.iter().all(|f| f.state == "pending"),
         "the two files converting were abandoned, not finished: {ended:?}"
     );
-    let folder = s.config.export_roots[0].canonicalize().unwrap().join("Car");
+    let folder = s.config.export_roots[0]
+        .canonicalize()
+        .unwrap()
+        .join("anna/Car");
     assert_eq!(
         files_under(&folder),
         Vec::<String>::new(),
@@ -131,7 +134,7 @@ async fn two_exports_into_one_folder_keep_each_others_files() {
     let folder = s.config.export_roots[0]
         .canonicalize()
         .unwrap()
-        .join("Shared");
+        .join("anna/Shared");
     let mut saved = Vec::new();
     for job in [a.1, b.1] {
         let id = job["id"].as_str().unwrap();

@@ -99,7 +99,10 @@ async fn a_cancelled_export_keeps_finished_files_and_leaves_no_partial_ones() {
 
     let (_, job) = s.get(&token, &format!("/api/v1/exports/{id}")).await;
     assert_eq!(job["state"], "cancelled");
-    let folder = s.config.export_roots[0].canonicalize().unwrap().join("Car");
+    let folder = s.config.export_roots[0]
+        .canonicalize()
+        .unwrap()
+        .join("anna/Car");
     let done: Vec<String> = job["files"]
         .as_array()
         .unwrap()
@@ -285,7 +288,7 @@ async fn a_killed_server_resumes_its_export_without_redoing_finished_files() {
     drop(events);
     server.kill();
 
-    let folder = exports.canonicalize().unwrap().join("Car");
+    let folder = exports.canonicalize().unwrap().join("anna/Car");
     let (finals, partial) = final_and_partial(&folder);
     assert!(!finals.is_empty() && finals.len() < 5, "{finals:?}");
     assert!(partial >= 1, "the kill came while a file was being written");

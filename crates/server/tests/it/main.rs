@@ -8,6 +8,7 @@ mod browser;
 mod chromium;
 mod cli;
 mod cli_messages;
+mod export_folders;
 mod export_nodes;
 mod export_page;
 mod export_resume;

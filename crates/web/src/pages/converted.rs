@@ -2,8 +2,6 @@
 //! bars (filled in live by `/static/export.js` from the export's server-sent events, or by a
 //! reload every few seconds without script), its ZIP, Cancel and Remove from history.
 
-use std::path::PathBuf;
-
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -84,20 +82,6 @@ fn size_so_far(job: &ExportJob, files: &[ExportFile]) -> String {
     }
 }
 
-/// A folder as the person named it: relative to the export folder it is in ("Car"), or the
-/// whole path when it is in none of them any more.
-fn within_roots(roots: &[PathBuf], folder: &str) -> String {
-    let path = std::path::Path::new(folder);
-    roots
-        .iter()
-        .find_map(|r| path.strip_prefix(r).ok())
-        .map(|rel| match rel.to_string_lossy() {
-            r if r.is_empty() => "(the export folder)".to_owned(),
-            r => r.into_owned(),
-        })
-        .unwrap_or_else(|| folder.to_owned())
-}
-
 /// The Cancel or Remove button of an export.
 fn end_button(job: &ExportJob, csrf: &str) -> Markup {
     html! {
@@ -160,12 +144,7 @@ pub async fn history(
             Err(e) => return export_problem(&ctx, &csrf, &e),
         }
     }
-    let roots: Vec<PathBuf> = st
-        .exports
-        .roots()
-        .iter()
-        .filter_map(|r| r.canonicalize().ok())
-        .collect();
+    let view = st.exports.view(&ctx.user);
     let body = html! {
         (tabs("Converted"))
         h1 { "Converted" }
@@ -186,7 +165,7 @@ pub async fn history(
                                 td.state.nowrap data-label="State" { (state_label(job, files)) }
                                 td data-label="Files" { (files.len()) }
                                 td.nowrap data-label="Size" { (size_so_far(job, files)) }
-                                td.folder data-label="Saved in" { code title=(job.out_dir) { (within_roots(&roots, &job.out_dir)) } }
+                                td.folder data-label="Saved in" { code title=[view.is_admin().then_some(&job.out_dir)] { (view.relative(&job.out_dir)) } }
                                 td.time data-label="Started" { (when(job.created_at)) }
                                 td.actions {
                                     a.button-link.download-zip href={ "/api/v1/exports/" (job.id) "/zip" } download { "Download ZIP" }
@@ -264,6 +243,7 @@ pub async fn show(
         }
     };
     let done = files.iter().filter(|f| f.state == FileState::Done).count();
+    let view = st.exports.view(&ctx.user);
     let body = html! {
         (tabs("Converted"))
         p.crumbs { a href="/export/history" { "Converted" } }
@@ -279,14 +259,14 @@ pub async fn show(
             p #export-state role="status" aria-live="polite" {
                 (state_label(&job, &files)) " · " span #export-done { (done) } " of " (files.len()) " converted"
             }
-            @if let Some(err) = &job.error { p.flash.error #export-failure { (err) } }
+            @if let Some(err) = &job.error { p.flash.error #export-failure { (view.text(err)) } }
             div.export-actions {
                 a.button-link #download-zip href={ "/api/v1/exports/" (job.id) "/zip" } download { "Download ZIP" }
                 (end_button(&job, csrf.value()))
             }
         }
         dl.facts {
-            dt { "Saved in" } dd { code #export-folder { (job.out_dir) } }
+            dt { "Saved in" } dd { code #export-folder { (view.folder(&job.out_dir)) } }
             dt { "File names" } dd { code { (job.pattern) } }
             dt { "Started" } dd { (when(job.created_at)) }
             @if let Some(t) = job.finished_at { dt { "Ended" } dd { (when(t)) } }
@@ -302,7 +282,7 @@ pub async fn show(
                             td.size data-label="Size" { @if let Some(b) = f.size { (size(b)) } }
                             td.file-state data-label="State" {
                                 (file_state(f))
-                                @if let Some(e) = &f.error { span.file-error { ": " (e) } }
+                                @if let Some(e) = &f.error { span.file-error { ": " (view.text(e)) } }
                             }
                             td.progress-col data-label="Progress" { (bar(None, &format!("Progress of {}", f.rel_path), fraction(f))) }
                         }
@@ -362,15 +342,6 @@ pub async fn remove(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folders_are_shown_inside_their_root() {
-        let roots = [PathBuf::from("/srv/exports"), PathBuf::from("/mnt/stick")];
-        assert_eq!(within_roots(&roots, "/srv/exports/Car"), "Car");
-        assert_eq!(within_roots(&roots, "/mnt/stick/a/b"), "a/b");
-        assert_eq!(within_roots(&roots, "/srv/exports"), "(the export folder)");
-        assert_eq!(within_roots(&roots, "/elsewhere/Car"), "/elsewhere/Car");
-    }
 
     #[test]
     fn settings_read_as_people_say_them() {

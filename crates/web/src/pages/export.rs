@@ -381,8 +381,9 @@ fn settings_panel(c: &Choices) -> Markup {
     }
 }
 
-fn output_panel(st: &AppState, c: &Choices) -> Markup {
-    let roots = st.exports.roots();
+fn output_panel(st: &AppState, ctx: &AuthContext, c: &Choices) -> Markup {
+    let view = st.exports.view(&ctx.user);
+    let own = clef_export::folders::user_folder_name(&ctx.user.username);
     html! {
         fieldset.settings #export-output {
             legend { "Where to save" }
@@ -390,16 +391,14 @@ fn output_panel(st: &AppState, c: &Choices) -> Markup {
                 label for="folder" { "Folder" }
                 input #folder type="text" name="folder" value=(c.folder) maxlength="500" placeholder="for example Car";
                 p.hint #export-roots {
-                    "Inside the export folder"
-                    @if roots.len() > 1 { "s" }
-                    " "
-                    @for (i, r) in roots.iter().enumerate() {
-                        @if i > 0 { ", " }
-                        code { (r.display().to_string()) }
+                    "Inside your own export folder"
+                    @if view.is_admin() {
+                        " "
+                        code { (st.exports.roots().first().map(|r| r.join(&own).display().to_string()).unwrap_or_default()) }
+                    } @else {
+                        " on the server"
                     }
-                    "; empty saves straight into "
-                    @if roots.len() > 1 { "the first" } @else { "it" }
-                    "."
+                    "; empty saves straight into it."
                 }
             }
             div.field {
@@ -451,13 +450,17 @@ async fn render(
     c: &Choices,
     problem: Option<&Problem>,
 ) -> Response {
-    if !st.exports.enabled() {
+    // A root that cannot take files is said at once, instead of a form that would fail.
+    if let Err(e) = st.exports.check(&ctx.user) {
+        let p = describe_export(&e);
         let body = html! {
             (tabs("New export"))
             h1 { "Export" }
-            p.flash.error #exports-disabled { "The owner has not set an export folder, so exports are switched off here." }
+            p.flash.error #export-unavailable role="alert" { (p.message) }
         };
-        return export_page(ctx, csrf, StatusCode::OK, "Export", None, body, None);
+        // After a refused start the answer says so; the page on its own is fine to show.
+        let status = problem.map_or(StatusCode::OK, |_| p.status);
+        return export_page(ctx, csrf, status, "Export", None, body, None);
     }
     let playlists: Vec<(String, String)> = match st.library.playlists(&ctx.user.id).await {
         Ok(l) => l.into_iter().map(|p| (p.id, p.name)).collect(),
@@ -489,7 +492,7 @@ async fn render(
                 }
                 div.panels {
                     (settings_panel(c))
-                    (output_panel(st, c))
+                    (output_panel(st, ctx, c))
                 }
                 div.form-actions {
                     button.primary #start-export type="submit" { "Start export" }
