@@ -10,7 +10,7 @@ mod sample;
 mod scan;
 mod tags;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -211,9 +211,13 @@ impl Library {
 
     async fn scan_inner(&self, started: Instant) -> LibraryResult<ScanReport> {
         let roots = self.cfg.music_dirs.clone();
-        let (found, mut problems) = tokio::task::spawn_blocking(move || scan::walk(&roots))
-            .await
-            .map_err(|e| LibraryError::Io(e.to_string()))?;
+        let (found, mut problems, unreachable) = tokio::task::spawn_blocking(move || {
+            let unreachable = scan::unreachable_roots(&roots);
+            let (found, problems) = scan::walk(&roots);
+            (found, problems, unreachable)
+        })
+        .await
+        .map_err(|e| LibraryError::Io(e.to_string()))?;
         let now = self.clock.now();
         for p in &mut problems {
             p.at = now;
@@ -223,7 +227,26 @@ impl Library {
         let current = self.catalog();
         let known: Vec<_> = current.records().cloned().collect();
         let rng = self.rng.clone();
-        let plan = scan::plan(&found, &known, || rng.id(), now);
+        let mut plan = scan::plan(&found, &known, || rng.id(), now);
+        if !unreachable.is_empty() {
+            let walked: Vec<_> = self
+                .cfg
+                .music_dirs
+                .iter()
+                .filter(|r| {
+                    !unreachable
+                        .iter()
+                        .any(|u| Path::new(&u.path) == r.as_path())
+                })
+                .cloned()
+                .collect();
+            scan::keep_unreachable(&mut plan, &known, &walked);
+            for mut u in unreachable {
+                tracing::warn!(folder = %u.path, "{}", u.reason);
+                u.at = now;
+                problems.push(u);
+            }
+        }
         self.update(|p| {
             p.phase = "reading".into();
             p.files_found = found.len();

@@ -293,6 +293,46 @@ pub(crate) fn plan(
     plan
 }
 
+/// The music folders that cannot be listed now (a disk not mounted yet, a share that is down),
+/// each with the problem to report.
+pub(crate) fn unreachable_roots(roots: &[PathBuf]) -> Vec<ScanProblem> {
+    roots
+        .iter()
+        .filter_map(|r| {
+            let why = match std::fs::read_dir(r) {
+                Ok(_) => return None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+                Err(e) => format!("cannot be listed: {e}"),
+            };
+            Some(ScanProblem {
+                path: r.to_string_lossy().into_owned(),
+                reason: format!(
+                    "the music folder {why}; its songs stay in the library until it is back"
+                ),
+                at: Timestamp(0),
+            })
+        })
+        .collect()
+}
+
+/// An unreachable music folder is not an empty one: while any is unreachable, only tracks under
+/// the folders that were walked can have been deleted. The rest (which may be the unreachable
+/// folder's) stay, with their ids and playlists, until the folder is back.
+pub(crate) fn keep_unreachable(plan: &mut Plan, known: &[TrackRecord], walked: &[PathBuf]) {
+    let walked: Vec<PathBuf> = walked
+        .iter()
+        .filter_map(|r| r.canonicalize().ok())
+        .collect();
+    let under_walked: std::collections::HashSet<&str> = known
+        .iter()
+        .filter(|r| walked.iter().any(|w| Path::new(&r.path).starts_with(w)))
+        .map(|r| r.id.as_str())
+        .collect();
+    let before = plan.deletes.len();
+    plan.deletes.retain(|id| under_walked.contains(id.as_str()));
+    plan.unchanged += before - plan.deletes.len();
+}
+
 /// Reads the planned files with `workers` in flight, reporting each one done.
 pub(crate) async fn read_all(
     to_read: Vec<ToRead>,

@@ -67,3 +67,50 @@ fn a_scan_elsewhere_reaches_the_other_library() {
         assert!(!console.refresh_if_changed().await.unwrap());
     });
 }
+
+/// A music folder that is missing at a scan (a disk not mounted yet) is not an empty folder: its
+/// songs stay, with their ids, and the scan says why; once it is back nothing has changed.
+#[test]
+fn a_missing_music_folder_keeps_its_songs() {
+    require_tool("ffmpeg");
+    let top = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let music = top.path().join("usb");
+    std::fs::create_dir(&music).unwrap();
+    wav(&music.join("one.wav"), "One");
+    wav(&music.join("two.wav"), "Two");
+    runtime().block_on(async {
+        let lib = open_library(&music, work.path()).await;
+        lib.scan().await.unwrap();
+        let ids: Vec<String> = lib.catalog().records().map(|r| r.id.clone()).collect();
+        assert_eq!(titles(&lib), ["One", "Two"]);
+
+        let away = top.path().join("unplugged");
+        std::fs::rename(&music, &away).unwrap();
+        let report = lib.scan().await.unwrap();
+        assert_eq!(report.deleted, 0, "{report:?}");
+        assert_eq!(titles(&lib), ["One", "Two"], "the songs stay");
+        let problems = lib.problems().await.unwrap();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.path == music.to_string_lossy() && p.reason.contains("does not exist")),
+            "{problems:?}"
+        );
+
+        std::fs::rename(&away, &music).unwrap();
+        let report = lib.scan().await.unwrap();
+        assert_eq!((report.added, report.deleted), (0, 0), "{report:?}");
+        let mut again: Vec<String> = lib.catalog().records().map(|r| r.id.clone()).collect();
+        let mut before = ids.clone();
+        again.sort();
+        before.sort();
+        assert_eq!(again, before, "same songs, same ids");
+
+        // A song really removed from a folder that is there still leaves.
+        std::fs::remove_file(music.join("two.wav")).unwrap();
+        let report = lib.scan().await.unwrap();
+        assert_eq!(report.deleted, 1);
+        assert_eq!(titles(&lib), ["One"]);
+    });
+}
