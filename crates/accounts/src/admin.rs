@@ -51,6 +51,7 @@ impl Accounts {
             max_devices: self.cfg.default_max_devices,
             max_streams: self.cfg.default_max_streams,
             created_at: self.clock.now(),
+            must_change_password: false,
         };
         match self.store.create_user(&user).await {
             Err(StoreError::Conflict(_)) => return Err(AccountsError::Conflict("username")),

@@ -147,6 +147,10 @@ const COMMON_V3: &[&str] = &[
         PRIMARY KEY (export_id, position))",
 ];
 
+/// Users an admin gave a temporary password choose their own at the next sign-in.
+const COMMON_V4: &[&str] =
+    &["ALTER TABLE users ADD COLUMN must_change_password BIGINT NOT NULL DEFAULT 0"];
+
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -163,13 +167,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: COMMON_V3,
         postgres: COMMON_V3,
     },
+    Migration {
+        version: 4,
+        sqlite: COMMON_V4,
+        postgres: COMMON_V4,
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
-/// Applies every migration newer than the database's version.
-pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
+/// Applies every migration newer than the database's version, up to `target`.
+pub(crate) async fn run(pool: &AnyPool, backend: Backend, target: i64) -> StoreResult<()> {
     pool.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
         .await?;
     if backend == Backend::Postgres {
@@ -177,22 +186,29 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
         let mut tx = pool.begin().await?;
         tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
             .await?;
-        apply_pending(&mut tx, backend).await?;
+        apply_pending(&mut tx, backend, target).await?;
         tx.commit().await?;
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    apply_pending(&mut tx, backend).await?;
+    apply_pending(&mut tx, backend, target).await?;
     tx.commit().await?;
     Ok(())
 }
 
-async fn apply_pending(conn: &mut sqlx::AnyConnection, backend: Backend) -> StoreResult<()> {
+async fn apply_pending(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    target: i64,
+) -> StoreResult<()> {
     let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
         .fetch_one(&mut *conn)
         .await?;
     let current = current.unwrap_or(0);
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+    for m in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > current && m.version <= target)
+    {
         let statements = match backend {
             Backend::Sqlite => m.sqlite,
             Backend::Postgres => m.postgres,

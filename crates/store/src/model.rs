@@ -13,6 +13,26 @@ pub struct User {
     pub max_devices: i64,
     pub max_streams: i64,
     pub created_at: Timestamp,
+    /// Set when an admin gave a temporary password: the user chooses a new one before anything
+    /// else.
+    pub must_change_password: bool,
+}
+
+/// A change to a user that could leave Clef without an enabled admin, made only when it does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardedChange {
+    SetAdmin(bool),
+    SetDisabled(bool),
+    Delete,
+}
+
+/// What became of a guarded change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardOutcome {
+    Done,
+    /// Refused: the user is the last enabled admin.
+    LastAdmin,
+    NotFound,
 }
 
 /// How a device authenticates: the web page's cookie or an API client's bearer token.

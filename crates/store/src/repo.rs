@@ -20,6 +20,14 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn count_admins(&self) -> StoreResult<i64>;
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()>;
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<()>;
+    /// Atomically makes `change` unless it would leave no enabled admin. Concurrent changes
+    /// (two admins demoting each other at once) never leave none, on one node or many.
+    async fn change_user_guarded(
+        &self,
+        id: &UserId,
+        change: GuardedChange,
+    ) -> StoreResult<GuardOutcome>;
+    async fn set_must_change_password(&self, id: &UserId, must: bool) -> StoreResult<()>;
     async fn set_limits(
         &self,
         id: &UserId,

@@ -22,6 +22,10 @@ conformance!(
     events_newest_first_per_user,
     pending_sign_in_is_single_use,
     token_lookup_and_no_raw_tokens,
+    admins_are_never_all_removed,
+    admins_demoting_each_other_at_once_leave_one,
+    deleting_a_user_takes_their_rows_and_no_one_elses,
+    the_password_change_flag_round_trips,
 );
 async fn users_roundtrip_and_unique_names(s: SqlStore) {
     let u = user("anna");
@@ -53,7 +57,7 @@ async fn migrations_are_idempotent(s: SqlStore) {
         .raw_strings("SELECT CAST(version AS TEXT) FROM schema_migrations")
         .await
         .unwrap();
-    assert_eq!(n, ["1", "2", "3"]);
+    assert_eq!(n, ["1", "2", "3", "4"]);
     assert!(s.integrity_ok().await.unwrap());
 }
 
@@ -317,4 +321,263 @@ async fn token_lookup_and_no_raw_tokens(s: SqlStore) {
         .unwrap();
     assert_eq!(stored, vec![token.hash().0.clone()]);
     assert!(!stored.iter().any(|h| h.contains(token.expose())));
+}
+
+fn admin(name: &str) -> User {
+    User {
+        is_admin: true,
+        ..user(name)
+    }
+}
+
+async fn admins_are_never_all_removed(s: SqlStore) {
+    let (a, b, c) = (admin("a"), admin("b"), user("c"));
+    for u in [&a, &b, &c] {
+        s.create_user(u).await.unwrap();
+    }
+    use GuardedChange::*;
+    assert_eq!(
+        s.change_user_guarded(&b.id, SetAdmin(false)).await.unwrap(),
+        GuardOutcome::Done
+    );
+    for change in [SetAdmin(false), SetDisabled(true), Delete] {
+        assert_eq!(
+            s.change_user_guarded(&a.id, change).await.unwrap(),
+            GuardOutcome::LastAdmin,
+            "{change:?} of the last admin"
+        );
+    }
+    assert_eq!(s.count_admins().await.unwrap(), 1);
+    // Changes that keep an admin go through: a listener made admin, then the other demoted.
+    assert_eq!(
+        s.change_user_guarded(&c.id, SetAdmin(true)).await.unwrap(),
+        GuardOutcome::Done
+    );
+    assert_eq!(
+        s.change_user_guarded(&a.id, SetDisabled(true))
+            .await
+            .unwrap(),
+        GuardOutcome::Done
+    );
+    // A disabled admin does not count: c is the last enabled one.
+    assert_eq!(
+        s.change_user_guarded(&c.id, Delete).await.unwrap(),
+        GuardOutcome::LastAdmin
+    );
+    assert_eq!(
+        s.change_user_guarded(&a.id, Delete).await.unwrap(),
+        GuardOutcome::Done
+    );
+    assert_eq!(s.user_by_id(&a.id).await.unwrap(), None);
+    assert_eq!(
+        s.change_user_guarded(&a.id, SetAdmin(true)).await.unwrap(),
+        GuardOutcome::NotFound
+    );
+}
+
+async fn admins_demoting_each_other_at_once_leave_one(s: SqlStore) {
+    let s = Arc::new(s);
+    for round in 0..10 {
+        let admins: Vec<User> = (0..3).map(|i| admin(&format!("r{round}a{i}"))).collect();
+        for a in &admins {
+            s.create_user(a).await.unwrap();
+        }
+        // Everyone else's admins are gone, so these three are all there are.
+        let barrier = Arc::new(tokio::sync::Barrier::new(admins.len()));
+        let tasks = admins.iter().enumerate().map(|(i, a)| {
+            let (s, id, barrier) = (s.clone(), a.id.clone(), barrier.clone());
+            let change = [
+                GuardedChange::SetAdmin(false),
+                GuardedChange::Delete,
+                GuardedChange::SetDisabled(true),
+            ][i];
+            tokio::spawn(async move {
+                barrier.wait().await;
+                s.change_user_guarded(&id, change).await.unwrap()
+            })
+        });
+        let outcomes: Vec<GuardOutcome> = futures::future::join_all(tasks)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let done = outcomes
+            .iter()
+            .filter(|o| **o == GuardOutcome::Done)
+            .count();
+        assert_eq!(done, 2, "round {round}: {outcomes:?}");
+        assert_eq!(s.count_admins().await.unwrap(), 1, "round {round}");
+        // The survivor steps down for the next round by handing over to nobody: remove it
+        // outside the guard's reach by making a fresh admin first.
+        let next = admin(&format!("r{round}next"));
+        s.create_user(&next).await.unwrap();
+        for a in &admins {
+            let _ = s.change_user_guarded(&a.id, GuardedChange::Delete).await;
+        }
+        assert_eq!(
+            s.change_user_guarded(&next.id, GuardedChange::Delete)
+                .await
+                .unwrap(),
+            GuardOutcome::LastAdmin
+        );
+        s.raw_execute(&format!(
+            "DELETE FROM users WHERE id = '{}'",
+            next.id.as_str()
+        ))
+        .await
+        .unwrap();
+    }
+}
+
+async fn deleting_a_user_takes_their_rows_and_no_one_elses(s: SqlStore) {
+    let (gone, kept) = (user("gone"), user("kept"));
+    for u in [&gone, &kept] {
+        s.create_user(u).await.unwrap();
+        let (d, token) = device(u, "phone", T0);
+        s.admit_device(&d, 6, live(T0), None).await.unwrap();
+        s.add_event(&SecurityEvent {
+            id: OsRandom.id(),
+            user_id: u.id.clone(),
+            at: T0,
+            kind: "signed_in".into(),
+            device_id: Some(d.id.clone()),
+            device_name: Some("phone".into()),
+            ip: None,
+            detail: None,
+        })
+        .await
+        .unwrap();
+        s.create_playlist(&Playlist {
+            id: OsRandom.id(),
+            user_id: u.id.clone(),
+            name: "Road trip".into(),
+            created_at: T0,
+            updated_at: T0,
+            tracks: vec![],
+            track_count: 0,
+        })
+        .await
+        .unwrap();
+        s.create_export(
+            &ExportJob {
+                id: OsRandom.id(),
+                user_id: u.id.clone(),
+                title: "Road trip".into(),
+                settings: "{}".into(),
+                out_dir: "/srv/usb/Car".into(),
+                pattern: "{title}".into(),
+                state: ExportState::Done,
+                created_at: T0,
+                finished_at: Some(T0),
+                error: None,
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+        let _ = token;
+    }
+    assert_eq!(
+        s.change_user_guarded(&gone.id, GuardedChange::Delete)
+            .await
+            .unwrap(),
+        GuardOutcome::Done
+    );
+    assert_eq!(s.user_by_id(&gone.id).await.unwrap(), None);
+    assert!(s.live_devices(&gone.id, live(T0)).await.unwrap().is_empty());
+    assert!(s.playlists(&gone.id).await.unwrap().is_empty());
+    assert!(s.exports(&gone.id).await.unwrap().is_empty());
+    assert!(s.events(Some(&gone.id), 10).await.unwrap().is_empty());
+    assert_eq!(s.live_devices(&kept.id, live(T0)).await.unwrap().len(), 1);
+    assert_eq!(s.playlists(&kept.id).await.unwrap().len(), 1);
+    assert_eq!(s.exports(&kept.id).await.unwrap().len(), 1);
+    assert_eq!(s.events(Some(&kept.id), 10).await.unwrap().len(), 1);
+    assert!(s.integrity_ok().await.unwrap());
+}
+
+async fn the_password_change_flag_round_trips(s: SqlStore) {
+    let u = user("temp");
+    s.create_user(&u).await.unwrap();
+    assert!(
+        !s.user_by_id(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+    s.set_must_change_password(&u.id, true).await.unwrap();
+    assert!(
+        s.user_by_name("temp")
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+    s.set_must_change_password(&u.id, false).await.unwrap();
+    assert!(
+        !s.user_by_id(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+}
+
+/// A database made by the release before this one (schema 3) with users, devices, playlists
+/// and exports opens with everything still there, and nobody asked to change their password.
+async fn upgrade_from_schema_3(url: &str) {
+    let old = SqlStore::connect_at(url, 3).await.unwrap();
+    old.raw_execute(
+        "INSERT INTO users (id, username, password_hash, is_admin, disabled, max_devices, max_streams, created_at) \
+         VALUES ('u1', 'anna', 'h', 1, 0, 3, 2, 1700000000000)",
+    )
+    .await
+    .unwrap();
+    old.raw_execute(
+        "INSERT INTO devices (id, user_id, token_hash, name, device_type, client, credential, ip, first_seen, last_seen, expires_at) \
+         VALUES ('d1', 'u1', 'th', 'Anna''s phone', 'phone', 'Clef', 'api_token', '127.0.0.1', 1700000000000, 1700000000000, 1900000000000)",
+    )
+    .await
+    .unwrap();
+    old.raw_execute(
+        "INSERT INTO playlists (id, user_id, name, created_at, updated_at) VALUES ('p1', 'u1', 'Car', 1700000000000, 1700000000000)",
+    )
+    .await
+    .unwrap();
+    old.raw_execute(
+        "INSERT INTO exports (id, user_id, title, settings, out_dir, pattern, state, created_at) \
+         VALUES ('e1', 'u1', 'Car', '{}', '/srv/usb/Car', '{title}', 'done', 1700000000000)",
+    )
+    .await
+    .unwrap();
+    drop(old);
+    let s = SqlStore::connect(url).await.unwrap();
+    let u = s.user_by_name("anna").await.unwrap().unwrap();
+    assert!(u.is_admin && !u.must_change_password);
+    assert_eq!((u.max_devices, u.max_streams), (3, 2));
+    assert_eq!(
+        s.device_by_id(&DeviceId("d1".into()))
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "Anna's phone"
+    );
+    assert_eq!(s.playlists(&u.id).await.unwrap()[0].name, "Car");
+    assert_eq!(s.exports(&u.id).await.unwrap()[0].out_dir, "/srv/usb/Car");
+}
+
+#[tokio::test]
+async fn a_schema_3_database_upgrades_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    upgrade_from_schema_3(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("old.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn a_schema_3_database_upgrades_on_postgres() {
+    upgrade_from_schema_3(&postgres_url().await).await;
 }

@@ -10,7 +10,7 @@ use crate::model::*;
 use crate::repo::AccountStore;
 use crate::{StoreError, StoreResult};
 
-const USER_COLS: &str = "u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.max_devices, u.max_streams, u.created_at";
+const USER_COLS: &str = "u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.max_devices, u.max_streams, u.created_at, u.must_change_password";
 const DEVICE_COLS: &str = "d.id, d.user_id, d.name, d.device_type, d.client, d.credential, d.ip, d.first_seen, d.last_seen, d.expires_at, d.revoked_at, d.revoked_reason, d.revoked_by";
 /// The condition for a live device; binds `$2` = now and `$3` = idle cutoff.
 const LIVE: &str = "d.revoked_at IS NULL AND d.expires_at > $2 AND d.last_seen > $3";
@@ -24,6 +24,7 @@ fn user_from(r: &AnyRow) -> Result<User, sqlx::Error> {
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         max_devices: r.try_get("max_devices")?,
         max_streams: r.try_get("max_streams")?,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
         created_at: Timestamp(r.try_get("created_at")?),
     })
 }
@@ -119,8 +120,8 @@ async fn revoke_on(
 impl AccountStore for SqlStore {
     async fn create_user(&self, u: &User) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO users (id, username, password_hash, is_admin, disabled, max_devices, max_streams, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO users (id, username, password_hash, is_admin, disabled, max_devices, max_streams, created_at, must_change_password) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(u.id.as_str())
         .bind(&u.username)
@@ -130,6 +131,7 @@ impl AccountStore for SqlStore {
         .bind(u.max_devices)
         .bind(u.max_streams)
         .bind(u.created_at.0)
+        .bind(bool_int(u.must_change_password))
         .execute(&self.write)
         .await
         .map_err(|e| conflict(e, "username"))?;
@@ -180,6 +182,70 @@ impl AccountStore for SqlStore {
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<()> {
         sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
             .bind(bool_int(disabled))
+            .bind(id.as_str())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn change_user_guarded(
+        &self,
+        id: &UserId,
+        change: GuardedChange,
+    ) -> StoreResult<GuardOutcome> {
+        let mut tx = self.write.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Serialises guarded changes across nodes (SQLite has one writer already); the mode
+            // conflicts with itself and with writes to users, not with readers or row locks.
+            sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let row = sqlx::query("SELECT is_admin, disabled FROM users WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(GuardOutcome::NotFound);
+        };
+        let enabled_admin =
+            row.try_get::<i64, _>("is_admin")? != 0 && row.try_get::<i64, _>("disabled")? == 0;
+        let removes_an_admin = enabled_admin
+            && matches!(
+                change,
+                GuardedChange::SetAdmin(false)
+                    | GuardedChange::SetDisabled(true)
+                    | GuardedChange::Delete
+            );
+        if removes_an_admin {
+            let admins: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            if admins <= 1 {
+                return Ok(GuardOutcome::LastAdmin);
+            }
+        }
+        let q = match change {
+            GuardedChange::SetAdmin(on) => {
+                sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2").bind(bool_int(on))
+            }
+            GuardedChange::SetDisabled(on) => {
+                sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2").bind(bool_int(on))
+            }
+            // Devices, stream slots, playlists, exports, pending sign-ins and the user's own
+            // security log go with the user (ON DELETE CASCADE).
+            GuardedChange::Delete => sqlx::query("DELETE FROM users WHERE id = $1"),
+        };
+        q.bind(id.as_str()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(GuardOutcome::Done)
+    }
+
+    async fn set_must_change_password(&self, id: &UserId, must: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET must_change_password = $1 WHERE id = $2")
+            .bind(bool_int(must))
             .bind(id.as_str())
             .execute(&self.write)
             .await?;

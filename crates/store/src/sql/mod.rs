@@ -43,6 +43,13 @@ impl SqlStore {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
     /// `sqlite://PATH` or `postgres://…`.
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
+        SqlStore::connect_at(url, crate::migrations::SCHEMA_VERSION).await
+    }
+
+    /// Like `connect`, migrating only up to `version`: an earlier release's database, for the
+    /// tests that upgrade one.
+    #[doc(hidden)]
+    pub async fn connect_at(url: &str, version: i64) -> StoreResult<SqlStore> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -76,7 +83,7 @@ impl SqlStore {
                 }
             }
         };
-        crate::migrations::run(&store.write, backend).await?;
+        crate::migrations::run(&store.write, backend, version).await?;
         Ok(store)
     }
 
@@ -100,9 +107,16 @@ impl SqlStore {
         Ok(r == "ok")
     }
 
-    /// Counts rows where `column` equals `value` in `table`; for tests that inspect storage.
+    /// The text values a query returns; for tests that inspect storage.
     pub async fn raw_strings(&self, sql: &str) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(sql).fetch_all(&self.read).await?)
+    }
+
+    /// Runs statements as written; for tests that write rows as an earlier release did.
+    #[doc(hidden)]
+    pub async fn raw_execute(&self, sql: &str) -> StoreResult<()> {
+        self.write.execute(sql).await?;
+        Ok(())
     }
 }
 

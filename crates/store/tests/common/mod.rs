@@ -29,6 +29,12 @@ fn pg_admin_url() -> String {
 }
 
 pub async fn postgres() -> Db {
+    let store = SqlStore::connect(&postgres_url().await).await.unwrap();
+    Db { store, _dir: None }
+}
+
+/// The address of a fresh, empty PostgreSQL database.
+pub async fn postgres_url() -> String {
     sqlx::any::install_default_drivers();
     let admin = pg_admin_url();
     let name = format!("clef_test_{}", OsRandom.id());
@@ -38,12 +44,10 @@ pub async fn postgres() -> Db {
     pool.execute(format!("CREATE DATABASE {name}").as_str())
         .await
         .unwrap();
-    let url = match admin.rfind('/') {
+    match admin.rfind('/') {
         Some(i) => format!("{}/{name}", &admin[..i]),
         None => panic!("CLEF_TEST_POSTGRES_URL needs a database path"),
-    };
-    let store = SqlStore::connect(&url).await.unwrap();
-    Db { store, _dir: None }
+    }
 }
 
 #[macro_export]
@@ -66,6 +70,7 @@ pub fn user(name: &str) -> User {
         max_devices: 6,
         max_streams: 6,
         created_at: T0,
+        must_change_password: false,
     }
 }
 
