@@ -1,12 +1,13 @@
 //! Managing users: from the admin pages and API, and from the command line on the server.
 
 use clef_core::{Password, UserId, Username};
-use clef_store::{Device, Liveness, StoreError, User};
+use clef_store::{Device, GuardedChange, Liveness, StoreError, User};
 
 use crate::error::{AccountsError, AccountsResult};
 use crate::events::EventKind;
 use crate::reason;
 use crate::service::{Accounts, AuthContext};
+use crate::users::signed_out_count;
 
 /// Who is acting: an admin's device, or the server's own command line.
 #[derive(Debug, Clone, Copy)]
@@ -16,13 +17,13 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn check(&self) -> AccountsResult<()> {
+    pub(crate) fn check(&self) -> AccountsResult<()> {
         match self {
             Actor::Admin(ctx) => ctx.require_admin(),
             Actor::Console => Ok(()),
         }
     }
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Actor::Admin(ctx) => format!("by admin {}", ctx.user.username),
             Actor::Console => "from the server console".to_owned(),
@@ -91,7 +92,8 @@ impl Accounts {
                 }));
             }
         }
-        self.store.set_disabled(&user.id, disabled).await?;
+        self.guarded(&user.id, GuardedChange::SetDisabled(disabled))
+            .await?;
         if disabled {
             let ids = self
                 .store
@@ -110,9 +112,9 @@ impl Accounts {
                 None,
                 None,
                 Some(format!(
-                    "{}; {} device(s) signed out",
+                    "{}; {}",
                     actor.label(),
-                    ids.len()
+                    signed_out_count(ids.len())
                 )),
             )
             .await?;
@@ -151,12 +153,15 @@ impl Accounts {
         self.store
             .set_limits(&user.id, max_devices, max_streams)
             .await?;
-        let detail = format!(
-            "devices {:?}, streams {:?} {}",
-            max_devices,
-            max_streams,
-            actor.label()
-        );
+        let detail = [
+            max_devices.map(|n| format!("devices {n}")),
+            max_streams.map(|n| format!("streams {n}")),
+            Some(actor.label()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
         self.record(&user.id, EventKind::LimitsChanged, None, None, Some(detail))
             .await?;
         self.user(Actor::Console, username).await
@@ -189,8 +194,8 @@ impl Accounts {
             None,
             None,
             Some(format!(
-                "reset from the server console; {} device(s) signed out",
-                ids.len()
+                "reset from the server console; {}",
+                signed_out_count(ids.len())
             )),
         )
         .await?;

@@ -111,8 +111,8 @@ impl Accounts {
             .await?;
         self.wake_streams();
         let detail = format!(
-            "{} device(s) by {}{}",
-            ids.len(),
+            "{} by {}{}",
+            crate::users::count(ids.len(), "device", "devices"),
             ctx.device.name,
             if keep_current { ", keeping it" } else { "" }
         );
@@ -159,6 +159,11 @@ impl Accounts {
         let new = Password::new_password(new)?;
         let hash = self.hasher.hash(new.expose().to_owned()).await?;
         self.store.set_password_hash(&ctx.user.id, &hash).await?;
+        if stored.must_change_password {
+            self.store
+                .set_must_change_password(&ctx.user.id, false)
+                .await?;
+        }
         let ids = self
             .store
             .revoke_all(
@@ -171,9 +176,13 @@ impl Accounts {
             .await?;
         self.wake_streams();
         let detail = format!(
-            "on {}; {} other device(s) signed out",
+            "on {}; {}",
             ctx.device.name,
-            ids.len()
+            crate::users::count(
+                ids.len(),
+                "other device signed out",
+                "other devices signed out"
+            )
         );
         self.record(
             &ctx.user.id,

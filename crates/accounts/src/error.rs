@@ -55,6 +55,12 @@ pub enum AccountsError {
     Invalid(#[from] InputError),
     #[error("the setup link is invalid or was already used")]
     SetupUnavailable,
+    /// Refused: it would leave no enabled admin.
+    #[error("this is the last enabled admin; make another user an admin first")]
+    LastAdmin,
+    /// An admin gave this account a temporary password; it must choose its own first.
+    #[error("a new password must be chosen first")]
+    PasswordChangeRequired,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

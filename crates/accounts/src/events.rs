@@ -13,6 +13,8 @@ pub enum EventKind {
     AccountEnabled,
     DeviceLimitRefused,
     LimitsChanged,
+    AdminChanged,
+    UserDeleted,
 }
 
 impl EventKind {
@@ -28,6 +30,8 @@ impl EventKind {
             EventKind::AccountEnabled => "account_enabled",
             EventKind::DeviceLimitRefused => "device_limit_refused",
             EventKind::LimitsChanged => "limits_changed",
+            EventKind::AdminChanged => "admin_changed",
+            EventKind::UserDeleted => "user_deleted",
         }
     }
 
@@ -44,6 +48,8 @@ impl EventKind {
             "account_enabled" => "Account enabled",
             "device_limit_refused" => "Sign-in refused: device limit reached",
             "limits_changed" => "Limits changed",
+            "admin_changed" => "Admin rights changed",
+            "user_deleted" => "User deleted",
             _ => "Event",
         }
     }

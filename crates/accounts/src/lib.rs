@@ -12,6 +12,7 @@ mod service;
 mod setup;
 mod signin;
 mod throttle;
+mod users;
 
 pub use admin::Actor;
 pub use config::AccountsConfig;
@@ -32,4 +33,5 @@ pub mod reason {
     pub const EXPIRED: &str = "expired";
     pub const ACCOUNT_DISABLED: &str = "account_disabled";
     pub const REPLACED: &str = "replaced_at_device_limit";
+    pub const ACCOUNT_DELETED: &str = "account_deleted";
 }

@@ -298,7 +298,19 @@ impl Accounts {
         }
         let mut stopped = 0;
         let mut alive = Vec::new();
-        for s in self.store.stream_status(&devices).await? {
+        let statuses = self.store.stream_status(&devices).await?;
+        // A device the store no longer has belonged to a deleted account.
+        for gone in open
+            .iter()
+            .filter(|d| !statuses.iter().any(|s| s.device_id == **d))
+        {
+            let why = StreamStop {
+                reason: crate::reason::ACCOUNT_DELETED.into(),
+                by_device: None,
+            };
+            stopped += self.streams.stop(gone, &why);
+        }
+        for s in statuses {
             let why = if let Some(r) = &s.revoked {
                 let by_device = match &r.by_device {
                     Some(by) if *by != s.device_id => {

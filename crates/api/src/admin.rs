@@ -51,7 +51,38 @@ pub async fn update_user(
     if let Some(disabled) = req.disabled {
         user = st.accounts.set_disabled(actor, &username, disabled).await?;
     }
+    if let Some(is_admin) = req.is_admin {
+        user = st.accounts.set_admin(actor, &username, is_admin).await?;
+    }
     Ok(Json(UserDto::from(&user)))
+}
+
+/// `DELETE /api/v1/admin/users/{username}`: the user, their devices, playlists and export
+/// history; their exported files stay.
+pub async fn delete_user(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.accounts
+        .delete_user(Actor::Admin(&ctx), &username)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/admin/users/{username}/password-reset`: a temporary password, every device
+/// signed out, a new password to choose at the next sign-in.
+pub async fn reset_password(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    Path(username): Path<String>,
+    ApiJson(req): ApiJson<PasswordResetRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let n = st
+        .accounts
+        .reset_password_by_admin(Actor::Admin(&ctx), &username, req.password)
+        .await?;
+    Ok(Json(serde_json::json!({ "devices_signed_out": n })))
 }
 
 pub async fn security_events(

@@ -90,6 +90,8 @@ pub struct UserDto {
     pub max_devices: i64,
     pub max_streams: i64,
     pub created_at: String,
+    /// An admin gave a temporary password: a new one must be chosen before anything else.
+    pub must_change_password: bool,
 }
 
 impl From<&User> for UserDto {
@@ -101,6 +103,7 @@ impl From<&User> for UserDto {
             disabled: u.disabled,
             max_devices: u.max_devices,
             max_streams: u.max_streams,
+            must_change_password: u.must_change_password,
             created_at: u.created_at.to_rfc3339(),
         }
     }
@@ -162,4 +165,12 @@ pub struct UpdateUserRequest {
     pub max_devices: Option<i64>,
     pub max_streams: Option<i64>,
     pub disabled: Option<bool>,
+    pub is_admin: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The temporary password; the user must choose a new one at the next sign-in.
+    pub password: String,
 }

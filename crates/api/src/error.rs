@@ -220,6 +220,18 @@ fn accounts_error(e: AccountsError) -> Response {
         AccountsError::SetupUnavailable => {
             body(StatusCode::FORBIDDEN, "setup_unavailable", &msg, none)
         }
+        AccountsError::LastAdmin => body(
+            StatusCode::CONFLICT,
+            "last_admin",
+            "this is the last enabled admin: make another user an admin first",
+            none,
+        ),
+        AccountsError::PasswordChangeRequired => body(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            "an admin set a temporary password: choose a new one with PUT /api/v1/me/password first",
+            none,
+        ),
         AccountsError::Store(inner) => internal(&inner.to_string()),
         AccountsError::Internal(inner) => internal(&inner),
     }
@@ -311,6 +323,7 @@ pub fn signed_out_message(reason: &str) -> &'static str {
         "account_disabled" => "The account was disabled by an administrator.",
         "access_removed" => "This app's access was removed.",
         "replaced_at_device_limit" => "This device was signed out to make room for another one.",
+        "account_deleted" => "The account was deleted by an administrator.",
         _ => "This device was signed out.",
     }
 }

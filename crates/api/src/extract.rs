@@ -124,8 +124,25 @@ impl FromRequestParts<AppState> for Auth {
         if via_cookie && unsafe_method && !same_origin(&parts.headers) {
             return Err(ApiError::CrossSite);
         }
-        Ok(Auth(state.accounts.authenticate(&token, &ip.0).await?))
+        let ctx = state.accounts.authenticate(&token, &ip.0).await?;
+        if ctx.user.must_change_password
+            && !allowed_before_new_password(&parts.method, parts.uri.path())
+        {
+            return Err(ApiError::Accounts(AccountsError::PasswordChangeRequired));
+        }
+        Ok(Auth(ctx))
     }
+}
+
+/// What a device may do while its account must choose a new password: see who it is, choose
+/// the password, or sign out.
+fn allowed_before_new_password(method: &Method, path: &str) -> bool {
+    matches!(
+        (method.as_str(), path),
+        ("GET", "/api/v1/me")
+            | ("PUT", "/api/v1/me/password")
+            | ("DELETE", "/api/v1/sessions/current")
+    )
 }
 
 /// A JSON body whose errors are ours: 400 `invalid_json` with the parser's explanation, 413 when

@@ -89,7 +89,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/admin/users",
             get(admin::list_users).post(admin::create_user),
         )
-        .route("/api/v1/admin/users/{username}", patch(admin::update_user))
+        .route(
+            "/api/v1/admin/users/{username}",
+            patch(admin::update_user).delete(admin::delete_user),
+        )
+        .route(
+            "/api/v1/admin/users/{username}/password-reset",
+            post(admin::reset_password),
+        )
         .route("/api/v1/admin/security-events", get(admin::security_events))
         .route(
             "/api/v1/admin/scan",

@@ -86,11 +86,14 @@ fn accounts_document() -> Value {
                     "current_password": { "type": "string" }, "new_password": { "type": "string", "minLength": 8, "maxLength": 128 } } },
                 "User": { "type": "object", "properties": {
                     "id": { "type": "string" }, "username": { "type": "string" }, "is_admin": { "type": "boolean" }, "disabled": { "type": "boolean" },
-                    "max_devices": { "type": "integer" }, "max_streams": { "type": "integer" }, "created_at": { "type": "string" } } },
+                    "max_devices": { "type": "integer" }, "max_streams": { "type": "integer" }, "created_at": { "type": "string" },
+                    "must_change_password": { "type": "boolean", "description": "An admin set a temporary password: until a new one is chosen (PUT /api/v1/me/password), every other request answers 403 password_change_required." } } },
                 "CreateUser": { "type": "object", "additionalProperties": false, "required": ["username", "password"], "properties": {
                     "username": { "type": "string" }, "password": { "type": "string" }, "is_admin": { "type": "boolean" } } },
                 "UpdateUser": { "type": "object", "additionalProperties": false, "properties": {
-                    "max_devices": { "type": "integer", "minimum": 1, "maximum": 1000 }, "max_streams": { "type": "integer", "minimum": 1, "maximum": 1000 }, "disabled": { "type": "boolean" } } },
+                    "max_devices": { "type": "integer", "minimum": 1, "maximum": 1000 }, "max_streams": { "type": "integer", "minimum": 1, "maximum": 1000 }, "disabled": { "type": "boolean" }, "is_admin": { "type": "boolean" } } },
+                "PasswordReset": { "type": "object", "additionalProperties": false, "required": ["password"], "properties": {
+                    "password": { "type": "string", "minLength": 8, "maxLength": 128, "description": "A temporary password, to be replaced at the next sign-in." } } },
                 "Event": { "type": "object", "properties": {
                     "id": { "type": "string" }, "user_id": { "type": "string" }, "at": { "type": "string" }, "kind": { "type": "string" }, "description": { "type": "string" },
                     "device_id": { "type": ["string", "null"] }, "device_name": { "type": ["string", "null"] }, "ip": { "type": ["string", "null"] }, "detail": { "type": ["string", "null"] } } }
@@ -112,8 +115,13 @@ fn accounts_document() -> Value {
             "/api/v1/admin/users": {
                 "get": { "summary": "All users", "responses": { "200": ok(list("User")), "401": err, "403": err } },
                 "post": { "summary": "Create a user", "requestBody": body("CreateUser"), "responses": { "201": ok(r("User")), "403": err, "409": err, "422": err } } },
-            "/api/v1/admin/users/{username}": { "patch": { "summary": "Set limits or disable a user", "parameters": user_param, "requestBody": body("UpdateUser"),
-                "responses": { "200": ok(r("User")), "403": err, "404": err, "422": err } } },
+            "/api/v1/admin/users/{username}": {
+                "patch": { "summary": "Set limits, disable, or make or remove an admin (never the last enabled one: 409 last_admin)", "parameters": user_param, "requestBody": body("UpdateUser"),
+                    "responses": { "200": ok(r("User")), "403": err, "404": err, "409": err, "422": err } },
+                "delete": { "summary": "Delete a user with their devices, playlists and export history (their exported files stay)", "parameters": user_param,
+                    "responses": { "204": { "description": "deleted" }, "403": err, "404": err, "409": err, "422": err } } },
+            "/api/v1/admin/users/{username}/password-reset": { "post": { "summary": "Give a temporary password: every device is signed out and the user chooses a new password at the next sign-in", "parameters": user_param, "requestBody": body("PasswordReset"),
+                "responses": { "200": { "description": "devices_signed_out" }, "403": err, "404": err, "422": err } } },
             "/api/v1/admin/security-events": { "get": { "summary": "Every user's security log", "parameters": limit_param, "responses": { "200": ok(list("Event")), "403": err } } },
             "/healthz": { "get": { "summary": "Liveness", "security": [], "responses": { "200": { "description": "ok" } } } }
         }

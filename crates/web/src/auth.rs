@@ -24,6 +24,7 @@ const REASONS: &[&str] = &[
     "account_disabled",
     "access_removed",
     "replaced_at_device_limit",
+    "account_deleted",
 ];
 
 /// The known reason code equal to `code`, if any.
@@ -52,8 +53,26 @@ pub fn has_session_cookie(state: &AppState, headers: &HeaderMap) -> bool {
     session_cookie_value(headers, state.http.session_cookie_name()).is_some()
 }
 
-/// The signed-in device, or the response that sends the browser to sign in.
+/// Where an account given a temporary password chooses its own.
+pub const NEW_PASSWORD_PATH: &str = "/account/new-password";
+
+/// The signed-in device, or the response that sends the browser to sign in. An account an
+/// admin gave a temporary password is sent to choose a new one first, from every page.
 pub async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+) -> Result<AuthContext, Response> {
+    let ctx = signed_in(state, headers, ip).await?;
+    if ctx.user.must_change_password {
+        return Err(reply::see_other(NEW_PASSWORD_PATH));
+    }
+    Ok(ctx)
+}
+
+/// The signed-in device, even one whose account must choose a new password (for that page and
+/// for signing out).
+pub async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     ip: &str,

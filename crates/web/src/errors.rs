@@ -110,6 +110,13 @@ pub fn describe(e: &AccountsError) -> Problem {
             StatusCode::FORBIDDEN,
             "This setup link is invalid or was already used.",
         ),
+        AccountsError::LastAdmin => Problem::new(
+            StatusCode::CONFLICT,
+            "This is the last enabled admin. Make another user an admin first.",
+        ),
+        AccountsError::PasswordChangeRequired => {
+            Problem::new(StatusCode::FORBIDDEN, "Choose a new password first.")
+        }
         AccountsError::Store(inner) => internal(&inner.to_string()),
         AccountsError::Internal(inner) => internal(inner),
     }

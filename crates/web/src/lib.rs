@@ -22,8 +22,8 @@ use axum::Router;
 use clef_api::{AppState, MAX_BODY_BYTES};
 
 use pages::{
-    account, admin, converted, devices, export, library, library_admin, limit, missing,
-    playlist_add, playlists, security, setup, signin,
+    account, admin, admin_users, converted, devices, export, library, library_admin, limit,
+    missing, new_password, playlist_add, playlists, security, setup, signin,
 };
 
 /// The web pages' routes.
@@ -42,6 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))
         .route(
+            auth::NEW_PASSWORD_PATH,
+            get(new_password::show).post(new_password::submit),
+        )
+        .route(
             "/account/signout-everywhere",
             post(account::sign_out_everywhere),
         )
@@ -50,6 +54,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{name}/limits", post(admin::set_limits))
         .route("/admin/users/{name}/disable", post(admin::disable))
         .route("/admin/users/{name}/enable", post(admin::enable))
+        .route("/admin/users/{name}/admin", post(admin_users::set_admin))
+        .route(
+            "/admin/users/{name}/password",
+            post(admin_users::reset_password),
+        )
+        .route("/admin/users/{name}/delete", post(admin_users::delete))
         .route("/admin/security", get(admin::security))
         .route("/admin/library", get(library_admin::show))
         .route("/admin/library/scan", post(library_admin::scan))

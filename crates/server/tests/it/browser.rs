@@ -125,6 +125,20 @@ async fn signing_out_another_browser_tells_it_why() {
             .click()
             .await
             .unwrap();
+        // A confirmation first: Cancel changes nothing.
+        let title = a.wait("#confirm-title").await.text().await.unwrap();
+        assert_eq!(title, "Sign out Browser B?");
+        a.screenshot("devices-confirm-sign-out").await;
+        a.find("#confirm-cancel").await.click().await.unwrap();
+        a.wait("table#devices").await;
+        assert_eq!(a.find_all("table#devices tbody tr").await.len(), 2);
+        a.find("table#devices tbody tr:not(.current) button.sign-out-device")
+            .await
+            .click()
+            .await
+            .unwrap();
+        a.wait("#confirm-title").await;
+        a.find("#confirm-yes").await.click().await.unwrap();
         a.wait_text("notice", "The device was signed out.").await;
         let names = a.texts("table#devices tbody tr .device-name").await;
         assert_eq!(names, ["Browser A"]);
@@ -163,6 +177,9 @@ async fn sign_out_everywhere_keeping_this_browser() {
             .click()
             .await
             .unwrap();
+        let title = a.wait("#confirm-title").await.text().await.unwrap();
+        assert_eq!(title, "Sign out every other device?");
+        a.find("#confirm-yes").await.click().await.unwrap();
         a.wait_text(
             "notice",
             "Signed out 1 other device. This one stays signed in.",

@@ -244,6 +244,15 @@ async fn user_and_device_commands_work_on_the_data_folder() {
     );
     let (ok, _, err) = clef(d, &["devices", "revoke", "anna", "not-an-id"], None);
     assert!(!ok && err.contains("32 hexadecimal"), "{err}");
+    // The last admin stays: disabling anna needs another admin first.
+    let (ok, _, err) = clef(d, &["user", "disable", "anna"], None);
+    assert!(!ok && err.contains("last enabled admin"), "{err}");
+    let (ok, _, err) = clef(
+        d,
+        &["user", "add", "bea", "--admin", "--password-stdin"],
+        Some("bea's long password\n"),
+    );
+    assert!(ok, "{err}");
     let (ok, out, _) = clef(d, &["user", "disable", "anna"], None);
     assert!(ok && out.contains("disabled"), "{out}");
 }

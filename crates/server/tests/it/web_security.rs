@@ -262,12 +262,22 @@ async fn s8_state_changes_need_the_form_token_and_our_origin() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(s.get(&other, "/api/v1/me").await.0, StatusCode::OK);
-    // The real form from our own page works.
+    // The real form from our own page asks first, then works.
     let r = b
         .post(
             &s,
             "/account/signout-everywhere",
             &[("csrf", &csrf), ("keep_current", "on")],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "the confirmation page");
+    assert_eq!(s.get(&other, "/api/v1/me").await.0, StatusCode::OK, "nothing yet");
+    let r = b
+        .post(
+            &s,
+            "/account/signout-everywhere",
+            &[("csrf", &csrf), ("keep_current", "on"), ("confirm", "yes")],
             &[("Origin", &origin)],
         )
         .await;

@@ -14,11 +14,12 @@ use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
 use crate::errors::{self, Problem};
 use crate::format::when;
 use crate::layout::{csrf_field, Flash, Section};
+use crate::pages::confirm::{self, Question};
 use crate::pages::signed_in_page;
 use crate::reply;
 
 /// The longest current password the form will check.
-const MAX_PRESENTED_PASSWORD: usize = 1024;
+pub(crate) const MAX_PRESENTED_PASSWORD: usize = 1024;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -29,9 +30,9 @@ pub struct AccountQuery {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PasswordForm {
-    current_password: String,
-    new_password: String,
-    confirm_password: String,
+    pub(crate) current_password: String,
+    pub(crate) new_password: String,
+    pub(crate) confirm_password: String,
     csrf: String,
 }
 
@@ -45,6 +46,7 @@ impl HasCsrf for PasswordForm {
 #[serde(default)]
 pub struct EverywhereForm {
     keep_current: Option<String>,
+    confirm: String,
     csrf: String,
 }
 
@@ -189,6 +191,35 @@ pub async fn sign_out_everywhere(
         Err(r) => return r,
     };
     let keep = form.keep_current.is_some();
+    if !confirm::is_yes(&form.confirm) {
+        let (title, consequence, carry) = if keep {
+            (
+                "Sign out every other device?",
+                "Every other browser and app on this account is signed out at once and its music stopped. This one stays signed in.",
+                vec![("keep_current", "on".to_owned())],
+            )
+        } else {
+            (
+                "Sign out everywhere?",
+                "Every browser and app on this account, this one included, is signed out at once and its music stopped.",
+                vec![],
+            )
+        };
+        return confirm::page(
+            &ctx,
+            &csrf,
+            Question {
+                title: title.to_owned(),
+                consequence: consequence.to_owned(),
+                action: "/account/signout-everywhere".to_owned(),
+                yes: "Sign out everywhere".to_owned(),
+                cancel: "/account",
+                carry,
+                fields: None,
+                section: Section::Account,
+            },
+        );
+    }
     match st.accounts.sign_out_everywhere(&ctx, keep).await {
         Ok(n) if keep => reply::see_other(&format!("/devices?notice=signed_out_everywhere&n={n}")),
         Ok(_) => auth::signed_out_redirect(&st, &auth::signin_url(reason::SIGNED_OUT_EVERYWHERE)),

@@ -16,6 +16,7 @@ use crate::auth::{self, WebAuth};
 use crate::csrf::{Bare, CsrfForm, CsrfToken, HasCsrf};
 use crate::errors::{self, Problem};
 use crate::layout::{csrf_field, Flash, Section};
+use crate::pages::confirm::Confirmed;
 use crate::pages::security::events_table;
 use crate::pages::{signed_in_error, signed_in_page};
 use crate::reply;
@@ -36,6 +37,10 @@ impl UsersQuery {
             "limits" => Flash::notice("Limits saved."),
             "disabled" => Flash::notice("User disabled and signed out everywhere."),
             "enabled" => Flash::notice("User enabled."),
+            "admin_on" => Flash::notice("The user is now an admin."),
+            "admin_off" => Flash::notice("The user is no longer an admin."),
+            "deleted" => Flash::notice("User deleted, with their devices, playlists and export history. Their exported files stay."),
+            "password" => Flash::notice("Temporary password set and every device of theirs signed out. They choose a new password at their next sign-in."),
             _ => None,
         }
     }
@@ -91,33 +96,48 @@ pub(crate) fn admin_nav(current: &str) -> Markup {
 
 fn user_row(u: &User, me: &AuthContext, csrf: &str) -> Markup {
     let name = &u.username;
+    let action = |what: &str, label: &str, class: &str, fields: Markup| {
+        html! {
+            form.inline method="post" action={ "/admin/users/" (name) "/" (what) } {
+                (csrf_field(csrf))
+                (fields)
+                button type="submit" class=(class) { (label) }
+            }
+        }
+    };
     html! {
         tr data-username=(name) {
-            td.username { (name) }
+            td.username { (name) @if u.id == me.user.id { " " span.badge.this-device { "You" } } }
             td.admin data-label="Admin" { @if u.is_admin { span.badge { "Admin" } } @else { "—" } }
-            td.state data-label="State" { @if u.disabled { span.badge.disabled { "Disabled" } } @else { "Active" } }
+            td.state data-label="State" {
+                @if u.disabled { span.badge.disabled { "Disabled" } } @else { "Active" }
+                @if u.must_change_password { div.hint { "Must choose a new password" } }
+            }
             td.max-devices data-label="Max devices" { (u.max_devices) }
             td.max-streams data-label="Max streams" { (u.max_streams) }
             td.actions {
                 form.inline.limits method="post" action={ "/admin/users/" (name) "/limits" } {
                     (csrf_field(csrf))
-                    label.sr-only for={ "max_devices-" (name) } { "Max devices for " (name) }
-                    input.num id={ "max_devices-" (name) } type="number" name="max_devices" min="1" max="1000" value=(u.max_devices) title="Max devices";
-                    label.sr-only for={ "max_streams-" (name) } { "Max streams for " (name) }
-                    input.num id={ "max_streams-" (name) } type="number" name="max_streams" min="1" max="1000" value=(u.max_streams) title="Max streams";
+                    label for={ "max_devices-" (name) } { "Devices" }
+                    input.num id={ "max_devices-" (name) } type="number" name="max_devices" min="1" max="1000" value=(u.max_devices);
+                    label for={ "max_streams-" (name) } { "Streams" }
+                    input.num id={ "max_streams-" (name) } type="number" name="max_streams" min="1" max="1000" value=(u.max_streams);
                     button.subtle type="submit" { "Save limits" }
                 }
                 @if u.id != me.user.id {
-                    @if u.disabled {
-                        form.inline method="post" action={ "/admin/users/" (name) "/enable" } {
-                            (csrf_field(csrf))
-                            button.subtle.enable type="submit" { "Enable" }
+                    div.user-actions {
+                        @if u.is_admin {
+                            (action("admin", "Remove admin", "subtle remove-admin", html! { input type="hidden" name="is_admin" value="off"; }))
+                        } @else {
+                            (action("admin", "Make admin", "subtle make-admin", html! { input type="hidden" name="is_admin" value="on"; }))
                         }
-                    } @else {
-                        form.inline method="post" action={ "/admin/users/" (name) "/disable" } {
-                            (csrf_field(csrf))
-                            button.danger.disable type="submit" { "Disable" }
+                        (action("password", "Reset password", "subtle reset-password", html! {}))
+                        @if u.disabled {
+                            (action("enable", "Enable", "subtle enable", html! {}))
+                        } @else {
+                            (action("disable", "Disable", "danger disable", html! {}))
                         }
+                        (action("delete", "Delete", "danger delete", html! {}))
                     }
                 }
             }
@@ -189,7 +209,7 @@ pub async fn users(
 }
 
 /// Signs in the admin behind a posted form; anyone else gets the 403 page.
-async fn posting_admin(
+pub(crate) async fn posting_admin(
     st: &AppState,
     headers: &HeaderMap,
     ip: &str,
@@ -203,7 +223,12 @@ async fn posting_admin(
 }
 
 /// After a failed admin action: the users page again, saying what went wrong.
-async fn failed(st: &AppState, ctx: &AuthContext, csrf: &CsrfToken, e: &AccountsError) -> Response {
+pub(crate) async fn failed(
+    st: &AppState,
+    ctx: &AuthContext,
+    csrf: &CsrfToken,
+    e: &AccountsError,
+) -> Response {
     let p: Problem = errors::describe(e);
     let res = render_users(st, ctx, csrf, p.status, Flash::error(p.message.clone())).await;
     p.decorate(res)
@@ -300,14 +325,25 @@ async fn set_disabled(
     }
 }
 
-/// `POST /admin/users/{name}/disable`.
+/// `POST /admin/users/{name}/disable`, after a confirmation.
 pub async fn disable(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(name): Path<String>,
-    CsrfForm { csrf, .. }: CsrfForm<Bare>,
+    CsrfForm { form, csrf }: CsrfForm<Confirmed>,
 ) -> Response {
+    if !form.yes() {
+        return crate::pages::admin_users::ask(
+            &st,
+            &headers,
+            &ip,
+            &csrf,
+            &name,
+            crate::pages::admin_users::Ask::Disable,
+        )
+        .await;
+    }
     set_disabled(st, ip, headers, name, csrf, true).await
 }
 

@@ -14,6 +14,7 @@ use crate::auth::{self, WebAuth};
 use crate::csrf::{Bare, CsrfForm, CsrfToken};
 use crate::format::when;
 use crate::layout::{csrf_field, Flash, Section};
+use crate::pages::confirm::{self, Confirmed, Question};
 use crate::pages::{signed_in_error, signed_in_page};
 use crate::reply;
 
@@ -128,20 +129,55 @@ pub async fn sign_out(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
-    CsrfForm { csrf, .. }: CsrfForm<Bare>,
+    CsrfForm { form, csrf }: CsrfForm<Confirmed>,
 ) -> Response {
     let ctx = match auth::require(&st, &headers, &ip).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let Some(id) = DeviceId::parse(&id) else {
-        return signed_in_error(
+    let not_found = || {
+        signed_in_error(
             &ctx,
             &csrf,
             Some(Section::Devices),
             &AccountsError::NotFound("device"),
-        );
+        )
     };
+    let Some(id) = DeviceId::parse(&id) else {
+        return not_found();
+    };
+    if !form.yes() {
+        let devices = match st.accounts.devices(&ctx).await {
+            Ok(d) => d,
+            Err(e) => return signed_in_error(&ctx, &csrf, Some(Section::Devices), &e),
+        };
+        let Some(v) = devices.iter().find(|v| v.device.id == id) else {
+            return not_found();
+        };
+        let consequence = if v.current {
+            "This browser will be signed out, and you will need your password to sign in again."
+                .to_owned()
+        } else {
+            format!(
+                "{} will be signed out at once, its music stopped, and told why. Signing in there again needs the password.",
+                v.device.name
+            )
+        };
+        return confirm::page(
+            &ctx,
+            &csrf,
+            Question {
+                title: format!("Sign out {}?", v.device.name),
+                consequence,
+                action: format!("/devices/{}/signout", id),
+                yes: "Sign it out".to_owned(),
+                cancel: "/devices",
+                carry: vec![],
+                fields: None,
+                section: Section::Devices,
+            },
+        );
+    }
     if let Err(e) = st.accounts.sign_out_device(&ctx, &id).await {
         return signed_in_error(&ctx, &csrf, Some(Section::Devices), &e);
     }
@@ -159,7 +195,7 @@ pub async fn sign_out_this(
     headers: HeaderMap,
     CsrfForm { csrf, .. }: CsrfForm<Bare>,
 ) -> Response {
-    let ctx = match auth::require(&st, &headers, &ip).await {
+    let ctx = match auth::signed_in(&st, &headers, &ip).await {
         Ok(c) => c,
         Err(r) => return r,
     };

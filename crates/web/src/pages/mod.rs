@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_users;
+pub mod confirm;
 pub mod converted;
 pub mod devices;
 pub mod export;
@@ -9,6 +11,7 @@ pub mod library;
 pub mod library_admin;
 pub mod limit;
 pub mod missing;
+pub mod new_password;
 pub mod playlist_add;
 pub mod playlists;
 pub mod security;

@@ -144,7 +144,7 @@ async fn ask(
                 (choice("skip", format!("Add only the {}", count(fresh, "new song", "new songs")), true))
             }
             (choice("again", again_label(asked), fresh == 0))
-            a.button #add-cancel href=(back) { "Cancel" }
+            a.button-link #add-cancel href=(back) { "Cancel" }
         }
     };
     library_page(ctx, csrf, StatusCode::OK, "Add again?", None, body)
