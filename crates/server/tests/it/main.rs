@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin_pages;
+mod admin_users;
 mod api_bad_input;
 mod browser;
 mod chromium;

@@ -272,7 +272,11 @@ async fn s8_state_changes_need_the_form_token_and_our_origin() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK, "the confirmation page");
-    assert_eq!(s.get(&other, "/api/v1/me").await.0, StatusCode::OK, "nothing yet");
+    assert_eq!(
+        s.get(&other, "/api/v1/me").await.0,
+        StatusCode::OK,
+        "nothing yet"
+    );
     let r = b
         .post(
             &s,
