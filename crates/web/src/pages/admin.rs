@@ -118,10 +118,14 @@ fn user_row(u: &User, me: &AuthContext, csrf: &str) -> Markup {
             td.actions {
                 form.inline.limits method="post" action={ "/admin/users/" (name) "/limits" } {
                     (csrf_field(csrf))
-                    label for={ "max_devices-" (name) } { "Devices" }
-                    input.num id={ "max_devices-" (name) } type="number" name="max_devices" min="1" max="1000" value=(u.max_devices);
-                    label for={ "max_streams-" (name) } { "Streams" }
-                    input.num id={ "max_streams-" (name) } type="number" name="max_streams" min="1" max="1000" value=(u.max_streams);
+                    span.limit-field {
+                        label for={ "max_devices-" (name) } { "Devices" }
+                        input.num id={ "max_devices-" (name) } type="number" name="max_devices" min="1" max="1000" value=(u.max_devices);
+                    }
+                    span.limit-field {
+                        label for={ "max_streams-" (name) } { "Streams" }
+                        input.num id={ "max_streams-" (name) } type="number" name="max_streams" min="1" max="1000" value=(u.max_streams);
+                    }
                     button.subtle type="submit" { "Save limits" }
                 }
                 @if u.id != me.user.id {
