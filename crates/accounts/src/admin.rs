@@ -174,32 +174,8 @@ impl Accounts {
         password: String,
     ) -> AccountsResult<usize> {
         let user = self.user(Actor::Console, username).await?;
-        let password = Password::new_password(password)?;
-        let hash = self.hasher.hash(password.expose().to_owned()).await?;
-        self.store.set_password_hash(&user.id, &hash).await?;
-        let ids = self
-            .store
-            .revoke_all(
-                &user.id,
-                None,
-                reason::PASSWORD_RESET,
-                None,
-                self.clock.now(),
-            )
-            .await?;
-        self.wake_streams();
-        self.record(
-            &user.id,
-            EventKind::PasswordChanged,
-            None,
-            None,
-            Some(format!(
-                "reset from the server console; {}",
-                signed_out_count(ids.len())
-            )),
-        )
-        .await?;
-        Ok(ids.len())
+        self.reset_password(&user, password, false, "reset from the server console")
+            .await
     }
 
     /// A user's live devices, for the console and admins.

@@ -150,10 +150,35 @@ impl Accounts {
             "password",
             "change your own password on the Account page",
         )?;
-        let password = Password::new_password(temporary)?;
+        self.reset_password(
+            &user,
+            temporary,
+            true,
+            &format!(
+                "reset {}, to be replaced at the next sign-in",
+                actor.label()
+            ),
+        )
+        .await
+    }
+
+    /// Sets `user`'s password (to be replaced at the next sign-in when `must_change`), signs out
+    /// every device of theirs and records `how` it happened. Returns the devices signed out.
+    pub(crate) async fn reset_password(
+        &self,
+        user: &User,
+        password: String,
+        must_change: bool,
+        how: &str,
+    ) -> AccountsResult<usize> {
+        let password = Password::new_password(password)?;
         let hash = self.hasher.hash(password.expose().to_owned()).await?;
         self.store.set_password_hash(&user.id, &hash).await?;
-        self.store.set_must_change_password(&user.id, true).await?;
+        if must_change != user.must_change_password {
+            self.store
+                .set_must_change_password(&user.id, must_change)
+                .await?;
+        }
         let ids = self
             .store
             .revoke_all(
@@ -170,11 +195,7 @@ impl Accounts {
             EventKind::PasswordChanged,
             None,
             None,
-            Some(format!(
-                "reset {}, to be replaced at the next sign-in; {}",
-                actor.label(),
-                signed_out_count(ids.len())
-            )),
+            Some(format!("{how}; {}", signed_out_count(ids.len()))),
         )
         .await?;
         Ok(ids.len())

@@ -19,7 +19,7 @@ use crate::pages::signed_in_page;
 use crate::reply;
 
 /// The longest current password the form will check.
-pub(crate) const MAX_PRESENTED_PASSWORD: usize = 1024;
+const MAX_PRESENTED_PASSWORD: usize = 1024;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -34,6 +34,21 @@ pub struct PasswordForm {
     pub(crate) new_password: String,
     pub(crate) confirm_password: String,
     csrf: String,
+}
+
+impl PasswordForm {
+    /// What is wrong with the form before any password is checked: new passwords that differ,
+    /// or a current one longer than any password can be.
+    pub(crate) fn problem(&self) -> Option<Problem> {
+        if self.new_password != self.confirm_password {
+            return Some(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The new passwords do not match. Nothing was changed.",
+            ));
+        }
+        (self.current_password.len() > MAX_PRESENTED_PASSWORD)
+            .then(|| errors::describe(&AccountsError::WrongCurrentPassword))
+    }
 }
 
 impl HasCsrf for PasswordForm {
@@ -134,22 +149,8 @@ pub async fn change_password(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if form.new_password != form.confirm_password {
-        return problem(
-            &ctx,
-            &csrf,
-            &Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "The new passwords do not match. Nothing was changed.",
-            ),
-        );
-    }
-    if form.current_password.len() > MAX_PRESENTED_PASSWORD {
-        return problem(
-            &ctx,
-            &csrf,
-            &errors::describe(&AccountsError::WrongCurrentPassword),
-        );
+    if let Some(p) = form.problem() {
+        return problem(&ctx, &csrf, &p);
     }
     // Every other live device is signed out by the change; count them first to say so.
     let others = match st.accounts.devices(&ctx).await {

@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use clef_accounts::AccountsError;
 use clef_api::{AppState, ClientIp};
 use clef_core::Password;
 use maud::html;
@@ -13,7 +12,7 @@ use crate::auth;
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::errors::{self, Problem};
 use crate::layout::{self, csrf_field, Flash};
-use crate::pages::account::{PasswordForm, MAX_PRESENTED_PASSWORD};
+use crate::pages::account::PasswordForm;
 use crate::pages::signin::LANDING;
 use crate::reply;
 
@@ -82,14 +81,8 @@ pub async fn submit(
             Flash::error(p.message.clone()),
         ))
     };
-    if form.new_password != form.confirm_password {
-        return problem(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "The new passwords do not match. Nothing was changed.",
-        ));
-    }
-    if form.current_password.len() > MAX_PRESENTED_PASSWORD {
-        return problem(errors::describe(&AccountsError::WrongCurrentPassword));
+    if let Some(p) = form.problem() {
+        return problem(p);
     }
     if form.new_password == form.current_password {
         return problem(Problem::new(
