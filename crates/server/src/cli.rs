@@ -126,15 +126,20 @@ impl Cli {
     pub fn parse_checked() -> Self {
         let cli = Self::parse();
         if let Command::Export(args) = &cli.command {
-            if args.playlist.is_none() && args.album.is_none() {
+            // What to export is asked for first, then where to.
+            let missing = if args.playlist.is_none() && args.album.is_none() {
+                Some(crate::export_cli::NO_SOURCE)
+            } else if args.out.is_none() {
+                Some(crate::export_cli::NO_OUT)
+            } else {
+                None
+            };
+            if let Some(message) = missing {
                 let mut command = Self::command();
                 command.build();
                 if let Some(export) = command.find_subcommand_mut("export") {
                     export
-                        .error(
-                            clap::error::ErrorKind::MissingRequiredArgument,
-                            crate::export_cli::NO_SOURCE,
-                        )
+                        .error(clap::error::ErrorKind::MissingRequiredArgument, message)
                         .exit();
                 }
             }

@@ -16,6 +16,9 @@ use crate::config::Config;
 /// What `clef export` says when neither a playlist nor an album is named.
 pub const NO_SOURCE: &str = "choose what to export: --playlist NAME or --album NAME";
 
+/// What `clef export` says when no output folder is named.
+pub const NO_OUT: &str = "choose where to write the files: --out DIR";
+
 /// What to export and how. One of `--playlist` and `--album` is needed ([`NO_SOURCE`] says so
 /// when both are missing; clap refuses both at once).
 #[derive(Debug, clap::Args)]
@@ -44,9 +47,9 @@ pub struct ExportArgs {
     /// FLAC compression level 0–8.
     #[arg(long)]
     pub compression: Option<u8>,
-    /// The output folder (created when missing).
-    #[arg(long)]
-    pub out: PathBuf,
+    /// The output folder (created when missing; needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// File names, such as "{album_artist}/{album}/{track:02} {title}".
     #[arg(long)]
     pub pattern: Option<String>,
@@ -56,6 +59,9 @@ pub struct ExportArgs {
 }
 
 pub async fn export(cfg: Config, args: ExportArgs) -> anyhow::Result<()> {
+    let Some(out) = args.out.clone() else {
+        bail!(NO_OUT);
+    };
     let settings = ExportSettings {
         format: args.format.clone(),
         bitrate: args.bitrate,
@@ -64,8 +70,7 @@ pub async fn export(cfg: Config, args: ExportArgs) -> anyhow::Result<()> {
         sample_rate: None,
         compression: args.compression,
     };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let (store, accounts) =
         crate::open_services(&cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
     let library = crate::open_library(
@@ -75,7 +80,7 @@ pub async fn export(cfg: Config, args: ExportArgs) -> anyhow::Result<()> {
         Arc::new(OsRandom),
     )
     .await?;
-    let mut ecfg = ExportsConfig::console(args.out.clone());
+    let mut ecfg = ExportsConfig::console(out.clone());
     if let Some(n) = args.workers {
         ecfg.workers = n.max(1);
     }

@@ -123,6 +123,22 @@ fn an_export_without_a_source_says_what_to_choose() {
     );
     assert!(stderr.contains("Usage: clef export "), "{stderr}");
     assert!(!out_dir.exists(), "nothing was written");
+    // Bare, as a person first tries it: what to export is asked for first, then where.
+    let bare = clef(dir.path(), &["export"]);
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(
+        text(&bare.stderr)
+            .starts_with("error: choose what to export: --playlist NAME or --album NAME\n"),
+        "{}",
+        text(&bare.stderr)
+    );
+    let no_out = clef(dir.path(), &["export", "--album", "First Light"]);
+    assert_eq!(no_out.status.code(), Some(2));
+    assert!(
+        text(&no_out.stderr).starts_with("error: choose where to write the files: --out DIR\n"),
+        "{}",
+        text(&no_out.stderr)
+    );
     let both = clef(dir.path(), &["export", "--playlist", "a", "--album", "b"]);
     assert_eq!(both.status.code(), Some(2));
     assert!(text(&both.stderr).starts_with(
