@@ -372,6 +372,17 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         for (name, path) in &pages {
             visit(&b, &s, name, path, &mut problems).await;
         }
+        visit(&b, &s, "page-not-found", "/no/such/page", &mut problems).await;
+        // A confirmation step, as one of the destructive buttons shows it.
+        b.goto(&s, "/devices").await;
+        b.wait("table#devices").await;
+        b.find("table#devices tbody tr:not(.current) button.sign-out-device")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.wait("#confirm-title").await;
+        check_here(&b, "devices-confirm", &mut problems).await;
 
         set_viewport(&b, DESKTOP).await;
         b.find("#sign-out").await.click().await.unwrap();
