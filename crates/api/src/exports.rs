@@ -273,7 +273,7 @@ pub(crate) async fn zip(
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(r)
+    Ok(crate::headers::media(r))
 }
 
 /// RFC 5987 encoding of a file name for `filename*`.

@@ -132,14 +132,16 @@ pub struct CoverQuery {
 }
 
 fn cover_response(c: clef_library::Cover) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, c.mime),
-            (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
-        ],
-        c.bytes,
+    crate::headers::media(
+        (
+            [
+                (header::CONTENT_TYPE, c.mime),
+                (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+            ],
+            c.bytes,
+        )
+            .into_response(),
     )
-        .into_response()
 }
 
 fn check_size(size: Option<u32>) -> Result<Option<u32>, ApiError> {

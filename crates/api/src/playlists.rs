@@ -175,20 +175,22 @@ pub(crate) async fn export(
         })
         .take(80)
         .collect();
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "audio/x-mpegurl; charset=utf-8".to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{safe}.m3u8\""),
-            ),
-        ],
-        text,
-    )
-        .into_response())
+    Ok(crate::headers::media(
+        (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "audio/x-mpegurl; charset=utf-8".to_owned(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{safe}.m3u8\""),
+                ),
+            ],
+            text,
+        )
+            .into_response(),
+    ))
 }
 
 pub(crate) async fn import(

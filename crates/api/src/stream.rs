@@ -291,7 +291,7 @@ pub(crate) async fn stream(
             h.insert(header::CONTENT_RANGE, v);
         }
     }
-    Ok(response)
+    Ok(crate::headers::media(response))
 }
 
 #[derive(Debug, Deserialize)]

@@ -100,5 +100,5 @@ pub(crate) fn response(track: &TrackRecord, settings: Settings, handle: StreamHa
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-transform"),
     );
-    response
+    crate::headers::media(response)
 }

@@ -68,16 +68,28 @@ impl Library {
     }
 }
 
+/// The picture as stored, when its bytes are a JPEG, PNG, GIF or WebP: the embedded one first,
+/// then the folder's. Anything else is no cover at all.
 fn original(rec: &clef_store::TrackRecord) -> LibraryResult<Cover> {
+    let as_cover = |bytes: Vec<u8>| {
+        sniff_image(&bytes).map(|mime| Cover {
+            mime: mime.to_owned(),
+            bytes,
+        })
+    };
     if rec.embedded_cover {
-        if let Ok(Some((bytes, mime))) = embedded_cover(Path::new(&rec.path)) {
-            return Ok(Cover { bytes, mime });
+        if let Some(c) = embedded_cover(Path::new(&rec.path))
+            .ok()
+            .flatten()
+            .and_then(as_cover)
+        {
+            return Ok(c);
         }
     }
     if let Some(p) = &rec.cover_path {
-        let bytes = std::fs::read(p).map_err(|_| LibraryError::NotFound("cover"))?;
-        let mime = sniff_image(&bytes).to_owned();
-        return Ok(Cover { bytes, mime });
+        if let Some(c) = std::fs::read(p).ok().and_then(as_cover) {
+            return Ok(c);
+        }
     }
     Err(LibraryError::NotFound("cover"))
 }

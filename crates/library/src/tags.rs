@@ -291,7 +291,7 @@ fn year_of(s: &str) -> Option<i64> {
 }
 
 /// The embedded front cover (or else the first picture): bytes and MIME type.
-pub fn embedded_cover(path: &Path) -> Result<Option<(Vec<u8>, String)>, String> {
+pub fn embedded_cover(path: &Path) -> Result<Option<Vec<u8>>, String> {
     let (file, _) = open(path, true)?;
     let mut best: Option<&lofty::picture::Picture> = None;
     for tag in file.tags() {
@@ -303,24 +303,23 @@ pub fn embedded_cover(path: &Path) -> Result<Option<(Vec<u8>, String)>, String> 
             best = best.or(Some(p));
         }
     }
-    Ok(best.map(|p| {
-        let mime = p
-            .mime_type()
-            .map(|m| m.as_str().to_owned())
-            .unwrap_or_else(|| sniff_image(p.data()).to_owned());
-        (p.data().to_vec(), mime)
-    }))
+    // The type a tag declares is never trusted: the bytes decide (`sniff_image`).
+    Ok(best.map(|p| p.data().to_vec()))
 }
 
-/// The MIME type of image bytes by their signature.
-pub fn sniff_image(data: &[u8]) -> &'static str {
-    if data.starts_with(&[0x89, b'P', b'N', b'G']) {
-        "image/png"
-    } else if data.starts_with(&[0xff, 0xd8]) {
-        "image/jpeg"
-    } else if data.starts_with(b"GIF8") {
-        "image/gif"
+/// The MIME type of picture bytes by their signature: JPEG, PNG, GIF or WebP, the only pictures
+/// Clef ever sends. Anything else (HTML, SVG, script, whatever a tag calls it) is `None`, so it
+/// is never served and can never run as content of Clef's own origin.
+pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]) {
+        Some("image/png")
+    } else if data.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if data.len() >= 12 && data.starts_with(b"RIFF") && &data[8..12] == b"WEBP" {
+        Some("image/webp")
     } else {
-        "application/octet-stream"
+        None
     }
 }

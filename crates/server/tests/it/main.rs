@@ -18,6 +18,7 @@ mod exports;
 mod first_run;
 mod library_api;
 mod limits;
+mod media_headers;
 mod not_found;
 mod player;
 mod player_controls;

@@ -653,6 +653,13 @@ async fn at_the_stream_limit_the_player_offers_to_take_over() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        // The short tune is buffered whole, so no open stream is cut here: the browser hears
+        // it at its next report, which a pause and play makes now (rather than the track's end,
+        // where its next track would meet the phone's slot as a plain stream limit).
+        b.js(
+            "const a = document.getElementById('player-audio'); a.pause(); a.play(); return null;",
+        )
+        .await;
         let reason = b.wait_visible_text("player-status", 10).await;
         assert_eq!(reason, "Playback moved to Phone.");
         b.wait_audio(3, "playback stops", |(_, paused, _)| paused)
