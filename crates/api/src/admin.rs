@@ -1,12 +1,12 @@
 //! Admin endpoints: users, their limits, and everyone's security log.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use clef_accounts::Actor;
 
 use crate::dto::*;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{ApiJson, ApiQuery, Auth};
 use crate::{ApiError, AppState};
 
 pub async fn list_users(
@@ -88,7 +88,7 @@ pub async fn reset_password(
 pub async fn security_events(
     State(st): State<AppState>,
     Auth(ctx): Auth,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<Vec<EventDto>>, ApiError> {
     let limit = q.limit.unwrap_or(200);
     let events = st.accounts.all_security_events(&ctx, limit).await?;

@@ -146,6 +146,7 @@ impl From<&SecurityEvent> for EventDto {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     pub limit: Option<i64>,
 }

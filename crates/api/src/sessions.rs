@@ -1,6 +1,6 @@
 //! Sessions, devices, the caller's account and security log.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -9,7 +9,7 @@ use clef_core::{DeviceId, DeviceName, DeviceType, InputError, Password};
 use clef_store::CredentialKind;
 
 use crate::dto::*;
-use crate::extract::{ApiJson, Auth, ClientIp};
+use crate::extract::{ApiJson, ApiQuery, Auth, ClientIp};
 use crate::{ApiError, AppState};
 
 /// The longest password sign-in will even look at; longer ones are bad input, not a guess.
@@ -161,7 +161,7 @@ pub async fn change_password(
 pub async fn security_events(
     State(st): State<AppState>,
     Auth(ctx): Auth,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<Vec<EventDto>>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     let events = st.accounts.security_events(&ctx, limit).await?;

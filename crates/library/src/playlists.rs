@@ -277,7 +277,7 @@ impl Library {
                 t.duration_ms / 1000,
                 one_line(&artists.join(", ")),
                 one_line(&t.title),
-                self.relative_path(&r.path)
+                path_line(&self.relative_path(&r.path))
             ));
         }
         Ok((p.name, out))
@@ -363,4 +363,34 @@ fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
+}
+
+/// A path as one M3U8 line: control characters (a line break in a file name) are percent-encoded,
+/// as in a URI, so a name can never add a line of its own.
+fn path_line(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_never_adds_a_line_to_an_m3u8() {
+        assert_eq!(path_line("Album/01 Song.flac"), "Album/01 Song.flac");
+        assert_eq!(path_line("Album/01 a\nb\r.flac"), "Album/01 a%0Ab%0D.flac");
+        assert_eq!(path_line("é\u{85}x"), "é%C2%85x");
+        assert_eq!(one_line("a\nb"), "a b");
+    }
 }

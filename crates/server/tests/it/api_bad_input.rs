@@ -287,3 +287,31 @@ async fn admin_endpoints_refuse_non_admins_and_bad_limits() {
     );
     assert_eq!(users.as_array().unwrap().len(), 2);
 }
+
+/// A query parameter that does not parse gets the JSON error body, like every API error.
+#[tokio::test]
+async fn bad_query_parameters_get_a_json_error() {
+    let s = TestServer::start().await;
+    s.create_user("root", PW, true).await;
+    let token = s.token("root", PW, "laptop").await;
+    for path in [
+        "/api/v1/security-events?limit=abc",
+        "/api/v1/admin/security-events?limit=abc",
+        "/api/v1/security-events?unknown=1",
+    ] {
+        let r = s.fetch(&token, path).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            v["error"].is_string() && v["message"].is_string(),
+            "{path}: {v}"
+        );
+    }
+}

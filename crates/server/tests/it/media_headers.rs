@@ -78,6 +78,7 @@ async fn covers_are_pictures_or_nothing_and_media_is_sandboxed() {
     track_with_picture(music.path(), "Script cover", "text/javascript", HTML);
     track_with_picture(music.path(), "Svg cover", "image/svg+xml", SVG);
     track_with_picture(music.path(), "Png called html", "text/html", PNG);
+    write_wav(&music.path().join("two\nlines.wav"), 1, "Two lines");
     let s = TestServer::start_with(Options {
         music: Music::Dirs(vec![music.path().to_path_buf()]),
         ..Options::default()
@@ -148,6 +149,29 @@ async fn covers_are_pictures_or_nothing_and_media_is_sandboxed() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_sandboxed(&r, "m3u8");
     assert!(header(&r, "content-disposition").starts_with("attachment;"));
+
+    // A file name with a line break adds no line to a playlist.
+    let odd = track_id(&s, "Two lines");
+    let (_, p) = s
+        .call(
+            Method::POST,
+            &token,
+            "/api/v1/playlists",
+            Some(json!({ "name": "Odd", "track_ids": [odd] })),
+        )
+        .await;
+    let text = s
+        .fetch(
+            &token,
+            &format!("/api/v1/playlists/{}/m3u8", p["id"].as_str().unwrap()),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text:?}");
+    assert_eq!(lines[3], "two%0Alines.wav", "{text:?}");
     let (st, job) = s
         .call(
             Method::POST,
