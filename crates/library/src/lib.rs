@@ -62,6 +62,8 @@ pub struct Library {
     catalog: Arc<RwLock<Arc<Catalog>>>,
     progress: Arc<Mutex<ScanProgress>>,
     scan_lock: Arc<tokio::sync::Mutex<()>>,
+    /// A scan was asked for and has not finished: asked again, it answers "already running".
+    scan_wanted: Arc<std::sync::atomic::AtomicBool>,
     /// The store's library version the catalog reflects.
     version: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -88,6 +90,7 @@ impl Library {
                 ..ScanProgress::default()
             })),
             scan_lock: Arc::new(tokio::sync::Mutex::new(())),
+            scan_wanted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             version: Arc::new(std::sync::atomic::AtomicI64::new(version)),
         })
     }
@@ -165,18 +168,25 @@ impl Library {
         Ok(self.store.scan_problems().await?)
     }
 
-    /// Starts a scan in the background unless one is running.
+    /// Starts a scan in the background unless one is already asked for or running. It waits for
+    /// the lock rather than giving up: the catalog refresher, or `scan()`, may hold it a moment,
+    /// and the scan asked for at start must never be dropped for that.
     pub fn start_scan(&self) -> LibraryResult<()> {
-        let guard = self
-            .scan_lock
-            .clone()
-            .try_lock_owned()
-            .map_err(|_| LibraryError::ScanRunning)?;
+        use std::sync::atomic::Ordering;
+        if self
+            .scan_wanted
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(LibraryError::ScanRunning);
+        }
         let lib = self.clone();
         tokio::spawn(async move {
+            let guard = lib.scan_lock.clone().lock_owned().await;
             if let Err(e) = lib.scan_locked().await {
                 tracing::error!(error = %e, "scan failed");
             }
+            lib.scan_wanted.store(false, Ordering::Release);
             drop(guard);
         });
         Ok(())
@@ -317,5 +327,50 @@ impl Library {
                 .iter()
                 .zip(found)
                 .all(|(a, b)| a.path == b.path && a.reason == b.reason))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scan asked for at start is never dropped because something else holds the lock a
+    /// moment (the catalog refresher did, once in 20 restarts); asked twice, it runs once.
+    #[tokio::test]
+    async fn a_scan_asked_for_while_the_lock_is_held_waits_and_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let music = dir.path().join("music");
+        std::fs::create_dir(&music).unwrap();
+        let store = clef_store::SqlStore::open_sqlite_file(&dir.path().join("t.db"))
+            .await
+            .unwrap();
+        let lib = Library::open(
+            Arc::new(store),
+            Arc::new(clef_core::SystemClock),
+            Arc::new(clef_core::OsRandom),
+            LibraryConfig::new(vec![music], dir.path().join("cache")),
+        )
+        .await
+        .unwrap();
+        let held = lib.scan_lock.clone().lock_owned().await;
+        lib.start_scan().expect("queued, not refused");
+        assert!(matches!(lib.start_scan(), Err(LibraryError::ScanRunning)));
+        assert!(
+            lib.progress().last.is_none(),
+            "nothing ran while the lock was held"
+        );
+        drop(held);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while lib.progress().last.is_none() {
+            assert!(Instant::now() < deadline, "the queued scan ran");
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Once done, a new scan may be asked for.
+        while lib.scan_wanted.load(std::sync::atomic::Ordering::Acquire) {
+            assert!(Instant::now() < deadline, "the scan finished");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(lib.start_scan().is_ok());
     }
 }
