@@ -164,6 +164,23 @@ impl Browser {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
+    /// Waits until the browser is at `path` (a form post's answer is a redirect, and the page
+    /// being left may hold the same elements as the one arrived at). Panics after 30 s.
+    pub async fn wait_path(&self, path: &str) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let now = self.path().await;
+            if now == path {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "waiting to arrive at {path}; still at {now}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn fill(&self, css: &str, value: &str) {
         let e = self.find(css).await;
         e.clear().await.unwrap();
@@ -197,8 +214,8 @@ impl Browser {
             .click()
             .await
             .unwrap();
+        self.wait_path("/library").await;
         self.wait("body.app main h1").await;
-        assert_eq!(self.path().await, "/library");
     }
 
     pub async fn js(&self, script: &str) -> Value {
