@@ -135,14 +135,10 @@ impl Accounts {
         current: Password,
         new: String,
     ) -> AccountsResult<()> {
-        let now = self.clock.now();
-        let key = ctx.user.username.clone();
-        let wait = self.throttle.retry_after(&key, &ctx.device.ip, now);
-        if wait > 0 {
-            return Err(AccountsError::Throttled {
-                retry_after_secs: wait,
-            });
-        }
+        let reserved = self
+            .throttle
+            .reserve(&self.store, &self.clock, &ctx.user.username, &ctx.device.ip)
+            .await?;
         let stored = self
             .store
             .user_by_id(&ctx.user.id)
@@ -153,9 +149,11 @@ impl Accounts {
             .verify(current.expose().to_owned(), Some(stored.password_hash))
             .await?
         {
-            self.throttle.record_failure(&key, &ctx.device.ip, now);
+            reserved.failed().await;
             return Err(AccountsError::WrongCurrentPassword);
         }
+        reserved.succeeded().await;
+        let now = self.clock.now();
         let new = Password::new_password(new)?;
         let hash = self.hasher.hash(new.expose().to_owned()).await?;
         self.store.set_password_hash(&ctx.user.id, &hash).await?;

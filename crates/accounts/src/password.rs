@@ -37,6 +37,8 @@ pub struct PasswordHasher {
     /// A hash of a random password, verified against when the account does not exist so that
     /// unknown and known accounts cost the same.
     dummy: Arc<String>,
+    /// Passwords checked since start (a figure for the throttle's tests and for operators).
+    checked: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -46,6 +48,7 @@ impl PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy: Arc::new(String::new()),
+            checked: Arc::default(),
         };
         let random = SaltString::generate(&mut OsRng);
         h.dummy = Arc::new(h.hash_now(random.as_str())?);
@@ -84,6 +87,11 @@ impl PasswordHasher {
         }
     }
 
+    /// How many passwords have been checked since start.
+    pub fn checked(&self) -> u64 {
+        self.checked.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Hashes a new password on the blocking pool.
     pub async fn hash(&self, password: String) -> AccountsResult<String> {
         let _permit = self
@@ -105,6 +113,8 @@ impl PasswordHasher {
             .acquire()
             .await
             .map_err(|e| AccountsError::Internal(e.to_string()))?;
+        self.checked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let me = self.clone();
         tokio::task::spawn_blocking(move || match phc {
             Some(phc) => me.verify_now(&password, &phc),

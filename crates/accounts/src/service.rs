@@ -91,6 +91,11 @@ impl Accounts {
         &self.cfg
     }
 
+    /// How many passwords this node has checked since start, right or wrong.
+    pub fn password_checks(&self) -> u64 {
+        self.hasher.checked()
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }

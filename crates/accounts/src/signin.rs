@@ -34,15 +34,17 @@ impl Accounts {
     /// Signs in, creating a device; refuses at the device limit with the devices holding slots.
     #[tracing::instrument(skip_all, fields(username = %attempt.username, ip = %attempt.ip))]
     pub async fn sign_in(&self, attempt: SignIn) -> AccountsResult<SignedIn> {
-        let now = self.clock.now();
-        let key = attempt.username.trim().to_lowercase();
-        let wait = self.throttle.retry_after(&key, &attempt.ip, now);
-        if wait > 0 {
-            tracing::warn!(retry_after = wait, "sign-in throttled");
-            return Err(AccountsError::Throttled {
-                retry_after_secs: wait,
-            });
-        }
+        let reserved = self
+            .throttle
+            .reserve(&self.store, &self.clock, &attempt.username, &attempt.ip)
+            .await;
+        let reserved = match reserved {
+            Err(e @ AccountsError::Throttled { retry_after_secs }) => {
+                tracing::warn!(retry_after = retry_after_secs, "sign-in throttled");
+                return Err(e);
+            }
+            r => r?,
+        };
         let user = match Username::parse(&attempt.username) {
             Ok(name) => self.store.user_by_name(name.as_str()).await?,
             Err(_) => None,
@@ -57,7 +59,7 @@ impl Accounts {
         let user = match (ok, user) {
             (true, Some(u)) => u,
             (_, user) => {
-                self.throttle.record_failure(&key, &attempt.ip, now);
+                reserved.failed().await;
                 tracing::info!(outcome = "failure", "sign-in failed");
                 if let Some(u) = user {
                     // Written in the background: waiting for it would make failures on real
@@ -77,7 +79,7 @@ impl Accounts {
                 return Err(AccountsError::InvalidCredentials);
             }
         };
-        self.throttle.record_success(&key);
+        reserved.succeeded().await;
         if user.disabled {
             tracing::info!(outcome = "disabled", "sign-in refused: account disabled");
             return Err(AccountsError::AccountDisabled);

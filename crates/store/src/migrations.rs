@@ -151,6 +151,17 @@ const COMMON_V3: &[&str] = &[
 const COMMON_V4: &[&str] =
     &["ALTER TABLE users ADD COLUMN must_change_password BIGINT NOT NULL DEFAULT 0"];
 
+/// Sign-in throttling moves from memory into the store (keys are digests, never typed names).
+const COMMON_V5: &[&str] = &[
+    "CREATE TABLE sign_in_attempts (
+        key TEXT PRIMARY KEY,
+        failures BIGINT NOT NULL,
+        last_failure BIGINT NOT NULL,
+        pending BIGINT NOT NULL,
+        pending_since BIGINT NOT NULL)",
+    "CREATE INDEX sign_in_attempts_by_time ON sign_in_attempts (last_failure)",
+];
+
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -172,10 +183,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: COMMON_V4,
         postgres: COMMON_V4,
     },
+    Migration {
+        version: 5,
+        sqlite: COMMON_V5,
+        postgres: COMMON_V5,
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Applies every migration newer than the database's version, up to `target`.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend, target: i64) -> StoreResult<()> {

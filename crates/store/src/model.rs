@@ -151,3 +151,31 @@ pub struct PendingSignIn {
     pub ip: String,
     pub expires_at: Timestamp,
 }
+
+/// Sign-in attempts counted under one key (an account or a source address), kept in the store so
+/// that throttling holds across a restart and across nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptCount {
+    /// Wrong passwords since the count last started.
+    pub failures: i64,
+    pub last_failure: Timestamp,
+    /// Attempts allowed to check a password whose answer is not known yet.
+    pub pending: i64,
+    pub pending_since: Timestamp,
+}
+
+impl AttemptCount {
+    pub const ZERO: AttemptCount = AttemptCount {
+        failures: 0,
+        last_failure: Timestamp(0),
+        pending: 0,
+        pending_since: Timestamp(0),
+    };
+
+    pub fn is_zero(&self) -> bool {
+        self.failures == 0 && self.pending == 0
+    }
+}
+
+/// What `update_attempts` runs on the counts it read.
+pub type AttemptUpdate<'a> = dyn FnMut(&mut [AttemptCount]) + Send + 'a;

@@ -35,6 +35,17 @@ pub trait AccountStore: Send + Sync + 'static {
         max_streams: Option<i64>,
     ) -> StoreResult<()>;
 
+    /// Atomically reads the attempt counts under `keys` (`AttemptCount::ZERO` where there is
+    /// none), lets `update` change them, and stores the result (a count back at zero is deleted).
+    /// Calls sharing a key are serialised, on one node or many, so no two see the same counts.
+    async fn update_attempts(
+        &self,
+        keys: &[&str],
+        update: &mut AttemptUpdate<'_>,
+    ) -> StoreResult<()>;
+    /// Forgets the counts with nothing pending whose last failure is before `cutoff`.
+    async fn forget_attempts(&self, cutoff: Timestamp) -> StoreResult<u64>;
+
     /// Atomically: optionally signs out `replace` (a live device of the same user), then admits
     /// `device` only if fewer than `limit` live devices remain. Concurrent calls for one user
     /// never admit more than `limit`, on one node or many.

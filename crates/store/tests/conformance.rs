@@ -26,6 +26,7 @@ conformance!(
     admins_demoting_each_other_at_once_leave_one,
     deleting_a_user_takes_their_rows_and_no_one_elses,
     the_password_change_flag_round_trips,
+    attempt_counts_change_one_call_at_a_time,
 );
 async fn users_roundtrip_and_unique_names(s: SqlStore) {
     let u = user("anna");
@@ -57,7 +58,7 @@ async fn migrations_are_idempotent(s: SqlStore) {
         .raw_strings("SELECT CAST(version AS TEXT) FROM schema_migrations")
         .await
         .unwrap();
-    assert_eq!(n, ["1", "2", "3", "4"]);
+    assert_eq!(n, ["1", "2", "3", "4", "5"]);
     assert!(s.integrity_ok().await.unwrap());
 }
 
@@ -580,4 +581,86 @@ async fn a_schema_3_database_upgrades_on_sqlite() {
 #[tokio::test]
 async fn a_schema_3_database_upgrades_on_postgres() {
     upgrade_from_schema_3(&postgres_url().await).await;
+}
+
+async fn attempt_counts_change_one_call_at_a_time(s: SqlStore) {
+    let s = Arc::new(s);
+    // 40 calls at once, over overlapping keys named in either order, each taking a slot only
+    // while fewer than 5 are taken under every key it names: exactly 5 get one.
+    let barrier = Arc::new(tokio::sync::Barrier::new(40));
+    let tasks = (0..40).map(|i| {
+        let (s, barrier) = (s.clone(), barrier.clone());
+        tokio::spawn(async move {
+            let keys: &[&str] = match i % 3 {
+                0 => &["account", "address"],
+                1 => &["address", "account"],
+                _ => &["account"],
+            };
+            barrier.wait().await;
+            let mut granted = false;
+            s.update_attempts(keys, &mut |counts| {
+                if counts.iter().all(|c| c.pending < 5) {
+                    for c in counts.iter_mut() {
+                        c.pending += 1;
+                        c.pending_since = clef_core::Timestamp(i);
+                    }
+                    granted = true;
+                }
+            })
+            .await
+            .unwrap();
+            granted
+        })
+    });
+    let granted = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|g| *g.as_ref().unwrap())
+        .count();
+    assert_eq!(granted, 5);
+    let mut seen = vec![];
+    s.update_attempts(&["account", "address", "new"], &mut |c| seen = c.to_vec())
+        .await
+        .unwrap();
+    assert_eq!(seen[0].pending, 5);
+    assert!(seen[1].pending <= 5);
+    assert_eq!(
+        seen[2],
+        AttemptCount::ZERO,
+        "a key never seen counts nothing"
+    );
+
+    // Failures are kept; a count back at zero leaves no row; old counts are forgotten.
+    s.update_attempts(&["account", "address"], &mut |c| {
+        c[0] = AttemptCount {
+            failures: 3,
+            last_failure: clef_core::Timestamp(1_000),
+            ..AttemptCount::ZERO
+        };
+        c[1] = AttemptCount::ZERO;
+    })
+    .await
+    .unwrap();
+    let rows = s
+        .raw_strings("SELECT key FROM sign_in_attempts ORDER BY key")
+        .await
+        .unwrap();
+    assert_eq!(rows, ["account"]);
+    assert_eq!(
+        s.forget_attempts(clef_core::Timestamp(1_000))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.forget_attempts(clef_core::Timestamp(1_001))
+            .await
+            .unwrap(),
+        1
+    );
+    let rows = s
+        .raw_strings("SELECT key FROM sign_in_attempts")
+        .await
+        .unwrap();
+    assert!(rows.is_empty());
 }

@@ -26,6 +26,7 @@ mod responsive;
 mod revocation;
 mod security;
 mod streams;
+mod throttle;
 mod transcode;
 mod viewport;
 mod web_security;

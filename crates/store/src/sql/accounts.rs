@@ -118,6 +118,18 @@ async fn revoke_on(
 
 #[async_trait]
 impl AccountStore for SqlStore {
+    async fn update_attempts(
+        &self,
+        keys: &[&str],
+        update: &mut AttemptUpdate<'_>,
+    ) -> StoreResult<()> {
+        self.update_attempts_sql(keys, update).await
+    }
+
+    async fn forget_attempts(&self, cutoff: Timestamp) -> StoreResult<u64> {
+        self.forget_attempts_sql(cutoff).await
+    }
+
     async fn create_user(&self, u: &User) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO users (id, username, password_hash, is_admin, disabled, max_devices, max_streams, created_at, must_change_password) \

@@ -3,6 +3,7 @@
 //! `Backend`.
 
 mod accounts;
+mod attempts;
 mod exports;
 mod library;
 mod streams;
