@@ -19,7 +19,7 @@ pub use config::AccountsConfig;
 pub use error::AccountsError;
 pub use events::EventKind;
 pub use password::{HashParams, PasswordHasher};
-pub use playback::{PlaybackTiming, StreamHandle, StreamStop, TAKEN_OVER};
+pub use playback::{OnStop, PlaybackTiming, StreamHandle, StreamStop, SERVER_STOPPING, TAKEN_OVER};
 pub use service::{Accounts, AuthContext, DeviceInfo, DeviceView};
 pub use signin::{SignIn, SignedIn};
 pub use throttle::ThrottlePolicy;

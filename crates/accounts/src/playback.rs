@@ -27,6 +27,9 @@ pub struct StreamStop {
 /// Reason code for playback stopped because another device took the slot.
 pub const TAKEN_OVER: &str = "taken_over";
 
+/// Reason code for streams closed because the server is stopping.
+pub const SERVER_STOPPING: &str = "server_stopping";
+
 /// Timing of slots and the sweeper.
 #[derive(Debug, Clone, Copy)]
 pub struct PlaybackTiming {
@@ -48,9 +51,27 @@ impl Default for PlaybackTiming {
     }
 }
 
+/// What runs the moment a stream is stopped, before anything reads its stop signal.
+pub type OnStop = Box<dyn Fn() + Send + Sync>;
+
 struct OpenStream {
     device: DeviceId,
     stop: watch::Sender<Option<StreamStop>>,
+    on_stop: Option<OnStop>,
+}
+
+impl OpenStream {
+    /// Stops it, unless it already was; true if it was running.
+    fn stop(&self, why: &StreamStop) -> bool {
+        if self.stop.borrow().is_some() {
+            return false;
+        }
+        let _ = self.stop.send(Some(why.clone()));
+        if let Some(f) = &self.on_stop {
+            f();
+        }
+        true
+    }
 }
 
 /// The streams open on this node.
@@ -117,14 +138,18 @@ impl StreamRegistry {
             Ok(o) => o,
             Err(p) => p.into_inner(),
         };
-        let mut n = 0;
-        for s in open.values().filter(|s| &s.device == device) {
-            if s.stop.borrow().is_none() {
-                let _ = s.stop.send(Some(why.clone()));
-                n += 1;
-            }
-        }
-        n
+        open.values()
+            .filter(|s| &s.device == device)
+            .filter(|s| s.stop(why))
+            .count()
+    }
+
+    fn stop_all(&self, why: &StreamStop) -> usize {
+        let open = match self.open.lock() {
+            Ok(o) => o,
+            Err(p) => p.into_inner(),
+        };
+        open.values().filter(|s| s.stop(why)).count()
     }
 
     pub(crate) fn open_count(&self) -> usize {
@@ -141,6 +166,22 @@ pub struct StreamHandle {
 }
 
 impl StreamHandle {
+    /// Runs `f` the moment the stream is stopped, from whichever task stops it: the HTTP layer
+    /// resets the connection there, since a body waiting for a slow reader to take queued bytes
+    /// would not see the stop until they were taken.
+    pub fn on_stop(&self, f: OnStop) {
+        let mut open = match self.registry.open.lock() {
+            Ok(o) => o,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(s) = open.get_mut(&self.id) {
+            if s.stop.borrow().is_some() {
+                f();
+            }
+            s.on_stop = Some(f);
+        }
+    }
+
     /// Resolves when the stream must stop, with why.
     pub async fn stopped(&mut self) -> StreamStop {
         loop {
@@ -150,7 +191,7 @@ impl StreamHandle {
             if self.stopped.changed().await.is_err() {
                 // The registry is gone (server shutting down).
                 return StreamStop {
-                    reason: "server_stopping".into(),
+                    reason: SERVER_STOPPING.into(),
                     by_device: None,
                 };
             }
@@ -228,6 +269,7 @@ impl Accounts {
                 OpenStream {
                     device: ctx.device.id.clone(),
                     stop: tx,
+                    on_stop: None,
                 },
             );
         }
@@ -279,6 +321,14 @@ impl Accounts {
     }
 
     /// Streams open on this node (for metrics and tests).
+    /// Stops every stream open on this node (the server is stopping); returns how many.
+    pub fn stop_all_streams(&self) -> usize {
+        self.streams.stop_all(&StreamStop {
+            reason: SERVER_STOPPING.into(),
+            by_device: None,
+        })
+    }
+
     pub fn open_streams(&self) -> usize {
         self.streams.open_count()
     }

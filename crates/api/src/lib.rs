@@ -3,6 +3,7 @@
 //! one mapping from service errors to HTTP.
 
 mod admin;
+mod connection;
 mod dto;
 mod error;
 mod exports;
@@ -24,6 +25,7 @@ use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 use clef_accounts::Accounts;
 
+pub use connection::ConnectionAbort;
 pub use error::{signed_out_message, ApiError};
 pub use extract::{
     bearer_or_cookie, same_origin, session_cookie_value, ApiJson, ApiQuery, Auth, ClientIp,

@@ -10,8 +10,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use clef_accounts::{AccountsError, StreamHandle, StreamStop};
+
+use crate::connection::ConnectionAbort;
 use clef_core::DeviceId;
 use clef_library::LibraryError;
 use futures::Stream;
@@ -146,6 +148,13 @@ where
     }
 }
 
+/// A stopped stream resets its connection at once (see `ConnectionAbort`).
+fn reset_when_stopped(handle: &StreamHandle, connection: Option<Extension<ConnectionAbort>>) {
+    if let Some(Extension(c)) = connection {
+        handle.on_stop(Box::new(move || c.abort()));
+    }
+}
+
 pub(crate) fn stopped_body<S>(inner: S, mut handle: StreamHandle) -> Body
 where
     S: Stream<Item = std::io::Result<Bytes>> + Unpin + Send + 'static,
@@ -201,6 +210,7 @@ pub(crate) async fn stream(
     State(s): State<AppState>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<StreamQuery>,
+    connection: Option<Extension<ConnectionAbort>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let record = s
@@ -222,6 +232,7 @@ pub(crate) async fn stream(
             .open_stream(&ctx, &record.id, takeover)
             .await
             .map_err(|e| limit_error(&s, e))?;
+        reset_when_stopped(&handle, connection);
         return Ok(crate::transcode::response(&record, settings, handle));
     }
     let mut file = tokio::fs::File::open(&record.path)
@@ -259,6 +270,7 @@ pub(crate) async fn stream(
         .open_stream(&ctx, &record.id, takeover)
         .await
         .map_err(|e| limit_error(&s, e))?;
+    reset_when_stopped(&handle, connection);
     let (status, start, len) = match range {
         RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, r.start, r.end - r.start + 1),
         _ => (StatusCode::OK, 0, size),

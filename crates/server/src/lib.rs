@@ -4,9 +4,9 @@
 pub mod cli;
 pub mod config;
 mod export_cli;
+pub mod listen;
 mod telemetry;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -18,12 +18,15 @@ use clef_library::{Library, LibraryConfig};
 use clef_store::SqlStore;
 
 pub use config::Config;
+pub use listen::ListenLimits;
 pub use telemetry::init_tracing;
 
 /// A wired application, ready to serve.
 #[derive(Clone)]
 pub struct App {
     pub router: Router,
+    /// Connection caps and timeouts; tests shorten them.
+    pub listen: ListenLimits,
     pub accounts: Accounts,
     pub library: Library,
     pub exports: clef_export::Exports,
@@ -160,6 +163,10 @@ pub async fn build_app_with(
         .layer(telemetry::http_trace_layer());
     Ok(App {
         router,
+        listen: ListenLimits {
+            unlimited: cfg.trusted_proxies.clone(),
+            ..ListenLimits::default()
+        },
         accounts,
         library,
         exports,
@@ -173,20 +180,24 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Resul
     serve_until(app, listener, std::future::pending()).await
 }
 
-/// Serves `app` on `listener` until `stop` completes, then finishes the requests under way.
+/// Serves `app` on `listener` until `stop` completes; then stops accepting, cuts the open audio
+/// streams (a player that stopped reading must not hold the process) and gives the other
+/// requests under way `listen.drain` to finish.
 pub async fn serve_until(
     app: App,
     listener: tokio::net::TcpListener,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(
-        listener,
-        app.router
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stop)
-    .await
-    .context("serving HTTP")
+    let accounts = app.accounts.clone();
+    let stop = async move {
+        stop.await;
+        let cut = accounts.stop_all_streams();
+        if cut > 0 {
+            tracing::info!(streams = cut, "open streams closed for the stop");
+        }
+    };
+    listen::serve_connections(listener, app.router, app.listen, stop).await;
+    Ok(())
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM (what `kill`, systemd and container runtimes send).

@@ -28,6 +28,8 @@ pub struct Options {
     /// No `export_roots` configured: exports go to the server's default, `<data_dir>/exports` (by
     /// default tests configure `<dir>/exports`).
     pub no_export_root: bool,
+    /// Changes to the connection caps and timeouts.
+    pub listen: Option<fn(&mut clef_server::ListenLimits)>,
 }
 
 /// The music a test server scans before it answers.
@@ -161,6 +163,10 @@ impl TestServer {
         )
         .await
         .unwrap();
+        let mut app = app;
+        if let Some(change) = opts.listen {
+            change(&mut app.listen);
+        }
         let (accounts, store, library) =
             (app.accounts.clone(), app.store.clone(), app.library.clone());
         library.scan().await.unwrap();

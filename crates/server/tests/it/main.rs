@@ -6,6 +6,7 @@
 mod admin_pages;
 mod admin_users;
 mod api_bad_input;
+mod bitrate_reader;
 mod browser;
 mod chromium;
 mod cli;
@@ -25,6 +26,7 @@ mod player_controls;
 mod responsive;
 mod revocation;
 mod security;
+mod slow_clients;
 mod streams;
 mod throttle;
 mod transcode;

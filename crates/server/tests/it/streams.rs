@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clef_accounts::Actor;
+
+use crate::bitrate_reader;
 use clef_testkit::{write_wav, Music, Options, TestServer};
 use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use reqwest::{Method, StatusCode};
@@ -532,9 +534,16 @@ async fn cut_case(s: &TestServer, cut: Cut, password: &mut String) {
     let phone = s.token("ann", password, "Phone").await;
     let id = track_id(s, "Long");
     let size = std::fs::metadata(track_path(s, "Long")).unwrap().len();
-    let mut resp = get_range(s, &speaker, &format!("/api/v1/tracks/{id}/stream"), None).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let mut received = resp.chunk().await.unwrap().unwrap().len() as u64;
+    // A speaker playing it: 16-bit stereo at 44.1 kHz is 176,400 bytes a second.
+    let (length, reader) = bitrate_reader::open(
+        s.addr,
+        &speaker,
+        &format!("/api/v1/tracks/{id}/stream"),
+        176_400,
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(length, size);
     assert_eq!(s.accounts.open_streams(), 1);
 
     let started = Instant::now();
@@ -603,25 +612,24 @@ async fn cut_case(s: &TestServer, cut: Cut, password: &mut String) {
             r.bytes().await.unwrap();
         }
     }
-    // A slow reader: a chunk every 10 ms (a few MB/s at most), as a player buffering ahead.
-    let ended_by_error = loop {
-        match resp.chunk().await {
-            Ok(Some(c)) => received += c.len() as u64,
-            Ok(None) => break false,
-            Err(_) => break true,
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
-    let elapsed = started.elapsed();
-    println!("{cut:?}: stream cut after {elapsed:?}, {received} of {size} bytes");
-    assert!(received < size, "{cut:?}: the whole file arrived");
-    assert!(
-        ended_by_error,
-        "{cut:?}: the stream must end in an error, not look complete"
+    let cut_at = Instant::now();
+    let reading = reader.await.unwrap();
+    let (after_cut, after_a_second) = (
+        reading.after(cut_at),
+        reading.after(cut_at + Duration::from_secs(1)),
+    );
+    println!(
+        "{cut:?}: sign-out answered after {:?}; the speaker read {after_cut} bytes after it, {after_a_second} after one second more ({} of {size} in all)",
+        cut_at - started,
+        reading.total()
     );
     assert!(
-        elapsed < Duration::from_secs(1),
-        "{cut:?}: cut after {elapsed:?}"
+        reading.cut,
+        "{cut:?}: the stream must end short, not look complete"
+    );
+    assert_eq!(
+        after_a_second, 0,
+        "{cut:?}: audio still arrived more than a second after the sign-out"
     );
 
     // The speaker learns why on its next call.
