@@ -88,6 +88,9 @@ impl JobProgress {
 pub struct Tracker {
     tx: watch::Sender<JobProgress>,
     cancelled: AtomicBool,
+    /// The server is stopping and cannot wait for the file under way: abandon it (it stays
+    /// pending, and the job resumes at the next start).
+    halted: AtomicBool,
 }
 
 impl Tracker {
@@ -95,6 +98,7 @@ impl Tracker {
         Tracker {
             tx: watch::channel(JobProgress::of_files("running", files)).0,
             cancelled: AtomicBool::new(false),
+            halted: AtomicBool::new(false),
         }
     }
 
@@ -108,6 +112,22 @@ impl Tracker {
 
     pub(crate) fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Halts the conversions under way; returns how many files were converting.
+    pub(crate) fn halt_converting(&self) -> usize {
+        self.halted.store(true, Ordering::SeqCst);
+        self.tx
+            .borrow()
+            .files
+            .iter()
+            .filter(|f| f.state == "converting")
+            .count()
+    }
+
+    /// Whether a conversion under way should stop now (cancelled or halted).
+    pub(crate) fn should_stop(&self) -> bool {
+        self.is_cancelled() || self.halted.load(Ordering::SeqCst)
     }
 
     /// Sets file `index`'s state and fraction. Fractions of a converting file are published

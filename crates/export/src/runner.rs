@@ -57,6 +57,9 @@ impl Exports {
             };
             let ended = match outcome {
                 Ok(()) if tracker.is_cancelled() => ExportState::Cancelled,
+                // Stopped with the server: every finished file is recorded, and the job stays
+                // running in the store, to resume at the next start.
+                Ok(()) if this.is_stopping() => ExportState::Running,
                 Ok(()) => {
                     let at = this.clock.now();
                     match this
@@ -87,12 +90,17 @@ impl Exports {
                     ExportState::Failed
                 }
             };
-            tracing::info!(export = %job.id, state = ended.as_str(), "export ended");
+            if ended == ExportState::Running {
+                tracing::info!(export = %job.id, "export paused for the stop; it resumes at the next start");
+            } else {
+                tracing::info!(export = %job.id, state = ended.as_str(), "export ended");
+            }
             tracker.finish(ended.as_str());
-            this.running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&job.id);
+            let mut running = this.running.lock().unwrap_or_else(|p| p.into_inner());
+            running.remove(&job.id);
+            if running.is_empty() {
+                this.idle.notify_waiters();
+            }
         });
     }
 
@@ -154,7 +162,7 @@ impl Exports {
             while let Some(done) = running.try_join_next() {
                 self.record(job, files, tracker, joined(done)?).await?;
             }
-            if tracker.is_cancelled() {
+            if tracker.is_cancelled() || self.is_stopping() {
                 break;
             }
             let file = &files[i];
@@ -182,7 +190,7 @@ impl Exports {
         while let Some(done) = running.join_next().await {
             self.record(job, files, tracker, joined(done)?).await?;
         }
-        if !tracker.is_cancelled() {
+        if !tracker.is_cancelled() && !self.is_stopping() {
             self.write_playlist(job).await?;
         }
         Ok(())
@@ -300,7 +308,7 @@ fn convert_one(
     i: usize,
 ) -> Result<(u64, String), MediaError> {
     let mut report = |progress: clef_media::Progress| {
-        if tracker.is_cancelled() {
+        if tracker.should_stop() {
             return ControlFlow::Break(());
         }
         if let Some(total) = progress.total_frames.filter(|t| *t > 0) {

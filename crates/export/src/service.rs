@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clef_core::{Clock, Random, UserId};
 use clef_library::Library;
 use clef_store::{ExportFile, ExportJob, ExportState, FileState, Store, User};
+use tokio::sync::Notify;
 
 use crate::folders::{check_root, user_folder_name, PathView};
 
@@ -82,6 +84,10 @@ pub struct Exports {
     pub(crate) cfg: Arc<ExportsConfig>,
     /// Jobs running in this process, by id.
     pub(crate) running: Arc<Mutex<HashMap<String, Arc<Tracker>>>>,
+    /// Set when the server stops: jobs take no new file.
+    stopping: Arc<AtomicBool>,
+    /// Woken when the last running job ends.
+    pub(crate) idle: Arc<Notify>,
 }
 
 impl Exports {
@@ -99,6 +105,62 @@ impl Exports {
             rng,
             cfg: Arc::new(cfg),
             running: Arc::new(Mutex::new(HashMap::new())),
+            stopping: Arc::default(),
+            idle: Arc::default(),
+        }
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// For a server stop: running jobs take no new file and finish the ones under way, for up
+    /// to `grace`; files still converting then are abandoned (their temporary files removed).
+    /// Every file on disk under its final name is recorded before this returns, and the jobs
+    /// stay running in the store, so the next start resumes them. Returns how many files were
+    /// abandoned.
+    pub async fn stop(&self, grace: Duration) -> usize {
+        self.stopping.store(true, Ordering::SeqCst);
+        if self.wait_idle(grace).await {
+            return 0;
+        }
+        let trackers: Vec<Arc<Tracker>> = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let abandoned = trackers.iter().map(|t| t.halt_converting()).sum();
+        tracing::warn!(
+            files = abandoned,
+            "exports stopped mid-file; those files resume at the next start"
+        );
+        // A halted conversion stops at its next packet and removes its temporary file.
+        if !self.wait_idle(Duration::from_secs(3)).await {
+            tracing::error!("an export did not stop in time");
+        }
+        abandoned
+    }
+
+    /// Waits until no job runs here, for up to `limit`; true if none does.
+    async fn wait_idle(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let woken = self.idle.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
+            {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, woken).await.is_err() {
+                return false;
+            }
         }
     }
 

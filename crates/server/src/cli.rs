@@ -356,6 +356,8 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
     // Listening for the stop signals first: a SIGTERM sent once the address is printed stops
     // the server gracefully.
     let stop = crate::shutdown_signal()?;
+    let files = crate::listen::raise_open_file_limit();
+    tracing::debug!(limit = ?files, "open-file limit");
     warn_of_unusable_music_dirs(&cfg);
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

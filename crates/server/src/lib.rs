@@ -180,23 +180,37 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Resul
     serve_until(app, listener, std::future::pending()).await
 }
 
+/// How long a stop lets conversions under way finish their file before abandoning it.
+const EXPORT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves `app` on `listener` until `stop` completes; then stops accepting, cuts the open audio
-/// streams (a player that stopped reading must not hold the process) and gives the other
-/// requests under way `listen.drain` to finish.
+/// streams (a player that stopped reading must not hold the process), gives the other requests
+/// under way `listen.drain` to finish and, at the same time, lets running exports finish or
+/// abandon their files and record them (see `Exports::stop`). Returns within about 8 s.
 pub async fn serve_until(
     app: App,
     listener: tokio::net::TcpListener,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let accounts = app.accounts.clone();
+    let (accounts, exports) = (app.accounts.clone(), app.exports.clone());
+    let (stopping, stopped) = tokio::sync::oneshot::channel();
     let stop = async move {
         stop.await;
         let cut = accounts.stop_all_streams();
         if cut > 0 {
             tracing::info!(streams = cut, "open streams closed for the stop");
         }
+        let _ = stopping.send(());
     };
-    listen::serve_connections(listener, app.router, app.listen, stop).await;
+    let exports_stop = async move {
+        if stopped.await.is_ok() {
+            exports.stop(EXPORT_GRACE).await;
+        }
+    };
+    tokio::join!(
+        listen::serve_connections(listener, app.router, app.listen, stop),
+        exports_stop
+    );
     Ok(())
 }
 

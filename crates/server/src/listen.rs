@@ -60,6 +60,22 @@ impl Default for ListenLimits {
     }
 }
 
+/// Raises this process's open-file limit to its hard limit (at most 65,536), so that the
+/// connection cap, not a service manager's default of 1,024 descriptors, decides how many
+/// clients are served. Returns the limit now in force.
+pub fn raise_open_file_limit() -> Option<u64> {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    let want = limit.maximum.map_or(65_536, |m| m.min(65_536));
+    if limit.current.is_some_and(|c| c < want) {
+        limit.current = Some(want);
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
+            tracing::warn!(error = %e, "could not raise the open-file limit");
+        }
+    }
+    getrlimit(Resource::Nofile).current
+}
+
 /// Serves `router` on `listener` until `stop` completes.
 pub async fn serve_connections(
     listener: TcpListener,

@@ -1,10 +1,27 @@
 //! The `clef` binary.
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+use std::time::Duration;
+
+/// After the command returns, blocking work still under way (a library scan, say) is given
+/// this long before the process exits without it.
+const BLOCKING_GRACE: Duration = Duration::from_secs(2);
+
+fn main() -> std::process::ExitCode {
     let cli = clef_server::cli::Cli::parse_checked();
     clef_server::init_tracing(cli.default_log());
-    match clef_server::cli::run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(clef_server::cli::run(cli));
+    runtime.shutdown_timeout(BLOCKING_GRACE);
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -181,10 +181,41 @@ impl Server {
         }
     }
 
+    /// A stand-in for a server already stopped.
+    fn none() -> Server {
+        let child = Command::new("true").spawn().unwrap();
+        Server {
+            child,
+            base: String::new(),
+        }
+    }
+
     /// SIGKILL: no shutdown code runs.
     fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// Sends SIG`name` and waits (up to 30 s) for the exit: how long it took, and whether the
+    /// exit was a success.
+    fn signal(mut self, name: &str) -> (std::time::Duration, bool) {
+        let sent = std::time::Instant::now();
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        loop {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                return (sent.elapsed(), exit.success());
+            }
+            assert!(
+                sent.elapsed() < std::time::Duration::from_secs(30),
+                "SIG{name}: still running after 30 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
 
@@ -200,153 +231,256 @@ fn clef(data: &Path, args: &[&str], stdin: &str) {
     assert!(ok, "clef {args:?}: {stderr}");
 }
 
+/// A data folder with a user and five long songs scanned, a server on it, and an export of
+/// the five to MP3 under way; returns when one file is finished and another is half-way.
+struct MidExport {
+    _dir: tempfile::TempDir,
+    data: std::path::PathBuf,
+    music: std::path::PathBuf,
+    exports: std::path::PathBuf,
+    server: Server,
+    token: String,
+    id: String,
+}
+
+impl MidExport {
+    async fn start() -> MidExport {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, music, exports) = (
+            dir.path().join("data"),
+            dir.path().join("music"),
+            dir.path().join("usb"),
+        );
+        for d in [&data, &music, &exports] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        long_tracks(&music, 5);
+        let password = "resume test password";
+        clef(
+            &data,
+            &["user", "add", "anna", "--password-stdin"],
+            &format!("{password}\n"),
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_clef"))
+            .args(["scan", "--data-dir"])
+            .arg(&data)
+            .env("CLEF_MUSIC_DIRS", &music)
+            .env("CLEF_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let server = Server::start(&data, &music, &exports);
+        let http = reqwest::Client::new();
+        let signed: Value = http
+            .post(format!("{}/api/v1/sessions", server.base))
+            .json(&json!({ "username": "anna", "password": password, "device": { "name": "laptop", "type": "computer" } }))
+            .send().await.unwrap().json().await.unwrap();
+        let token = signed["token"].as_str().unwrap().to_owned();
+        let found: Value = http
+            .get(format!("{}/api/v1/search?q=long", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<Value> = found["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].clone())
+            .collect();
+        assert_eq!(ids.len(), 5);
+        let r = http
+            .post(format!("{}/api/v1/exports", server.base))
+            .bearer_auth(&token)
+            .json(
+                &json!({ "title": "Long", "track_ids": ids, "folder": "Car", "pattern": "{title}",
+                "settings": { "format": "mp3", "bitrate": 320 } }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut events = Events::open(&server.base, &token, &id).await;
+        loop {
+            let e = events
+                .next()
+                .await
+                .expect("the export ended before one file was half-way");
+            let files = e["files"].as_array().unwrap();
+            let half = files
+                .iter()
+                .any(|f| f["state"] == "converting" && f["fraction"].as_f64().unwrap() > 0.3);
+            if e["done"].as_u64().unwrap() >= 1 && half {
+                break;
+            }
+        }
+        MidExport {
+            _dir: dir,
+            data,
+            music,
+            exports,
+            server,
+            token,
+            id,
+        }
+    }
+
+    fn folder(&self) -> std::path::PathBuf {
+        self.exports.canonicalize().unwrap().join("anna/Car")
+    }
+
+    /// Every song file by name, with what tells a rewrite apart (inode and change time).
+    fn complete_files(&self) -> HashMap<String, (u64, i64)> {
+        let folder = self.folder();
+        let (finals, _) = final_and_partial(&folder);
+        let mut out = HashMap::new();
+        for f in finals.into_iter().filter(|f| f.ends_with(".mp3")) {
+            let path = folder.join(&f);
+            assert!(
+                (duration(&ffprobe(&path)) - f64::from(SECONDS)).abs() < 0.1,
+                "{f} is complete"
+            );
+            let m = std::fs::metadata(&path).unwrap();
+            out.insert(f, (m.ino(), m.mtime_nsec() + m.mtime() * 1_000_000_000));
+        }
+        out
+    }
+
+    /// Starts the server again, follows the export to its end, and checks that it holds the
+    /// five songs and the playlist, no copies and no temporary files, and that `before` (the
+    /// files finished earlier) were not converted again.
+    async fn resume_and_check(self, before: &HashMap<String, (u64, i64)>) {
+        let server = Server::start(&self.data, &self.music, &self.exports);
+        let mut events = Events::open(&server.base, &self.token, &self.id).await;
+        let mut last = Value::Null;
+        while let Some(e) = events.next().await {
+            last = e;
+        }
+        assert_eq!(
+            (last["state"].as_str(), last["done"].as_u64()),
+            (Some("done"), Some(5)),
+            "{last}"
+        );
+        let folder = self.folder();
+        let (mut finals, partial) = final_and_partial(&folder);
+        finals.sort();
+        assert_eq!(partial, 0, "no temporary files are left");
+        let want: Vec<String> = (0..5)
+            .map(|i| format!("Long {i}.mp3"))
+            .chain(["Long.m3u8".to_owned()])
+            .collect();
+        let mut want = want;
+        want.sort();
+        assert_eq!(finals, want, "the five songs and the playlist, no copies");
+        let after = self.complete_files();
+        for (f, was) in before {
+            assert_eq!(after.get(f), Some(was), "{f} was not converted again");
+        }
+        let m3u8 = std::fs::read_to_string(folder.join("Long.m3u8")).unwrap();
+        assert_eq!(
+            m3u8.lines().filter(|l| l.ends_with(".mp3")).count(),
+            5,
+            "{m3u8}"
+        );
+        server.kill();
+        let store = clef_store::SqlStore::open_sqlite_file(&self.data.join("clef.db"))
+            .await
+            .unwrap();
+        assert!(store.integrity_ok().await.unwrap());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_resumes_its_export_without_redoing_finished_files() {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, music, exports) = (
-        dir.path().join("data"),
-        dir.path().join("music"),
-        dir.path().join("usb"),
-    );
-    for d in [&data, &music, &exports] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    long_tracks(&music, 5);
-    let password = "resume test password";
-    clef(
-        &data,
-        &["user", "add", "anna", "--password-stdin"],
-        &format!("{password}\n"),
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_clef"))
-        .args(["scan", "--data-dir"])
-        .arg(&data)
-        .env("CLEF_MUSIC_DIRS", &music)
-        .env("CLEF_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut run = MidExport::start().await;
+    let server = std::mem::replace(&mut run.server, Server::none());
+    server.kill();
+    let (finals, partial) = final_and_partial(&run.folder());
+    assert!(!finals.is_empty() && finals.len() < 5, "{finals:?}");
+    assert!(partial >= 1, "the kill came while a file was being written");
+    // Only complete files carry final names.
+    let before = run.complete_files();
+    run.resume_and_check(&before).await;
+}
 
-    let server = Server::start(&data, &music, &exports);
+/// Ctrl-C and SIGTERM mid-export, with a player that stopped reading an open stream: the server
+/// exits within ten seconds, every file on disk under its final name is recorded as done, and
+/// the export resumed at the next start ends with exactly its files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_mid_export_records_every_finished_file_and_exits_in_time() {
+    for signal in ["INT", "TERM"] {
+        let mut run = MidExport::start().await;
+        let stalled = stalled_stream(&run).await;
+        let server = std::mem::replace(&mut run.server, Server::none());
+        let (took, ok) = server.signal(signal);
+        println!("SIG{signal} mid-export: the server exited after {took:?}");
+        assert!(ok, "SIG{signal}: a clean exit");
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "SIG{signal}: exited after {took:?}"
+        );
+        drop(stalled);
+        let (mut finals, partial) = final_and_partial(&run.folder());
+        assert_eq!(
+            partial, 0,
+            "SIG{signal}: the file under way was finished or removed"
+        );
+        let store = clef_store::SqlStore::open_sqlite_file(&run.data.join("clef.db"))
+            .await
+            .unwrap();
+        let mut recorded = store
+            .raw_strings("SELECT rel_path FROM export_files WHERE state = 'done'")
+            .await
+            .unwrap();
+        drop(store);
+        finals.sort();
+        recorded.sort();
+        assert_eq!(
+            finals, recorded,
+            "SIG{signal}: every file on disk is recorded"
+        );
+        assert!(!finals.is_empty() && finals.len() < 5, "{finals:?}");
+        let before = run.complete_files();
+        run.resume_and_check(&before).await;
+    }
+}
+
+/// Opens a stream of a long song and never reads it.
+async fn stalled_stream(run: &MidExport) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let http = reqwest::Client::new();
-    let signed: Value = http
-        .post(format!("{}/api/v1/sessions", server.base))
-        .json(&json!({ "username": "anna", "password": password, "device": { "name": "laptop", "type": "computer" } }))
-        .send().await.unwrap().json().await.unwrap();
-    let token = signed["token"].as_str().unwrap().to_owned();
     let found: Value = http
-        .get(format!("{}/api/v1/search?q=long", server.base))
-        .bearer_auth(&token)
+        .get(format!("{}/api/v1/search?q=long", run.server.base))
+        .bearer_auth(&run.token)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let ids: Vec<Value> = found["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].clone())
-        .collect();
-    assert_eq!(ids.len(), 5);
-    let r = http
-        .post(format!("{}/api/v1/exports", server.base))
-        .bearer_auth(&token)
-        .json(
-            &json!({ "title": "Long", "track_ids": ids, "folder": "Car", "pattern": "{title}",
-            "settings": { "format": "mp3", "bitrate": 320 } }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let id = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
-    // Kill it when at least one file is finished and another is half-way.
-    let mut events = Events::open(&server.base, &token, &id).await;
-    loop {
-        let e = events
-            .next()
-            .await
-            .expect("the export ended before the kill");
-        let files = e["files"].as_array().unwrap();
-        let half = files
-            .iter()
-            .any(|f| f["state"] == "converting" && f["fraction"].as_f64().unwrap() > 0.3);
-        if e["done"].as_u64().unwrap() >= 1 && half {
-            break;
-        }
-    }
-    drop(events);
-    server.kill();
-
-    let folder = exports.canonicalize().unwrap().join("anna/Car");
-    let (finals, partial) = final_and_partial(&folder);
-    assert!(!finals.is_empty() && finals.len() < 5, "{finals:?}");
-    assert!(partial >= 1, "the kill came while a file was being written");
-    // Only complete files carry final names.
-    let mut before: HashMap<String, (u64, i64)> = HashMap::new();
-    for f in &finals {
-        let path = folder.join(f);
-        assert!(
-            (duration(&ffprobe(&path)) - f64::from(SECONDS)).abs() < 0.1,
-            "{f} is complete"
-        );
-        let m = std::fs::metadata(&path).unwrap();
-        before.insert(
-            f.clone(),
-            (m.ino(), m.mtime_nsec() + m.mtime() * 1_000_000_000),
-        );
-    }
-
-    let server = Server::start(&data, &music, &exports);
-    let mut events = Events::open(&server.base, &token, &id).await;
-    let mut last = Value::Null;
-    while let Some(e) = events.next().await {
-        last = e;
-    }
-    assert_eq!(
-        (last["state"].as_str(), last["done"].as_u64()),
-        (Some("done"), Some(5)),
-        "{last}"
+    let id = found["tracks"][0]["id"].as_str().unwrap().to_owned();
+    let addr = run.server.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let req = format!(
+        "GET /api/v1/tracks/{id}/stream HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\r\n",
+        run.token
     );
-    let (finals, partial) = final_and_partial(&folder);
-    assert_eq!(partial, 0, "the killed run's temporary files are gone");
-    assert_eq!(finals.len(), 6, "five songs and the playlist: {finals:?}");
-    for f in finals.iter().filter(|f| f.ends_with(".mp3")) {
-        let path = folder.join(f);
-        assert!(
-            (duration(&ffprobe(&path)) - f64::from(SECONDS)).abs() < 0.1,
-            "{f} is complete"
-        );
-        if let Some(was) = before.get(f) {
-            let m = std::fs::metadata(&path).unwrap();
-            assert_eq!(
-                (m.ino(), m.mtime_nsec() + m.mtime() * 1_000_000_000),
-                *was,
-                "{f} was not converted again"
-            );
-        }
-    }
-    let m3u8 = std::fs::read_to_string(folder.join("Long.m3u8")).unwrap();
-    assert_eq!(
-        m3u8.lines().filter(|l| l.ends_with(".mp3")).count(),
-        5,
-        "{m3u8}"
-    );
-    server.kill();
-    let store = clef_store::SqlStore::open_sqlite_file(&data.join("clef.db"))
-        .await
-        .unwrap();
-    assert!(store.integrity_ok().await.unwrap());
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut first = [0u8; 12];
+    conn.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    conn
 }
 
 /// A two-second tone at `path`, tagged with `tags` (`key=value`).
