@@ -66,6 +66,7 @@ pub struct Library {
     scan_wanted: Arc<std::sync::atomic::AtomicBool>,
     /// The store's library version the catalog reflects.
     version: Arc<std::sync::atomic::AtomicI64>,
+    covers: Arc<covers::CoverWork>,
 }
 
 impl Library {
@@ -92,6 +93,7 @@ impl Library {
             scan_lock: Arc::new(tokio::sync::Mutex::new(())),
             scan_wanted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             version: Arc::new(std::sync::atomic::AtomicI64::new(version)),
+            covers: Arc::default(),
         })
     }
 

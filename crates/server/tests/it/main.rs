@@ -11,6 +11,7 @@ mod browser;
 mod chromium;
 mod cli;
 mod cli_messages;
+mod cover_work;
 mod export_folders;
 mod export_nodes;
 mod export_page;
