@@ -281,6 +281,24 @@ fn export_error(e: ExportError) -> Response {
         }
         ExportError::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such export", none),
         ExportError::StillRunning => body(StatusCode::CONFLICT, "export_running", &msg, none),
+        ExportError::TooManyRunning(n) => body(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_running_exports",
+            &msg,
+            json!({ "limit": n }),
+        ),
+        ExportError::NoRoom { need, free } => body(
+            StatusCode::CONFLICT,
+            "export_too_large",
+            &msg,
+            json!({ "need_bytes": need, "free_bytes": free }),
+        ),
+        ExportError::OverQuota { need, used, quota } => body(
+            StatusCode::CONFLICT,
+            "export_quota_exceeded",
+            &msg,
+            json!({ "need_bytes": need, "used_bytes": used, "quota_bytes": quota }),
+        ),
         ExportError::Store(inner) => internal(&inner.to_string()),
         ExportError::Io(inner) => internal(&inner.to_string()),
     }

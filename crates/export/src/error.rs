@@ -33,6 +33,26 @@ pub enum ExportError {
     NotFound,
     #[error("the export is still running: cancel it first")]
     StillRunning,
+    #[error(
+        "you have {0} exports running already: wait for one to finish, or cancel one, then \
+         start this one"
+    )]
+    TooManyRunning(usize),
+    #[error(
+        "this export needs about {} but the export folder has {} free: tick fewer songs, \
+         choose a smaller format, or make room",
+        crate::estimate::human(*.need),
+        crate::estimate::human(*.free)
+    )]
+    NoRoom { need: u64, free: u64 },
+    #[error(
+        "this export needs about {} and your exports already take {} of your {} allowance: \
+         tick fewer songs, choose a smaller format, or delete old exports",
+        crate::estimate::human(*.need),
+        crate::estimate::human(*.used),
+        crate::estimate::human(*.quota)
+    )]
+    OverQuota { need: u64, used: u64, quota: u64 },
     #[error(transparent)]
     Store(#[from] clef_store::StoreError),
     /// Its message includes the system's, which is therefore not also its `source` (a chain

@@ -3,6 +3,7 @@
 //! them and a ZIP to download.
 
 mod error;
+mod estimate;
 pub mod folders;
 pub mod naming;
 pub mod pipe;

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use clef_media::{Cover, MediaError, Settings, TrackTags};
 use clef_store::{ExportFile, ExportJob, ExportState, FileOutcome, FileState, TrackRecord};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::progress::Tracker;
@@ -34,6 +33,17 @@ impl From<Result<(u64, String), MediaError>> for Finished {
             Ok((size, rel_path)) => Finished::Written(size, rel_path),
             Err(MediaError::Cancelled) => Finished::Cancelled,
             Err(e) => Finished::Failed(e.to_string()),
+        }
+    }
+}
+
+impl Finished {
+    /// The file's state and fraction as shown while it is recorded.
+    fn shown(&self) -> (&'static str, f32) {
+        match self {
+            Finished::Written(..) => ("done", 1.0),
+            Finished::Cancelled => ("pending", 0.0),
+            Finished::Failed(_) => ("failed", 1.0),
         }
     }
 }
@@ -151,10 +161,10 @@ impl Exports {
                 }
             }
         }
-        let permits = Arc::new(Semaphore::new(self.cfg.workers.max(1)));
         let mut running: JoinSet<Outcome> = JoinSet::new();
         while let Some(i) = queue.pop_front() {
-            let permit = permits
+            let permit = self
+                .conversions
                 .clone()
                 .acquire_owned()
                 .await
@@ -177,12 +187,17 @@ impl Exports {
             tracker.file(i, "converting", 0.0);
             let t = tracker.clone();
             running.spawn(async move {
+                let t2 = t.clone();
                 let r = tokio::task::spawn_blocking(move || convert_one(prepared, settings, &t, i))
                     .await
                     .map_or_else(
                         |e| Finished::Failed(format!("the conversion stopped unexpectedly: {e}")),
                         Finished::from,
                     );
+                // The file is no longer converting once its place is given up (its state is
+                // stored when the job records it).
+                let (state, fraction) = r.shown();
+                t2.file(i, state, fraction);
                 drop(permit);
                 (i, r)
             });

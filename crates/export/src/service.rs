@@ -10,8 +10,9 @@ use std::time::Duration;
 use clef_core::{Clock, Random, UserId};
 use clef_library::Library;
 use clef_store::{ExportFile, ExportJob, ExportState, FileState, Store, User};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
+use crate::estimate;
 use crate::folders::{check_root, user_folder_name, PathView};
 
 use crate::naming::{confine, NameFields, Pattern, UniqueNames, DEFAULT_PATTERN};
@@ -23,7 +24,7 @@ use crate::{ExportError, ExportResult};
 pub const MAX_EXPORT_TRACKS: usize = 5_000;
 
 /// Where exports may go and how many files convert at once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ExportsConfig {
     /// Folders the owner allows exports into (`export_roots`); none switches exports off.
     pub roots: Vec<PathBuf>,
@@ -34,6 +35,12 @@ pub struct ExportsConfig {
     /// Each user writes into a folder of their own in every root (`<root>/<username>`); off only
     /// for the console's `clef export --out`, whose folder is its own root.
     pub user_folders: bool,
+    /// Exports one user may have running at once (2).
+    pub max_running_per_user: usize,
+    /// Bytes of finished exports a user may keep (their history's files); `None`: no quota.
+    pub quota_bytes: Option<u64>,
+    /// Reads the free space of the file system holding a folder (`statvfs`).
+    pub free_space: fn(&Path) -> std::io::Result<u64>,
 }
 
 impl ExportsConfig {
@@ -46,6 +53,9 @@ impl ExportsConfig {
                 .unwrap_or(2),
             check_every: Duration::from_secs(1),
             user_folders: true,
+            max_running_per_user: 2,
+            quota_bytes: None,
+            free_space: estimate::free_bytes,
         }
     }
 
@@ -86,6 +96,10 @@ pub struct Exports {
     pub(crate) running: Arc<Mutex<HashMap<String, Arc<Tracker>>>>,
     /// Set when the server stops: jobs take no new file.
     stopping: Arc<AtomicBool>,
+    /// Conversions under way server-wide, whatever the job: `workers` at once.
+    pub(crate) conversions: Arc<Semaphore>,
+    /// Serialises the checks of a start (running jobs, room) with its record, on this node.
+    starting: Arc<tokio::sync::Mutex<()>>,
     /// Woken when the last running job ends.
     pub(crate) idle: Arc<Notify>,
 }
@@ -98,6 +112,7 @@ impl Exports {
         rng: Arc<dyn Random>,
         cfg: ExportsConfig,
     ) -> Exports {
+        let workers = cfg.workers.max(1);
         Exports {
             store,
             library,
@@ -107,6 +122,8 @@ impl Exports {
             running: Arc::new(Mutex::new(HashMap::new())),
             stopping: Arc::default(),
             idle: Arc::default(),
+            conversions: Arc::new(Semaphore::new(workers)),
+            starting: Arc::default(),
         }
     }
 
@@ -245,6 +262,11 @@ impl Exports {
         }
         let (root, out_dir) = confine(&self.cfg.roots, own.as_deref(), &req.folder)?;
         self.check_root(root, admin)?;
+        let _starting = self.starting.lock().await;
+        let running = self.store.running_exports().await?;
+        if running.iter().filter(|j| &j.user_id == user).count() >= self.cfg.max_running_per_user {
+            return Err(ExportError::TooManyRunning(self.cfg.max_running_per_user));
+        }
         let catalog = self.library.catalog();
         let mut names = UniqueNames::default();
         let mut files = Vec::with_capacity(req.track_ids.len());
@@ -270,6 +292,13 @@ impl Exports {
                 error: None,
             });
         }
+        let need = req
+            .track_ids
+            .iter()
+            .filter_map(|id| catalog.track_record(id))
+            .map(|rec| estimate::file_bytes(rec, &req.settings))
+            .sum();
+        self.check_room(user, &self.cfg.roots[root], need).await?;
         let title = req.title.trim();
         let job = ExportJob {
             id: self.rng.id(),
@@ -291,6 +320,25 @@ impl Exports {
         tracing::info!(export = %job.id, folder = %job.out_dir, "export started");
         self.launch(job.clone(), files);
         Ok(job)
+    }
+
+    /// Refuses an export of about `need` bytes that the root's free space or the user's quota
+    /// cannot take.
+    async fn check_room(&self, user: &UserId, root: &Path, need: u64) -> ExportResult<()> {
+        match (self.cfg.free_space)(root) {
+            Ok(free) if need > free => return Err(ExportError::NoRoom { need, free }),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(root = %root.display(), error = %e, "could not read the free space")
+            }
+        }
+        if let Some(quota) = self.cfg.quota_bytes {
+            let used = u64::try_from(self.store.exported_bytes(user).await?).unwrap_or(0);
+            if used.saturating_add(need) > quota {
+                return Err(ExportError::OverQuota { need, used, quota });
+            }
+        }
+        Ok(())
     }
 
     /// The user's exports, newest first.

@@ -25,6 +25,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     pub music_dirs: Vec<PathBuf>,
     pub export_roots: Vec<PathBuf>,
+    /// Megabytes of exported files a user may keep; none means no quota.
+    pub export_quota_mb: Option<u64>,
 }
 
 impl std::fmt::Debug for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             music_dirs: Vec::new(),
             export_roots: Vec::new(),
+            export_quota_mb: None,
         }
     }
 }
@@ -77,6 +80,7 @@ struct FileLayer {
     trusted_proxies: Option<Vec<IpAddr>>,
     music_dirs: Option<Vec<PathBuf>>,
     export_roots: Option<Vec<PathBuf>>,
+    export_quota_mb: Option<u64>,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -172,7 +176,13 @@ impl Config {
             export_roots
         );
         macro_rules! take_opt { ($($field:ident),*) => { $( if f.$field.is_some() { self.$field = f.$field; } )* } }
-        take_opt!(public_url, database_url, pepper, pepper_file);
+        take_opt!(
+            public_url,
+            database_url,
+            pepper,
+            pepper_file,
+            export_quota_mb
+        );
     }
 
     fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
@@ -243,6 +253,10 @@ impl Config {
         }
         if let Some(v) = paths("CLEF_EXPORT_ROOTS") {
             self.export_roots = v;
+        }
+        if let Some(n) = num("CLEF_EXPORT_QUOTA_MB")? {
+            self.export_quota_mb =
+                Some(u64::try_from(n).context("CLEF_EXPORT_QUOTA_MB must not be negative")?);
         }
         Ok(())
     }

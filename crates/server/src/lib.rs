@@ -115,25 +115,26 @@ pub async fn build_app(
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Random>,
 ) -> anyhow::Result<App> {
-    build_app_with(cfg, clock, rng, |_| {}).await
+    build_app_with(cfg, clock, rng, |_| {}, |_| {}).await
 }
 
-/// Like `build_app`, with adjusted accounts settings.
+/// Like `build_app`, with adjusted accounts and export settings (tests shorten timeouts, make
+/// hashing cheap, or give the export folder a fixed free space).
 pub async fn build_app_with(
     cfg: &Config,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Random>,
     tweak: impl FnOnce(&mut AccountsConfig),
+    tweak_exports: impl FnOnce(&mut clef_export::ExportsConfig),
 ) -> anyhow::Result<App> {
     let (store, accounts) = open_services_with(cfg, clock.clone(), rng.clone(), tweak).await?;
     let library = open_library(cfg, store.clone(), clock.clone(), rng.clone()).await?;
-    let exports = clef_export::Exports::new(
-        store.clone(),
-        library.clone(),
-        clock,
-        rng,
-        clef_export::ExportsConfig::new(export_roots(cfg)),
-    );
+    let mut export_cfg = clef_export::ExportsConfig {
+        quota_bytes: cfg.export_quota_mb.map(|mb| mb.saturating_mul(1_000_000)),
+        ..clef_export::ExportsConfig::new(export_roots(cfg))
+    };
+    tweak_exports(&mut export_cfg);
+    let exports = clef_export::Exports::new(store.clone(), library.clone(), clock, rng, export_cfg);
     // Exports that were running when the server stopped carry on where they were.
     match exports.resume_unfinished().await {
         Ok(0) => {}

@@ -171,6 +171,8 @@ pub trait ExportStore: Send + Sync + 'static {
         user: &UserId,
         id: &str,
     ) -> StoreResult<Option<(ExportJob, Vec<ExportFile>)>>;
+    /// The bytes of every finished file in the user's exports (what counts against a quota).
+    async fn exported_bytes(&self, user: &UserId) -> StoreResult<i64>;
     /// Every running export of every user (to resume after a restart).
     async fn running_exports(&self) -> StoreResult<Vec<ExportJob>>;
     /// Whether an export is still running, has ended (and how), or is gone: what a node running

@@ -75,6 +75,14 @@ async fn exports_round_trip_and_belong_to_their_owner(s: SqlStore) {
     want[4].state = FileState::Failed;
     want[4].error = Some("cannot decode".into());
     assert_eq!(got_files, want);
+    // What counts against a quota: the finished files only, of this user only.
+    let done = FileOutcome::Done {
+        size: 1_000,
+        rel_path: "Kitchen.mp3",
+    };
+    s.set_file_state(&newer.id, 0, done).await.unwrap();
+    assert_eq!(s.exported_bytes(&ann.id).await.unwrap(), 4_322_000);
+    assert_eq!(s.exported_bytes(&bob.id).await.unwrap(), 0);
 
     // History removal: not someone else's, not a running one; files go with the job.
     assert!(!s.delete_export(&bob.id, &older.id).await.unwrap());

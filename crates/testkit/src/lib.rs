@@ -30,6 +30,8 @@ pub struct Options {
     pub no_export_root: bool,
     /// Changes to the connection caps and timeouts.
     pub listen: Option<fn(&mut clef_server::ListenLimits)>,
+    /// Changes to the export settings (a quota, a fixed free space).
+    pub exports: Option<fn(&mut clef_export::ExportsConfig)>,
 }
 
 /// The music a test server scans before it answers.
@@ -49,6 +51,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub accounts: Accounts,
     pub library: clef_library::Library,
+    pub exports: clef_export::Exports,
     pub store: Arc<SqlStore>,
     pub clock: ManualClock,
     pub config: Config,
@@ -160,6 +163,7 @@ impl TestServer {
             Arc::new(clock.clone()),
             Arc::new(OsRandom),
             tweak,
+            opts.exports.unwrap_or(|_| {}),
         )
         .await
         .unwrap();
@@ -167,8 +171,12 @@ impl TestServer {
         if let Some(change) = opts.listen {
             change(&mut app.listen);
         }
-        let (accounts, store, library) =
-            (app.accounts.clone(), app.store.clone(), app.library.clone());
+        let (accounts, store, library, exports) = (
+            app.accounts.clone(),
+            app.store.clone(),
+            app.library.clone(),
+            app.exports.clone(),
+        );
         library.scan().await.unwrap();
         let task = tokio::spawn(async move {
             let _ = clef_server::serve(app, listener).await;
@@ -177,6 +185,7 @@ impl TestServer {
             addr,
             accounts,
             library,
+            exports,
             store,
             clock,
             config,

@@ -170,6 +170,12 @@ pub fn describe_export(e: &ExportError) -> Problem {
             StatusCode::CONFLICT,
             "The export is still running: cancel it first.",
         ),
+        e @ ExportError::TooManyRunning(_) => {
+            Problem::new(StatusCode::TOO_MANY_REQUESTS, sentence(&e.to_string()))
+        }
+        e @ (ExportError::NoRoom { .. } | ExportError::OverQuota { .. }) => {
+            Problem::new(StatusCode::CONFLICT, sentence(&e.to_string()))
+        }
         ExportError::Store(inner) => internal(&inner.to_string()),
         ExportError::Io(inner) => internal(&inner.to_string()),
     }

@@ -13,6 +13,7 @@ mod cli;
 mod cli_messages;
 mod cover_work;
 mod export_folders;
+mod export_limits;
 mod export_nodes;
 mod export_page;
 mod export_resume;

@@ -121,6 +121,17 @@ impl ExportStore for SqlStore {
         )))
     }
 
+    async fn exported_bytes(&self, user: &UserId) -> StoreResult<i64> {
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(f.size) AS BIGINT) FROM export_files f \
+             JOIN exports e ON e.id = f.export_id WHERE e.user_id = $1 AND f.state = 'done'",
+        )
+        .bind(user.as_str())
+        .fetch_one(&self.read)
+        .await?;
+        Ok(n.unwrap_or(0))
+    }
+
     async fn running_exports(&self) -> StoreResult<Vec<ExportJob>> {
         let rows = sqlx::query(&format!(
             "SELECT {JOB_COLS} FROM exports WHERE state = 'running' ORDER BY created_at, id"
