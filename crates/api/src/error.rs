@@ -30,6 +30,10 @@ pub enum ApiError {
         limit: i64,
         streams: Vec<crate::stream::PlayingDto>,
     },
+    /// No place for another transcoded stream, on this device or on the server.
+    TooManyTranscodes(crate::limits::Full),
+    /// The user has this many export progress connections open already.
+    TooManyProgress(usize),
 }
 
 impl From<LibraryError> for ApiError {
@@ -83,6 +87,28 @@ impl IntoResponse for ApiError {
             ApiError::Accounts(e) => accounts_error(e),
             ApiError::Library(e) => library_error(e),
             ApiError::Export(e) => export_error(e),
+            ApiError::TooManyTranscodes(full) => {
+                let (message, extra) = match full {
+                    crate::limits::Full::Key(n) => (
+                        format!("This device already receives {n} converted streams (one playing, one ahead). Close one to start another, or play the original file."),
+                        json!({ "limit": n, "scope": "device" }),
+                    ),
+                    crate::limits::Full::Server(n) => (
+                        format!("The server is converting {n} streams, all it takes at once. Try again shortly, or play the original file."),
+                        json!({ "limit": n, "scope": "server" }),
+                    ),
+                };
+                let mut r = body(StatusCode::TOO_MANY_REQUESTS, "too_many_transcodes", &message, extra);
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                r
+            }
+            ApiError::TooManyProgress(n) => body(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_progress_connections",
+                &format!("You are following exports in {n} places already. Close one of those pages to follow from here."),
+                json!({ "limit": n }),
+            ),
             ApiError::StreamLimit { limit, streams } => {
                 let message = if limit == 1 {
                     "This account already plays on 1 device, its limit. Stop playback there to play here.".to_owned()

@@ -225,6 +225,11 @@ pub(crate) async fn events(
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     s.exports.get(&ctx.user.id, &id).await?;
+    let place = s
+        .limits
+        .progress
+        .take(&ctx.user.id.to_string())
+        .map_err(|_| ApiError::TooManyProgress(crate::limits::PROGRESS_PER_USER))?;
     let live = futures::stream::unfold((s.exports.progress(&id), true), |(rx, first)| async move {
         let mut rx = rx?;
         if !first && rx.changed().await.is_err() {
@@ -236,6 +241,8 @@ pub(crate) async fn events(
     });
     let (exports, user) = (s.exports.clone(), ctx.user.id.clone());
     let outcome = futures::stream::once(async move {
+        // The user's progress place is held until the stream ends or the client leaves.
+        let _place = place;
         let p = match exports.get(&user, &id).await {
             Ok((job, files)) => JobProgress::of_files(job.state.as_str(), &files),
             Err(_) => JobProgress::of("failed", Vec::new()),

@@ -10,6 +10,7 @@ mod exports;
 mod extract;
 mod headers;
 mod library;
+pub mod limits;
 mod openapi;
 mod openapi_exports;
 mod openapi_library;
@@ -63,6 +64,7 @@ pub struct AppState {
     pub library: clef_library::Library,
     pub exports: clef_export::Exports,
     pub http: std::sync::Arc<HttpConfig>,
+    pub limits: limits::WorkLimits,
 }
 
 /// Request bodies larger than this are refused with 413.

@@ -227,13 +227,18 @@ pub(crate) async fn stream(
         tokio::fs::metadata(&record.path)
             .await
             .map_err(|_| LibraryError::NotFound("track file"))?;
+        let place = s
+            .limits
+            .transcodes
+            .take(&ctx.device.id.to_string())
+            .map_err(ApiError::TooManyTranscodes)?;
         let handle = s
             .accounts
             .open_stream(&ctx, &record.id, takeover)
             .await
             .map_err(|e| limit_error(&s, e))?;
         reset_when_stopped(&handle, connection);
-        return Ok(crate::transcode::response(&record, settings, handle));
+        return Ok(crate::transcode::response(&record, settings, handle, place));
     }
     let mut file = tokio::fs::File::open(&record.path)
         .await

@@ -70,7 +70,12 @@ pub(crate) fn requested(
 
 /// The response of a transcoded stream; encoding stops when the client leaves or the stream is
 /// cut.
-pub(crate) fn response(track: &TrackRecord, settings: Settings, handle: StreamHandle) -> Response {
+pub(crate) fn response(
+    track: &TrackRecord,
+    settings: Settings,
+    handle: StreamHandle,
+    place: crate::limits::Place<String>,
+) -> Response {
     let (writer, stream) = clef_export::pipe::pipe(CHUNKS_IN_FLIGHT);
     let content_type = match settings.format {
         FormatSettings::Aac { .. } => "audio/aac",
@@ -79,6 +84,8 @@ pub(crate) fn response(track: &TrackRecord, settings: Settings, handle: StreamHa
     let source = PathBuf::from(&track.path);
     let id = track.id.clone();
     tokio::task::spawn_blocking(move || {
+        // The device's transcode place is held while the encoder runs.
+        let _place = place;
         let errors = writer.handle();
         let out = BufWriter::with_capacity(BUFFER, writer);
         match clef_media::transcode_stream(&source, &settings, Box::new(out)) {

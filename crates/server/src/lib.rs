@@ -157,6 +157,7 @@ pub async fn build_app_with(
             public_url: cfg.public_url(),
             trusted_proxies: cfg.trusted_proxies.clone(),
         }),
+        limits: clef_api::limits::WorkLimits::default(),
     };
     let router = clef_web::router(state.clone())
         .merge(clef_api::router(state))

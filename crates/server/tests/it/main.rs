@@ -34,3 +34,4 @@ mod throttle;
 mod transcode;
 mod viewport;
 mod web_security;
+mod work_limits;
