@@ -5,6 +5,7 @@
 mod error;
 mod estimate;
 pub mod folders;
+mod mkdirs;
 pub mod naming;
 pub mod pipe;
 pub mod playlist;

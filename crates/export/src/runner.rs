@@ -145,7 +145,7 @@ impl Exports {
     ) -> ExportResult<()> {
         let settings = ExportSettings::from_json(&job.settings)?.to_media()?;
         let out_dir = PathBuf::from(&job.out_dir);
-        std::fs::create_dir_all(&out_dir)?;
+        crate::mkdirs::create_within(&self.cfg.roots, &out_dir)?;
         let mut queue = VecDeque::new();
         for (i, f) in files.iter().enumerate() {
             let dest = dest_of(job, f);
@@ -219,8 +219,13 @@ impl Exports {
             .track_record(track_id)
             .ok_or("the song is no longer in the library")?;
         let folder = dest.parent().unwrap_or(out_dir);
-        let cannot = |e: std::io::Error| format!("cannot create {}: {e}", folder.display());
-        std::fs::create_dir_all(folder).map_err(cannot)?;
+        let cannot = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::PermissionDenied if e.to_string() == crate::mkdirs::LEADS_OUT => {
+                crate::mkdirs::LEADS_OUT.to_owned()
+            }
+            _ => format!("cannot create {}: {e}", folder.display()),
+        };
+        crate::mkdirs::create_within(&self.cfg.roots, folder).map_err(cannot)?;
         // A folder swapped for a symbolic link must not take the file out of the export folder.
         let real = folder.canonicalize().map_err(cannot)?;
         if !real.starts_with(out_dir) {

@@ -481,3 +481,57 @@ async fn exports_made_before_user_folders_still_list_cancel_resume_and_zip() {
     assert!(old.join("c.mp3").is_file());
     assert!(old.join("Old.m3u8").is_file());
 }
+
+/// A link planted inside the user's own folder, on the way to where a file goes, is never
+/// followed: the file fails with its reason, and nothing is created where the link points.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_on_the_way_to_a_file_is_never_followed() {
+    let s = TestServer::with_sample_library().await;
+    s.create_user("anna", PASSWORD, false).await;
+    let anna = s.token("anna", PASSWORD, "laptop").await;
+    let outside = tempfile::tempdir().unwrap();
+    let car = s.dir.path().join("exports/anna/Car");
+    std::fs::create_dir_all(&car).unwrap();
+    // The first song of the album goes to `<title>/<album>/<title>.mp3`; its first folder is a link out.
+    let (_, album) = s
+        .get(
+            &anna,
+            &format!("/api/v1/albums/{}", album_id(&s, "First Light")),
+        )
+        .await;
+    let first = album["tracks"][0]["title"].as_str().unwrap().to_owned();
+    std::os::unix::fs::symlink(outside.path(), car.join(&first)).unwrap();
+    let (status, job) = s
+        .call(
+            Method::POST,
+            &anna,
+            "/api/v1/exports",
+            Some(
+                json!({ "album_id": album_id(&s, "First Light"), "folder": "Car",
+                "pattern": "{title}/{album}/{title}", "settings": { "format": "mp3", "bitrate": 128 } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_str().unwrap();
+    let events = follow(&s, &anna, id).await;
+    assert_eq!(events.last().unwrap()["state"], "done");
+    let (_, done) = s.get(&anna, &format!("/api/v1/exports/{id}")).await;
+    let files = done["files"].as_array().unwrap();
+    let failed: Vec<&Value> = files.iter().filter(|f| f["state"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{done}");
+    assert_eq!(
+        failed[0]["error"],
+        "a folder on the way is a link or a file, which could lead out of the export folder"
+    );
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "nothing made where the link points"
+    );
+    assert_eq!(
+        files.iter().filter(|f| f["state"] == "done").count(),
+        files.len() - 1,
+        "the other songs are exported"
+    );
+}
