@@ -9,6 +9,7 @@ mod error;
 mod exports;
 mod extract;
 mod headers;
+mod host;
 mod library;
 pub mod limits;
 mod openapi;
@@ -32,6 +33,7 @@ pub use extract::{
     bearer_or_cookie, same_origin, session_cookie_value, ApiJson, ApiQuery, Auth, ClientIp,
 };
 pub use headers::security_headers;
+pub use host::{host_guard, host_of_url};
 pub use stream::{content_type, parse_range, ByteRange, RangeRequest};
 
 /// Settings the HTTP layer needs.

@@ -162,6 +162,10 @@ pub async fn build_app_with(
     let router = clef_web::router(state.clone())
         .merge(clef_api::router(state))
         .layer(axum::middleware::from_fn(clef_api::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            cfg.public_url.as_deref().and_then(clef_api::host_of_url),
+            clef_api::host_guard,
+        ))
         .layer(telemetry::http_trace_layer());
     Ok(App {
         router,

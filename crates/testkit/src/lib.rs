@@ -30,6 +30,8 @@ pub struct Options {
     pub no_export_root: bool,
     /// Changes to the connection caps and timeouts.
     pub listen: Option<fn(&mut clef_server::ListenLimits)>,
+    /// The public URL (default: `http(s)://` and the test address).
+    pub public_url: Option<String>,
     /// Changes to the export settings (a quota, a fixed free space).
     pub exports: Option<fn(&mut clef_export::ExportsConfig)>,
 }
@@ -151,7 +153,11 @@ impl TestServer {
             export_roots,
             data_dir: dir.path().join("data"),
             listen: addr,
-            public_url: Some(format!("{scheme}://{addr}")),
+            public_url: Some(
+                opts.public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("{scheme}://{addr}")),
+            ),
             database_url: opts.database_url.clone(),
             trusted_proxies: opts.trusted_proxies.clone(),
             ..Config::default()
