@@ -185,15 +185,18 @@ impl Exports {
                 }
             };
             tracker.file(i, "converting", 0.0);
+            let claim = self.claim(&job.id, file.position, &out_dir);
             let t = tracker.clone();
             running.spawn(async move {
                 let t2 = t.clone();
-                let r = tokio::task::spawn_blocking(move || convert_one(prepared, settings, &t, i))
-                    .await
-                    .map_or_else(
-                        |e| Finished::Failed(format!("the conversion stopped unexpectedly: {e}")),
-                        Finished::from,
-                    );
+                let r = tokio::task::spawn_blocking(move || {
+                    convert_one(prepared, settings, &t, i, claim)
+                })
+                .await
+                .map_or_else(
+                    |e| Finished::Failed(format!("the conversion stopped unexpectedly: {e}")),
+                    Finished::from,
+                );
                 // The file is no longer converting once its place is given up (its state is
                 // stored when the job records it).
                 let (state, fraction) = r.shown();
@@ -209,6 +212,26 @@ impl Exports {
             self.write_playlist(job).await?;
         }
         Ok(())
+    }
+
+    /// What a conversion runs just before its finished file takes its name: the file is
+    /// recorded done there first (from the blocking thread), so a process killed right after
+    /// the rename never leaves a finished file the job does not know of.
+    fn claim(&self, export_id: &str, position: i64, out_dir: &Path) -> Claim {
+        let (store, export_id, root) = (
+            self.store.clone(),
+            export_id.to_owned(),
+            out_dir.to_path_buf(),
+        );
+        let rt = tokio::runtime::Handle::current();
+        Box::new(move |path: &Path, size: u64| {
+            let rel = path.strip_prefix(&root).unwrap_or(path);
+            let rel_path = &rel.to_string_lossy();
+            let size = i64::try_from(size).unwrap_or(i64::MAX);
+            let done = FileOutcome::Done { size, rel_path };
+            rt.block_on(store.set_file_state(&export_id, position, done))
+                .map_err(|e| io_error(path, std::io::Error::other(e.to_string())))
+        })
     }
 
     /// Everything a conversion needs, read on the async side: the source, its tags and cover.
@@ -321,11 +344,15 @@ struct Prepared {
 /// Converts one file; a file that appeared under its name since the job started (another
 /// export into the same folder, say) is kept, and this one takes the next numbered name.
 /// Returns the size and the path under the output folder.
+/// Records a finished file under the path it is about to take, with its size.
+type Claim = Box<dyn FnMut(&Path, u64) -> Result<(), MediaError> + Send>;
+
 fn convert_one(
     p: Prepared,
     settings: Settings,
     tracker: &Tracker,
     i: usize,
+    mut claim: Claim,
 ) -> Result<(u64, String), MediaError> {
     let mut report = |progress: clef_media::Progress| {
         if tracker.should_stop() {
@@ -345,6 +372,7 @@ fn convert_one(
         &settings,
         &p.tags,
         &mut report,
+        &mut *claim,
     )?;
     let size = std::fs::metadata(&written)
         .map_err(|e| io_error(&written, e))?

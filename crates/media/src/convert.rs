@@ -42,11 +42,24 @@ pub fn convert(
 ) -> Result<PathBuf, MediaError> {
     let registry = EncoderRegistry::default();
     let to = (dest, Existing::Replace);
-    convert_to(&registry, source, to, settings, tags, progress)
+    convert_to(
+        &registry,
+        source,
+        to,
+        settings,
+        tags,
+        progress,
+        &mut no_claim,
+    )
 }
 
 /// Converts `source` with the default encoders, keeping any file already at `dest`: the output
 /// then goes to the first free `renamed(n)`, n = 2, 3, … Returns the path written.
+///
+/// `claim(path, size)` runs just before the complete file takes `path` (and again for the next
+/// name if that one was taken meanwhile): a caller records the file there first, so that a
+/// process killed right after the rename never leaves a finished file it does not know of. An
+/// error from it abandons the file.
 pub fn convert_keeping_existing(
     source: &Path,
     dest: &Path,
@@ -54,10 +67,11 @@ pub fn convert_keeping_existing(
     settings: &Settings,
     tags: &TrackTags,
     progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    claim: &mut dyn FnMut(&Path, u64) -> Result<(), MediaError>,
 ) -> Result<PathBuf, MediaError> {
     let registry = EncoderRegistry::default();
     let to = (dest, Existing::Keep(renamed));
-    convert_to(&registry, source, to, settings, tags, progress)
+    convert_to(&registry, source, to, settings, tags, progress, claim)
 }
 
 /// Converts `source` to `dest`, streaming one decoded block at a time.
@@ -76,7 +90,19 @@ pub fn convert_with(
     progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<PathBuf, MediaError> {
     let to = (dest, Existing::Replace);
-    convert_to(registry, source, to, settings, tags, progress)
+    convert_to(
+        registry,
+        source,
+        to,
+        settings,
+        tags,
+        progress,
+        &mut no_claim,
+    )
+}
+
+fn no_claim(_: &Path, _: u64) -> Result<(), MediaError> {
+    Ok(())
 }
 
 fn convert_to(
@@ -86,6 +112,7 @@ fn convert_to(
     settings: &Settings,
     tags: &TrackTags,
     progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    claim: &mut dyn FnMut(&Path, u64) -> Result<(), MediaError>,
 ) -> Result<PathBuf, MediaError> {
     settings.validate()?;
     let mut decoder = decode::open(source)?;
@@ -106,7 +133,7 @@ fn convert_to(
             return Err(MediaError::Cancelled);
         }
         tags::write_tags(temp.path(), settings.format.format(), tags)?;
-        return place(temp, dest, existing);
+        return place(temp, dest, existing, claim);
     }
     if pcm_to_copy(source, &source_spec, &out_spec) {
         // WAV to WAV, AIFF to AIFF at the same depth and rate: the samples are copied as they
@@ -125,7 +152,7 @@ fn convert_to(
             })
         })?;
         tags::write_tags(temp.path(), format, tags)?;
-        return place(temp, dest, existing);
+        return place(temp, dest, existing, claim);
     }
     if let Some(m4a) = m4a_to_copy(source, &source_spec, &out_spec) {
         // AAC to AAC at no higher a rate: the access units are copied, no second generation of
@@ -146,14 +173,14 @@ fn convert_to(
             },
         )?;
         tags::write_tags(temp.path(), settings.format.format(), tags)?;
-        return place(temp, dest, existing);
+        return place(temp, dest, existing, claim);
     }
     let mut encoder = registry.create(temp.path(), &out_spec)?;
     pump(&mut *decoder, &mut *encoder, &out_spec, settings, progress)?;
     drop(decoder);
     encoder.finish()?;
     tags::write_tags(temp.path(), settings.format.format(), tags)?;
-    place(temp, dest, existing)
+    place(temp, dest, existing, claim)
 }
 
 /// Decodes to the end through rate and depth conversion into `encoder` (not finished here);
@@ -214,8 +241,19 @@ pub(crate) fn pump(
 
 /// Renames the complete output to `dest`, or to the first free alternative when asked to keep
 /// what is there.
-fn place(temp: NamedTempFile, dest: &Path, existing: Existing<'_>) -> Result<PathBuf, MediaError> {
+fn place(
+    temp: NamedTempFile,
+    dest: &Path,
+    existing: Existing<'_>,
+    claim: &mut dyn FnMut(&Path, u64) -> Result<(), MediaError>,
+) -> Result<PathBuf, MediaError> {
+    let size = temp
+        .as_file()
+        .metadata()
+        .map_err(|e| MediaError::io(temp.path(), e))?
+        .len();
     let Existing::Keep(renamed) = existing else {
+        claim(dest, size)?;
         temp.persist(dest)
             .map_err(|e| MediaError::io(dest, e.error))?;
         return Ok(dest.to_path_buf());
@@ -223,6 +261,9 @@ fn place(temp: NamedTempFile, dest: &Path, existing: Existing<'_>) -> Result<Pat
     let mut temp = temp;
     let mut target = dest.to_path_buf();
     for n in 2..=MAX_ALTERNATIVES + 1 {
+        if target.symlink_metadata().is_err() {
+            claim(&target, size)?;
+        }
         match temp.persist_noclobber(&target) {
             Ok(_) => return Ok(target),
             Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {

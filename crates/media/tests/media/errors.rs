@@ -161,6 +161,7 @@ fn keeping_existing_files_takes_the_next_free_name() {
             &wav16(),
             &TrackTags::default(),
             &mut |_| ControlFlow::Continue(()),
+            &mut |_, _| Ok(()),
         )
         .unwrap()
     };

@@ -20,7 +20,7 @@ async fn half_open(server: SocketAddr, from: IpAddr) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
     socket.bind(SocketAddr::new(from, 0)).unwrap();
     let mut s = socket.connect(server).await.unwrap();
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: clef\r\n")
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .await
         .unwrap();
     s
@@ -102,7 +102,7 @@ async fn an_idle_keep_alive_connection_is_closed() {
     })
     .await;
     let mut c = TcpStream::connect(s.addr).await.unwrap();
-    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: clef\r\n\r\n")
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
     let mut buf = [0u8; 1024];
