@@ -34,6 +34,8 @@ pub enum ApiError {
     TooManyTranscodes(crate::limits::Full),
     /// The user has this many export progress connections open already.
     TooManyProgress(usize),
+    /// The file cannot be transcoded, and why (no server path in it).
+    CannotTranscode(String),
 }
 
 impl From<LibraryError> for ApiError {
@@ -103,6 +105,12 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 r
             }
+            ApiError::CannotTranscode(reason) => body(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cannot_transcode",
+                &format!("This file cannot be converted for streaming ({reason}). Play the original file instead."),
+                json!({ "reason": reason }),
+            ),
             ApiError::TooManyProgress(n) => body(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_progress_connections",

@@ -232,13 +232,14 @@ pub(crate) async fn stream(
             .transcodes
             .take(&ctx.device.id.to_string())
             .map_err(ApiError::TooManyTranscodes)?;
+        let started = crate::transcode::start(&record, settings, place).await?;
         let handle = s
             .accounts
             .open_stream(&ctx, &record.id, takeover)
             .await
             .map_err(|e| limit_error(&s, e))?;
         reset_when_stopped(&handle, connection);
-        return Ok(crate::transcode::response(&record, settings, handle, place));
+        return Ok(started.respond(handle));
     }
     let mut file = tokio::fs::File::open(&record.path)
         .await

@@ -68,14 +68,20 @@ pub(crate) fn requested(
     Ok(Some(Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(kbps)))))
 }
 
-/// The response of a transcoded stream; encoding stops when the client leaves or the stream is
-/// cut.
-pub(crate) fn response(
+/// A transcoder that has decoded and encoded its first block: the stream can be answered.
+pub(crate) struct Started {
+    stream: clef_export::pipe::PipeStream,
+    content_type: &'static str,
+}
+
+/// Starts transcoding and waits until the first block is decoded and encoded, so that a file
+/// that cannot be transcoded gets a clear 422 (before it takes a stream slot) instead of a 200
+/// whose body breaks off. Encoding stops when the client leaves or the stream is cut.
+pub(crate) async fn start(
     track: &TrackRecord,
     settings: Settings,
-    handle: StreamHandle,
     place: crate::limits::Place<String>,
-) -> Response {
+) -> Result<Started, ApiError> {
     let (writer, stream) = clef_export::pipe::pipe(CHUNKS_IN_FLIGHT);
     let content_type = match settings.format {
         FormatSettings::Aac { .. } => "audio/aac",
@@ -83,29 +89,71 @@ pub(crate) fn response(
     };
     let source = PathBuf::from(&track.path);
     let id = track.id.clone();
+    let (started, ready) = tokio::sync::oneshot::channel::<Result<(), String>>();
     tokio::task::spawn_blocking(move || {
         // The device's transcode place is held while the encoder runs.
         let _place = place;
         let errors = writer.handle();
         let out = BufWriter::with_capacity(BUFFER, writer);
-        match clef_media::transcode_stream(&source, &settings, Box::new(out)) {
-            Ok(_) => {}
+        let mut started = Some(started);
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            clef_media::transcode_stream_when_ready(&source, &settings, Box::new(out), &mut || {
+                if let Some(tx) = started.take() {
+                    let _ = tx.send(Ok(()));
+                }
+            })
+        }));
+        let failure = match run {
+            Ok(Ok(_)) => return,
             // The client left or the stream was cut: nobody is listening any more.
-            Err(clef_media::MediaError::Io { .. }) => {}
-            Err(e) => {
+            Ok(Err(clef_media::MediaError::Io { .. })) if started.is_none() => return,
+            Ok(Err(e)) => {
                 tracing::warn!(track = %id, error = %e, "transcoding failed");
-                errors.fail(e.to_string());
+                e.reason()
             }
+            Err(_) => {
+                tracing::error!(track = %id, "the decoder or encoder panicked");
+                "the file could not be decoded".to_owned()
+            }
+        };
+        match started.take() {
+            Some(tx) => {
+                let _ = tx.send(Err(failure));
+            }
+            None => errors.fail(failure),
         }
     });
-    let body = crate::stream::stopped_body(stream.map(|r| r.map(Bytes::from)), handle);
-    let mut response = Response::new(body);
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-transform"),
-    );
-    crate::headers::media(response)
+    match ready.await {
+        Ok(Ok(())) => {}
+        Ok(Err(reason)) => return Err(ApiError::CannotTranscode(reason)),
+        Err(_) => {
+            return Err(ApiError::CannotTranscode(
+                "the conversion stopped before it began".into(),
+            ))
+        }
+    }
+    Ok(Started {
+        stream,
+        content_type,
+    })
+}
+
+impl Started {
+    /// The response, whose body ends when `handle`'s stream is stopped.
+    pub(crate) fn respond(self, handle: StreamHandle) -> Response {
+        let Started {
+            stream,
+            content_type,
+        } = self;
+        let body = crate::stream::stopped_body(stream.map(|r| r.map(Bytes::from)), handle);
+        let mut response = Response::new(body);
+        let h = response.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-transform"),
+        );
+        crate::headers::media(response)
+    }
 }

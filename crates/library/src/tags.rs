@@ -119,6 +119,9 @@ fn precheck(path: &Path) -> Result<(), String> {
         .and_then(|f| f.take(128).read(&mut head))
         .map_err(|e| format!("cannot read file: {e}"))?;
     let head = &head[..n];
+    if head.starts_with(b"fLaC") {
+        return check_flac_blocks(path);
+    }
     if !head.starts_with(b"OggS") {
         return Ok(());
     }
@@ -131,6 +134,68 @@ fn precheck(path: &Path) -> Result<(), String> {
     match channels {
         Some(0) => Err("the stream declares zero channels".into()),
         _ => Ok(()),
+    }
+}
+
+/// Walks a FLAC file's metadata blocks and refuses one whose lengths run past its block or the
+/// file: such a file is damaged, and a PICTURE block declaring gigabytes of picture data is how
+/// a crafted file asks a reader to allocate them.
+fn check_flac_blocks(path: &Path) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
+    let size = f
+        .metadata()
+        .map_err(|e| format!("cannot read file: {e}"))?
+        .len();
+    let mut at = 4u64;
+    let read_u32 = |f: &mut File| -> Result<u32, String> {
+        let mut b = [0u8; 4];
+        f.read_exact(&mut b)
+            .map_err(|_| "a FLAC metadata block is cut short".to_owned())?;
+        Ok(u32::from_be_bytes(b))
+    };
+    loop {
+        f.seek(SeekFrom::Start(at))
+            .map_err(|e| format!("cannot read file: {e}"))?;
+        let header = read_u32(&mut f)?;
+        let (last, kind, len) = (
+            header >> 31 == 1,
+            (header >> 24) & 0x7f,
+            u64::from(header & 0xff_ffff),
+        );
+        let body = at + 4;
+        if body + len > size {
+            return Err(format!(
+                "a FLAC metadata block (type {kind}) declares {len} bytes, more than the file holds"
+            ));
+        }
+        if kind == 6 {
+            // PICTURE: type, MIME (length-prefixed), description (length-prefixed), four sizes,
+            // then the data (length-prefixed); each length must fit in what is left.
+            let end = body + len;
+            let mut pos = body + 4;
+            for field in ["MIME type", "description"] {
+                f.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+                let n = u64::from(read_u32(&mut f)?);
+                pos += 4 + n;
+                if pos > end {
+                    return Err(format!("the FLAC picture's {field} runs past its block"));
+                }
+            }
+            pos += 16;
+            f.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+            let data = u64::from(read_u32(&mut f)?);
+            if pos + 4 + data > end {
+                return Err(format!(
+                    "the FLAC picture block declares {data} bytes of picture data but holds {}",
+                    end.saturating_sub(pos + 4)
+                ));
+            }
+        }
+        if last {
+            return Ok(());
+        }
+        at = body + len;
     }
 }
 
@@ -321,5 +386,51 @@ pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
         Some("image/webp")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A FLAC head: STREAMINFO, then a last PICTURE block whose data length field says `declared`
+    /// while two bytes follow.
+    fn flac_with_picture(declared: u32) -> Vec<u8> {
+        let mut picture = Vec::new();
+        picture.extend_from_slice(&3u32.to_be_bytes());
+        picture.extend_from_slice(&10u32.to_be_bytes());
+        picture.extend_from_slice(b"image/jpeg");
+        picture.extend_from_slice(&0u32.to_be_bytes());
+        picture.extend_from_slice(&[0u8; 16]);
+        picture.extend_from_slice(&declared.to_be_bytes());
+        picture.extend_from_slice(&[0xff, 0xd8]);
+        let mut f = b"fLaC".to_vec();
+        f.extend_from_slice(&34u32.to_be_bytes());
+        f.extend_from_slice(&[0u8; 34]);
+        let header = (1u32 << 31) | (6 << 24) | picture.len() as u32;
+        f.extend_from_slice(&header.to_be_bytes());
+        f.extend_from_slice(&picture);
+        f
+    }
+
+    #[test]
+    fn a_flac_picture_declaring_more_than_it_holds_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.flac");
+        std::fs::write(&bad, flac_with_picture(0xFFFF_FFF0)).unwrap();
+        assert_eq!(
+            precheck(&bad).unwrap_err(),
+            "the FLAC picture block declares 4294967280 bytes of picture data but holds 2"
+        );
+        let good = dir.path().join("good.flac");
+        std::fs::write(&good, flac_with_picture(2)).unwrap();
+        assert_eq!(precheck(&good), Ok(()));
+        let mut cut = flac_with_picture(2);
+        cut.truncate(50);
+        let cut_path = dir.path().join("cut.flac");
+        std::fs::write(&cut_path, cut).unwrap();
+        assert!(precheck(&cut_path)
+            .unwrap_err()
+            .contains("more than the file holds"));
     }
 }

@@ -205,24 +205,32 @@ pub(crate) fn pump(
         Some(RateConverter::new(
             source_spec.sample_rate,
             out_spec.sample_rate,
-            source_spec.channels,
+            out_spec.channels,
             source_spec.bits_per_sample,
         )?)
     } else {
         None
     };
+    // MP3 and AAC hold two channels: more are folded into stereo first.
+    let mut downmix = (out_spec.channels < source_spec.channels)
+        .then(|| crate::downmix::Downmix::new(source_spec.channels));
+    let mixing = downmix.is_some();
     let mut scratch = AudioBlock {
         samples: Vec::new(),
-        channels: source_spec.channels,
+        channels: out_spec.channels,
     };
     let mut frames_done = 0u64;
     while let Some(block) = decoder.next_block()? {
         frames_done += block.frames() as u64;
+        let samples = match downmix.as_mut() {
+            Some(d) => d.apply(&block.samples),
+            None => &block.samples,
+        };
         match rate.as_mut() {
-            Some(r) => encode(encoder, &mut depth, &mut scratch, r.push(&block.samples)?)?,
+            Some(r) => encode(encoder, &mut depth, &mut scratch, r.push(samples)?)?,
             // Nothing to change: the decoder's block goes straight to the encoder.
-            None if depth.is_identity() => encoder.write(block)?,
-            None => encode(encoder, &mut depth, &mut scratch, &block.samples)?,
+            None if depth.is_identity() && !mixing => encoder.write(block)?,
+            None => encode(encoder, &mut depth, &mut scratch, samples)?,
         }
         let report = Progress {
             frames_done,

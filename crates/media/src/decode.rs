@@ -210,7 +210,7 @@ impl SymphoniaDecoder {
     /// that verify one).
     fn check_end(&mut self) -> Result<(), MediaError> {
         if let Some(expected) = self.spec.total_frames {
-            if self.decoded_frames < expected {
+            if self.decoded_frames + end_slack(expected) < expected {
                 return Err(MediaError::TruncatedSource {
                     path: self.path.clone(),
                     decoded: self.decoded_frames,
@@ -226,6 +226,14 @@ impl SymphoniaDecoder {
         }
         Ok(())
     }
+}
+
+/// How far short of its announced length a stream may end and still count as whole. Encoders
+/// and taggers get the count a frame or two wrong (an MP3 whose Xing header counts one MPEG frame,
+/// 1,152 samples, more than it holds decodes cleanly everywhere); a file cut short misses far
+/// more. Two MPEG frames, or a thousandth of the length when that is more.
+pub(crate) fn end_slack(expected: u64) -> u64 {
+    (2 * 1152).max(expected / 1000)
 }
 
 pub(crate) fn corrupt(path: &Path, reason: impl ToString) -> MediaError {

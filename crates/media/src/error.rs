@@ -73,6 +73,22 @@ impl MediaError {
         }
     }
 
+    /// What went wrong, in words for a listener: never a path of the server.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Io { source, .. } => format!("the file could not be read ({source})"),
+            Self::UnsupportedSource { reason, .. } => format!("unsupported file: {reason}"),
+            Self::CorruptSource { reason, .. } => format!("the file is damaged: {reason}"),
+            Self::TruncatedSource {
+                decoded, expected, ..
+            } => format!("the file ends early: {decoded} of {expected} frames are there"),
+            Self::UnsupportedSetting(s) => s.clone(),
+            Self::Encode { format, reason } => format!("the {format} encoder failed: {reason}"),
+            Self::Cancelled => "cancelled".into(),
+            Self::Tag { reason, .. } => format!("tagging failed: {reason}"),
+        }
+    }
+
     pub(crate) fn encode(format: &'static str, reason: impl ToString) -> Self {
         Self::Encode {
             format,

@@ -71,6 +71,7 @@ mod convert;
 mod decode;
 mod decode_opus;
 mod dither;
+mod downmix;
 mod encode;
 mod error;
 mod mp4_box;
@@ -93,5 +94,5 @@ pub use spec::{
     aac_output_rate, AudioBlock, BitDepth, FormatSettings, Mp3Mode, OutputFormat, OutputSpec,
     SampleRate, Settings, StreamSpec, AAC_KBPS, MP3_CBR_KBPS, OUTPUT_RATES,
 };
-pub use stream::{transcode_stream, STREAM_FORMATS};
+pub use stream::{transcode_stream, transcode_stream_when_ready, STREAM_FORMATS};
 pub use tags::{write_tags, Cover, TrackTags, ID3_ARTIST_SEPARATOR};

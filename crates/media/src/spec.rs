@@ -269,13 +269,12 @@ impl Settings {
             None => source.bits_per_sample,
         };
         let format = self.format.format();
-        if matches!(format, OutputFormat::Mp3 | OutputFormat::Aac) && source.channels > 2 {
-            return Err(MediaError::UnsupportedSetting(format!(
-                "{} holds 1 or 2 channels, the source has {}",
-                format.name(),
-                source.channels
-            )));
-        }
+        // MP3 and AAC hold one or two channels: more are folded into stereo.
+        let channels = if matches!(format, OutputFormat::Mp3 | OutputFormat::Aac) {
+            source.channels.min(2)
+        } else {
+            source.channels
+        };
         let sample_rate = match self.sample_rate {
             SampleRate::SameAsSource if format == OutputFormat::Aac => {
                 aac_output_rate(source.sample_rate)
@@ -294,7 +293,7 @@ impl Settings {
         Ok(OutputSpec {
             format: self.format,
             sample_rate,
-            channels: source.channels,
+            channels,
             bits_per_sample,
             total_frames,
         })
@@ -394,9 +393,10 @@ mod tests {
         assert_eq!(bits(alac(BitDepth::Bits24), source(16, 1)), 24);
         let mp3 = Settings::new(FormatSettings::Mp3(Mp3Mode::Cbr(320)));
         assert_eq!(bits(mp3, source(24, 2)), 24);
-        assert!(
-            mp3.output_spec(&source(16, 6)).is_err(),
-            "MP3 holds at most two channels"
+        assert_eq!(
+            mp3.output_spec(&source(16, 6)).unwrap().channels,
+            2,
+            "MP3 gets six channels folded into two"
         );
         assert!(wav(BitDepth::SameAsSource)
             .output_spec(&source(32, 2))

@@ -25,6 +25,20 @@ pub fn transcode_stream(
     settings: &Settings,
     out: Box<dyn std::io::Write + Send>,
 ) -> Result<u64, MediaError> {
+    transcode_stream_when_ready(source, settings, out, &mut || {})
+}
+
+/// Like [`transcode_stream`], calling `ready` once the first block of audio has been decoded
+/// and encoded: what can fail about the source and the settings has been tried by then, so a
+/// server can wait for it before it answers, and refuse a file it cannot transcode with a clear
+/// error instead of a cut body. An error returned before `ready` was called is such a refusal;
+/// a source with no audio at all is one too.
+pub fn transcode_stream_when_ready(
+    source: &Path,
+    settings: &Settings,
+    out: Box<dyn std::io::Write + Send>,
+    ready: &mut dyn FnMut(),
+) -> Result<u64, MediaError> {
     settings.validate()?;
     let mut decoder = decode::open(source)?;
     let out_spec = settings.output_spec(decoder.spec())?;
@@ -46,10 +60,16 @@ pub fn transcode_stream(
         &out_spec,
         settings,
         &mut |p| {
-            frames = p.frames_done;
+            if frames == 0 {
+                ready();
+            }
+            frames = p.frames_done.max(1);
             ControlFlow::Continue(())
         },
     )?;
+    if frames == 0 {
+        return Err(crate::decode::corrupt(source, "no audio could be decoded"));
+    }
     encoder.finish()?;
     Ok(frames)
 }

@@ -8,6 +8,7 @@ mod convert;
 mod errors;
 mod flac;
 mod flac_roundtrip;
+mod odd_sources;
 mod opus;
 mod pcm_copy;
 mod resample;

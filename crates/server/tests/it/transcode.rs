@@ -164,3 +164,88 @@ async fn a_transcoded_stream_holds_the_slot_and_is_cut_when_the_device_is_signed
     );
     println!("transcoded stream cut after {took:?}, {received} bytes");
 }
+
+/// Makes `name` in `dir` from a two-second tone with ffmpeg `args` (`-ac 6` for 5.1).
+fn made(dir: &std::path::Path, name: &str, args: &[&str]) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=2"])
+        .args(args)
+        .arg(dir.join(name))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Decided before the answer: a file the scanner lists but no decoder here reads gets a clear
+/// 422 (never a 200 whose body breaks off), and more than two channels are folded into stereo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_cannot_be_transcoded_is_refused_before_the_answer() {
+    let music = tempfile::tempdir().unwrap();
+    made(music.path(), "speex.ogg", &["-c:a", "libspeex"]);
+    made(
+        music.path(),
+        "surround.wav",
+        &["-ac", "6", "-c:a", "pcm_s16le"],
+    );
+    let s = TestServer::start_with(Options {
+        music: Music::Dirs(vec![music.path().to_path_buf()]),
+        ..Options::default()
+    })
+    .await;
+    let token = signed_in(&s, "anna").await;
+    let id_of = |file: &str| {
+        s.library
+            .catalog()
+            .records()
+            .find(|r| r.path.ends_with(file))
+            .unwrap_or_else(|| panic!("{file} was scanned"))
+            .id
+            .clone()
+    };
+    for file in ["speex.ogg"] {
+        let (status, body) = s
+            .get(
+                &token,
+                &format!(
+                    "/api/v1/tracks/{}/stream?format=mp3&bitrate=128",
+                    id_of(file)
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{file}: {body}");
+        assert_eq!(body["error"], "cannot_transcode", "{file}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("This file cannot be converted for streaming ("),
+            "{message}"
+        );
+        assert!(
+            !message.contains(music.path().to_str().unwrap()),
+            "no server path: {message}"
+        );
+    }
+    assert_eq!(s.accounts.open_streams(), 0, "no stream left open");
+    let (_, playing) = s.get(&token, "/api/v1/playback").await;
+    assert_eq!(playing["streams"], serde_json::json!([]), "no slot taken");
+    // Six channels play as stereo.
+    let r = s
+        .client()
+        .get(s.url(&format!(
+            "/api/v1/tracks/{}/stream?format=mp3&bitrate=128",
+            id_of("surround.wav")
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let file = s.dir.path().join("surround.mp3");
+    std::fs::write(&file, r.bytes().await.unwrap()).unwrap();
+    let probe = ffprobe(&file);
+    assert_eq!(probe["streams"][0]["channels"], 2);
+    assert!((duration(&probe) - 2.0).abs() < 0.1);
+}
