@@ -27,6 +27,7 @@ use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 use clef_accounts::Accounts;
 
+pub use clef_formats::range::{parse_range, ByteRange, RangeRequest};
 pub use connection::ConnectionAbort;
 pub use error::{signed_out_message, ApiError};
 pub use extract::{
@@ -34,7 +35,7 @@ pub use extract::{
 };
 pub use headers::security_headers;
 pub use host::{host_guard, host_of_url};
-pub use stream::{content_type, parse_range, ByteRange, RangeRequest};
+pub use stream::content_type;
 
 /// Settings the HTTP layer needs.
 #[derive(Debug, Clone)]

@@ -22,6 +22,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
+use clef_formats::range::{parse_range, RangeRequest};
+
 use crate::extract::{ApiJson, ApiQuery, Auth};
 use crate::{ApiError, AppState};
 
@@ -38,72 +40,6 @@ pub struct StreamQuery {
     pub format: Option<String>,
     /// Transcoding bit rate in kbps.
     pub bitrate: Option<u16>,
-}
-
-/// A byte range of a file of `size` bytes: `start..=end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteRange {
-    pub start: u64,
-    pub end: u64,
-}
-
-/// What a `Range` header asks for.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RangeRequest {
-    Full,
-    Partial(ByteRange),
-    Unsatisfiable,
-}
-
-/// Parses a single `bytes=` range (RFC 9110 §14.1.2). Several ranges, other units or syntax we do
-/// not understand get the whole file, as the RFC allows.
-pub fn parse_range(value: Option<&str>, size: u64) -> RangeRequest {
-    let Some(v) = value else {
-        return RangeRequest::Full;
-    };
-    let Some(spec) = v.trim().strip_prefix("bytes=") else {
-        return RangeRequest::Full;
-    };
-    if spec.contains(',') {
-        return RangeRequest::Full;
-    }
-    let Some((a, b)) = spec.trim().split_once('-') else {
-        return RangeRequest::Full;
-    };
-    let (a, b) = (a.trim(), b.trim());
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-    if a.is_empty() {
-        // Suffix: the last `b` bytes.
-        if !digits(b) {
-            return RangeRequest::Full;
-        }
-        let n: u64 = b.parse().unwrap_or(u64::MAX);
-        if n == 0 || size == 0 {
-            return RangeRequest::Unsatisfiable;
-        }
-        let n = n.min(size);
-        return RangeRequest::Partial(ByteRange {
-            start: size - n,
-            end: size - 1,
-        });
-    }
-    if !digits(a) || !(b.is_empty() || digits(b)) {
-        return RangeRequest::Full;
-    }
-    let start: u64 = a.parse().unwrap_or(u64::MAX);
-    if start >= size {
-        return RangeRequest::Unsatisfiable;
-    }
-    let end = if b.is_empty() {
-        size - 1
-    } else {
-        let e: u64 = b.parse().unwrap_or(u64::MAX);
-        if e < start {
-            return RangeRequest::Full;
-        }
-        e.min(size - 1)
-    };
-    RangeRequest::Partial(ByteRange { start, end })
 }
 
 pub fn content_type(format: &str) -> &'static str {
@@ -358,44 +294,4 @@ pub(crate) async fn now_playing(
         "limit": ctx.user.max_streams,
         "streams": playing_dtos(&s, &slots),
     })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r(start: u64, end: u64) -> RangeRequest {
-        RangeRequest::Partial(ByteRange { start, end })
-    }
-
-    #[test]
-    fn ranges_follow_rfc_9110() {
-        assert_eq!(parse_range(None, 100), RangeRequest::Full);
-        assert_eq!(parse_range(Some("bytes=0-0"), 100), r(0, 0));
-        assert_eq!(parse_range(Some("bytes=10-19"), 100), r(10, 19));
-        assert_eq!(parse_range(Some("bytes=90-"), 100), r(90, 99));
-        assert_eq!(parse_range(Some("bytes=90-500"), 100), r(90, 99));
-        assert_eq!(parse_range(Some("bytes=-10"), 100), r(90, 99));
-        assert_eq!(parse_range(Some("bytes=-500"), 100), r(0, 99));
-        assert_eq!(
-            parse_range(Some("bytes=100-"), 100),
-            RangeRequest::Unsatisfiable
-        );
-        assert_eq!(
-            parse_range(Some("bytes=-0"), 100),
-            RangeRequest::Unsatisfiable
-        );
-        assert_eq!(
-            parse_range(Some("bytes=0-"), 0),
-            RangeRequest::Unsatisfiable
-        );
-        assert_eq!(parse_range(Some("bytes=5-2"), 100), RangeRequest::Full);
-        assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), RangeRequest::Full);
-        assert_eq!(parse_range(Some("items=0-1"), 100), RangeRequest::Full);
-        assert_eq!(parse_range(Some("bytes=a-b"), 100), RangeRequest::Full);
-        assert_eq!(
-            parse_range(Some("bytes=99999999999999999999999-"), 100),
-            RangeRequest::Unsatisfiable
-        );
-    }
 }

@@ -61,6 +61,12 @@ pub enum ExportError {
     Io(std::io::Error),
 }
 
+impl From<clef_formats::naming::PatternError> for ExportError {
+    fn from(e: clef_formats::naming::PatternError) -> Self {
+        ExportError::BadPattern(e.0)
+    }
+}
+
 impl From<std::io::Error> for ExportError {
     fn from(e: std::io::Error) -> Self {
         ExportError::Io(e)

@@ -77,7 +77,9 @@ fn bad_patterns_are_refused_with_the_reason() {
         ("{album}/cover", "at least one field"),
     ] {
         match Pattern::parse(pattern) {
-            Err(ExportError::BadPattern(msg)) => assert!(msg.contains(why), "{pattern}: {msg}"),
+            Err(clef_export::naming::PatternError(msg)) => {
+                assert!(msg.contains(why), "{pattern}: {msg}")
+            }
             other => panic!("{pattern:?} gave {other:?}"),
         }
     }

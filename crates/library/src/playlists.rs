@@ -1,5 +1,6 @@
 //! Playlists: a user's ordered lists of tracks, with M3U8 import and export.
 
+use clef_formats::m3u8;
 use std::path::Path;
 
 use clef_core::{InputError, UserId};
@@ -266,7 +267,7 @@ impl Library {
         let p = self.stored_playlist(user, id).await?;
         let catalog = self.catalog();
         let mut out = String::from("#EXTM3U\n");
-        out.push_str(&format!("#PLAYLIST:{}\n", one_line(&p.name)));
+        out.push_str(&format!("#PLAYLIST:{}\n", m3u8::one_line(&p.name)));
         for tid in &p.tracks {
             let (Some(t), Some(r)) = (catalog.track(tid), catalog.track_record(tid)) else {
                 continue;
@@ -275,9 +276,9 @@ impl Library {
             out.push_str(&format!(
                 "#EXTINF:{},{} - {}\n{}\n",
                 t.duration_ms / 1000,
-                one_line(&artists.join(", ")),
-                one_line(&t.title),
-                path_line(&self.relative_path(&r.path))
+                m3u8::one_line(&artists.join(", ")),
+                m3u8::one_line(&t.title),
+                m3u8::path_line(&self.relative_path(&r.path))
             ));
         }
         Ok((p.name, out))
@@ -327,28 +328,24 @@ impl Library {
         }
         let mut ids = Vec::new();
         let mut unmatched = Vec::new();
-        for line in text
-            .lines()
-            .map(|l| l.trim_start_matches('\u{feff}').trim())
-        {
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let norm = line.replace('\\', "/");
-            let found = by_path
-                .get(line)
-                .or_else(|| by_rel.get(norm.trim_start_matches("./")))
-                .cloned()
-                .or_else(|| {
-                    let file = norm.rsplit('/').next()?.to_lowercase();
-                    match by_name.get(&file) {
-                        Some(c) if c.len() == 1 => Some(c[0].clone()),
-                        _ => None,
-                    }
-                });
-            match found {
+        for entry in m3u8::entries(text) {
+            let lookup = |line: &str| {
+                let norm = line.replace('\\', "/");
+                by_path
+                    .get(line)
+                    .or_else(|| by_rel.get(norm.trim_start_matches("./")))
+                    .cloned()
+                    .or_else(|| {
+                        let file = norm.rsplit('/').next()?.to_lowercase();
+                        match by_name.get(&file) {
+                            Some(c) if c.len() == 1 => Some(c[0].clone()),
+                            _ => None,
+                        }
+                    })
+            };
+            match entry.candidates().find_map(lookup) {
                 Some(id) => ids.push(id),
-                None => unmatched.push(line.chars().take(500).collect()),
+                None => unmatched.push(entry.line.chars().take(500).collect()),
             }
             if ids.len() > MAX_PLAYLIST_TRACKS {
                 return Err(too_long());
@@ -356,41 +353,5 @@ impl Library {
         }
         let view = self.create_playlist(user, name, ids).await?;
         Ok((view, unmatched))
-    }
-}
-
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// A path as one M3U8 line: control characters (a line break in a file name) are percent-encoded,
-/// as in a URI, so a name can never add a line of its own.
-fn path_line(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        if c.is_control() {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_name_never_adds_a_line_to_an_m3u8() {
-        assert_eq!(path_line("Album/01 Song.flac"), "Album/01 Song.flac");
-        assert_eq!(path_line("Album/01 a\nb\r.flac"), "Album/01 a%0Ab%0D.flac");
-        assert_eq!(path_line("é\u{85}x"), "é%C2%85x");
-        assert_eq!(one_line("a\nb"), "a b");
     }
 }

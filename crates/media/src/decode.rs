@@ -82,7 +82,7 @@ impl SymphoniaDecoder {
             .make_audio_decoder(params, &options)
             .map_err(|e| unsupported(format!("no decoder for {:?} ({e})", params.codec)))?;
         // Symphonia ignores the edit list: the trim is ours to apply.
-        let trim = crate::mp4_gapless::read(path, params.sample_rate.unwrap_or(0))
+        let trim = clef_formats::mp4_gapless::read(path, params.sample_rate.unwrap_or(0))
             .filter(|trim| trim.track_id == track.id);
         let skip = trim.map_or(0, |trim| trim.skip);
         let keep = trim.and_then(|trim| trim.keep);

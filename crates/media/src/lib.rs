@@ -74,8 +74,6 @@ mod dither;
 mod downmix;
 mod encode;
 mod error;
-mod mp4_box;
-mod mp4_gapless;
 mod resample;
 mod spec;
 mod stream;

@@ -72,7 +72,7 @@ fn aac(config: Vec<u8>, path: &Path, spec: &StreamSpec) -> Option<Copied> {
 fn mdat_bytes(path: &Path) -> Option<u64> {
     let mut file = std::fs::File::open(path).ok()?;
     let end = file.metadata().ok()?.len();
-    let mut top = crate::mp4_box::Children::new(0, end);
+    let mut top = clef_formats::mp4_box::Children::new(0, end);
     let mut total = 0;
     while let Some(b) = top.next(&mut file).ok()? {
         if &b.kind == b"mdat" {
@@ -116,7 +116,7 @@ pub(crate) fn copy(
     let media = mux.media_frames();
     let (entry, trim) = match &source.codec {
         Copied::Aac { config, kbps } => {
-            let trim = crate::mp4_gapless::read(source_path, spec.sample_rate)
+            let trim = clef_formats::mp4_gapless::read(source_path, spec.sample_rate)
                 .filter(|t| t.track_id == source.track_id);
             let priming = trim.map_or(0, |t| t.skip);
             let frames = trim

@@ -6,7 +6,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 /// A box: its four-character type and where its body lies in the file.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Mp4Box {
+pub struct Mp4Box {
     pub kind: [u8; 4],
     /// Offset of the first byte after the header.
     pub body: u64,
@@ -34,7 +34,7 @@ impl Mp4Box {
 }
 
 /// The boxes that follow one another in `pos..end`, read one header at a time.
-pub(crate) struct Children {
+pub struct Children {
     pos: u64,
     end: u64,
 }

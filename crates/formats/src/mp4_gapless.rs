@@ -14,7 +14,7 @@ use crate::mp4_box::{Children, Mp4Box};
 
 /// The frames of a decoded track to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Trim {
+pub struct Trim {
     /// The `tkhd` id of the track this applies to.
     pub track_id: u32,
     /// Frames to drop at the start (the encoder's priming).
@@ -42,7 +42,7 @@ struct Media {
 
 /// The trim of an AAC track in an `.m4a`, `.m4b` or `.mp4` file decoded at `sample_rate`, or
 /// `None` for any other file, an ALAC track, or a file without (readable) gapless information.
-pub(crate) fn read(path: &Path, sample_rate: u32) -> Option<Trim> {
+pub fn read(path: &Path, sample_rate: u32) -> Option<Trim> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     if !["m4a", "m4b", "mp4"].contains(&ext.as_str()) {
         return None;
@@ -51,7 +51,9 @@ pub(crate) fn read(path: &Path, sample_rate: u32) -> Option<Trim> {
     read_from(&mut file, u64::from(sample_rate)).ok().flatten()
 }
 
-fn read_from<R: Read + Seek>(file: &mut R, rate: u64) -> io::Result<Option<Trim>> {
+/// The trim of the file read from `file` (any seekable bytes), decoded at `rate` frames a
+/// second; an error or `None` for anything that is not an MP4 with gapless information.
+pub fn read_from<R: Read + Seek>(file: &mut R, rate: u64) -> io::Result<Option<Trim>> {
     let len = file.seek(SeekFrom::End(0))?;
     let Some(moov) = Children::new(0, len).find(file, b"moov")? else {
         return Ok(None);
@@ -72,14 +74,31 @@ fn read_from<R: Read + Seek>(file: &mut R, rate: u64) -> io::Result<Option<Trim>
     // Media time to frames: the media timescale is normally the sample rate already.
     let rate = if rate == 0 { media.timescale } else { rate };
     let frames = |t: u64| scale(t, rate, media.timescale);
+    // An edit never reaches past the media: skip and keep are cut to its length when known.
+    let length = media.duration.map(frames);
+    let within = |skip: u64, keep: Option<u64>| {
+        let skip = length.map_or(skip, |l| skip.min(l));
+        let room = length.map(|l| l - skip);
+        Trim {
+            track_id: id,
+            skip,
+            keep: match (keep, room) {
+                (Some(k), Some(r)) => Some(k.min(r)),
+                (k, r) => k.or(r),
+            },
+        }
+    };
     if let (Some((segment, media_time)), Some(movie)) = (edit, movie_timescale) {
+        if media.duration.is_some_and(|d| media_time > d) {
+            // An edit starting after the media ends says nothing we can use.
+            return Ok(None);
+        }
         let left = media.duration.map(|d| d.saturating_sub(media_time));
         let keep = edit_length(segment, movie, media.timescale, left);
-        return Ok(Some(Trim {
-            track_id: id,
-            skip: frames(media_time),
-            keep: keep.map(frames),
-        }));
+        let skip = frames(media_time);
+        // Counted from the start, so that the two roundings cannot add a frame.
+        let keep = keep.map(|k| frames(media_time.saturating_add(k)).saturating_sub(skip));
+        return Ok(Some(within(skip, keep)));
     }
     let Some(udta) = udta else {
         return Ok(None);
@@ -93,6 +112,7 @@ fn read_from<R: Read + Seek>(file: &mut R, rate: u64) -> io::Result<Option<Trim>
             .map(|d| frames(d).saturating_sub(priming + padding)),
         total => Some(total),
     };
+    // The tag's total is kept as it is: more than the media holds is how a cut file shows.
     Ok(Some(Trim {
         track_id: id,
         skip: priming,
@@ -345,5 +365,85 @@ mod tests {
         assert_eq!(scale(3003, 44_100, 1000), 132_432);
         assert_eq!(scale(1024, 48_000, 48_000), 1024);
         assert_eq!(scale(1000, 44_100, 22_050), 2000);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use std::io::Cursor;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A box: size, type, body.
+    fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let size = u32::try_from(8 + body.len()).unwrap_or(u32::MAX);
+        [size.to_be_bytes().as_slice(), kind, body].concat()
+    }
+
+    /// An AAC track's boxes with the given timescales, duration and first edit.
+    fn movie(
+        movie_ts: u32,
+        media_ts: u32,
+        duration: u32,
+        segment: u32,
+        media_time: i32,
+    ) -> Vec<u8> {
+        let mvhd = [vec![0; 12], movie_ts.to_be_bytes().to_vec(), vec![0; 4]].concat();
+        let tkhd = [vec![0; 12], 1u32.to_be_bytes().to_vec(), vec![0; 8]].concat();
+        let elst = [
+            vec![0, 0, 0, 0, 0, 0, 0, 1],
+            segment.to_be_bytes().to_vec(),
+            media_time.to_be_bytes().to_vec(),
+            vec![0, 1, 0, 0],
+        ]
+        .concat();
+        let mdhd = [
+            vec![0; 12],
+            media_ts.to_be_bytes().to_vec(),
+            duration.to_be_bytes().to_vec(),
+        ]
+        .concat();
+        let hdlr = [vec![0; 8], b"soun".to_vec()].concat();
+        let stsd = [vec![0; 8], vec![0, 0, 0, 16], b"mp4a".to_vec()].concat();
+        let stbl = bx(b"stbl", &bx(b"stsd", &stsd));
+        let mdia = [bx(b"mdhd", &mdhd), bx(b"hdlr", &hdlr), bx(b"minf", &stbl)].concat();
+        let trak = [
+            bx(b"tkhd", &tkhd),
+            bx(b"edts", &bx(b"elst", &elst)),
+            bx(b"mdia", &mdia),
+        ]
+        .concat();
+        [
+            bx(b"ftyp", b"M4A "),
+            bx(b"moov", &[bx(b"mvhd", &mvhd), bx(b"trak", &trak)].concat()),
+        ]
+        .concat()
+    }
+
+    proptest! {
+        /// Whatever an edit list says, the trim never reaches past the track's length.
+        #[test]
+        fn the_trim_stays_inside_the_track(
+            movie_ts in 1u32..200_000, media_ts in 1u32..200_000, duration in 0u32..u32::MAX,
+            segment in any::<u32>(), media_time in any::<i32>(), rate in 0u32..200_000,
+        ) {
+            let bytes = movie(movie_ts, media_ts, duration, segment, media_time);
+            let got = read_from(&mut Cursor::new(&bytes), u64::from(rate)).unwrap();
+            let Some(trim) = got else { return Ok(()) };
+            let rate = if rate == 0 { u64::from(media_ts) } else { u64::from(rate) };
+            let length = scale(u64::from(duration), rate, u64::from(media_ts));
+            prop_assert!(
+                trim.skip + trim.keep.unwrap_or(0) <= length,
+                "{trim:?} past {length} frames"
+            );
+        }
+
+        /// Any bytes at all: an answer or an error, never a panic.
+        #[test]
+        fn any_bytes_are_read_without_panicking(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = read_from(&mut Cursor::new(&bytes), 44_100);
+        }
     }
 }
