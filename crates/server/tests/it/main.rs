@@ -31,6 +31,7 @@ mod revocation;
 mod security;
 mod slow_clients;
 mod streams;
+mod third_party_wavs;
 mod throttle;
 mod transcode;
 mod viewport;
