@@ -12,17 +12,12 @@ const PW: &str = "cover test password";
 
 /// A solid picture of `w`×`h` made by ffmpeg.
 fn picture(path: &Path, w: u32, h: u32) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("color=c=0x3366cc:s={w}x{h}"))
-        .args(["-frames:v", "1"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::exports::run(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg(format!("color=c=0x3366cc:s={w}x{h}"))
+            .args(["-frames:v", "1"])
+            .arg(path),
     );
 }
 

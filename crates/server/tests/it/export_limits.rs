@@ -9,14 +9,24 @@ use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const PW: &str = "export limits password";
+pub(crate) const PW: &str = "export limits password";
 
 async fn server(opts: Options) -> (TestServer, tempfile::TempDir, String, Vec<String>) {
+    long_songs_server(4, 90, opts).await
+}
+
+/// A server over `n` silent songs of `secs` each ("Long 0", …), with a user anna signed in:
+/// the server, its music folder, anna's token and the song ids in order.
+pub(crate) async fn long_songs_server(
+    n: usize,
+    secs: u32,
+    opts: Options,
+) -> (TestServer, tempfile::TempDir, String, Vec<String>) {
     let music = tempfile::tempdir().unwrap();
-    for i in 0..4 {
+    for i in 0..n {
         write_wav(
             &music.path().join(format!("{i:02} long.wav")),
-            90,
+            secs,
             &format!("Long {i}"),
         );
     }

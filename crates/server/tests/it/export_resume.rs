@@ -261,17 +261,12 @@ impl MidExport {
             &["user", "add", "anna", "--password-stdin"],
             &format!("{password}\n"),
         );
-        let out = Command::new(env!("CARGO_BIN_EXE_clef"))
-            .args(["scan", "--data-dir"])
-            .arg(&data)
-            .env("CLEF_MUSIC_DIRS", &music)
-            .env("CLEF_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        crate::exports::run(
+            Command::new(env!("CARGO_BIN_EXE_clef"))
+                .args(["scan", "--data-dir"])
+                .arg(&data)
+                .env("CLEF_MUSIC_DIRS", &music)
+                .env("CLEF_LOG", "warn"),
         );
         let server = Server::start(&data, &music, &exports);
         let http = reqwest::Client::new();

@@ -58,6 +58,19 @@ impl Events {
     }
 }
 
+/// Runs a command and fails the test with its standard error when it fails.
+pub(crate) fn run(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Reads the export's server-sent events to the end; returns every progress event.
 pub(crate) async fn follow(s: &TestServer, token: &str, id: &str) -> Vec<Value> {
     let mut events = Events::open(&s.url(""), token, id).await;
@@ -584,7 +597,7 @@ async fn hostile_tags_stay_inside_the_export_folder() {
         ("/etc/passwd", "NUL.txt", "LPT1"),
     ];
     for (i, (title, artist, album)) in hostile.iter().enumerate() {
-        let out = Command::new("ffmpeg")
+        run(Command::new("ffmpeg")
             .args([
                 "-v",
                 "error",
@@ -599,14 +612,7 @@ async fn hostile_tags_stay_inside_the_export_folder() {
             .arg(format!("artist={artist}"))
             .arg("-metadata")
             .arg(format!("album={album}"))
-            .arg(music.path().join(format!("{i}.flac")))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .arg(music.path().join(format!("{i}.flac"))));
     }
     let s = TestServer::start_with(Options {
         music: Music::Dirs(vec![music.path().to_path_buf()]),

@@ -167,16 +167,11 @@ async fn a_transcoded_stream_holds_the_slot_and_is_cut_when_the_device_is_signed
 
 /// Makes `name` in `dir` from a two-second tone with ffmpeg `args` (`-ac 6` for 5.1).
 fn made(dir: &std::path::Path, name: &str, args: &[&str]) {
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=2"])
-        .args(args)
-        .arg(dir.join(name))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::exports::run(
+        std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=2"])
+            .args(args)
+            .arg(dir.join(name)),
     );
 }
 

@@ -3,35 +3,15 @@
 
 use std::time::{Duration, Instant};
 
-use clef_testkit::{write_wav, Music, Options, TestServer};
+use clef_testkit::{Options, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const PW: &str = "work limits password";
+use crate::export_limits::{long_songs_server, PW};
 
 async fn server() -> (TestServer, tempfile::TempDir, Vec<String>) {
-    let music = tempfile::tempdir().unwrap();
-    for i in 0..3 {
-        write_wav(
-            &music.path().join(format!("{i:02} long.wav")),
-            60,
-            &format!("Long {i}"),
-        );
-    }
-    let s = TestServer::start_with(Options {
-        music: Music::Dirs(vec![music.path().to_path_buf()]),
-        ..Options::default()
-    })
-    .await;
-    s.create_user("anna", PW, false).await;
-    let mut ids: Vec<(String, String)> = s
-        .library
-        .catalog()
-        .records()
-        .map(|r| (r.title.clone(), r.id.clone()))
-        .collect();
-    ids.sort();
-    (s, music, ids.into_iter().map(|(_, id)| id).collect())
+    let (s, music, _, ids) = long_songs_server(3, 60, Options::default()).await;
+    (s, music, ids)
 }
 
 async fn transcoded(s: &TestServer, token: &str, id: &str) -> reqwest::Response {
