@@ -1,12 +1,11 @@
 //! Managing users: from the admin pages and API, and from the command line on the server.
 
 use clef_core::{Password, UserId, Username};
-use clef_store::{Device, GuardedChange, Liveness, StoreError, User};
+use clef_store::{Device, GuardedChange, Liveness, RevokeScope, SignOutReason, StoreError, User};
 
 use crate::error::{AccountsError, AccountsResult};
 use crate::events::EventKind;
-use crate::reason;
-use crate::service::{Accounts, AuthContext};
+use crate::service::{Accounts, AuthContext, Record};
 use crate::users::signed_out_count;
 
 /// Who is acting: an admin's device, or the server's own command line.
@@ -95,27 +94,27 @@ impl Accounts {
         self.guarded(&user.id, GuardedChange::SetDisabled(disabled))
             .await?;
         if disabled {
-            let ids = self
-                .store
-                .revoke_all(
-                    &user.id,
-                    None,
-                    reason::ACCOUNT_DISABLED,
-                    None,
-                    self.clock.now(),
-                )
-                .await?;
-            self.wake_streams();
-            self.record(
-                &user.id,
-                EventKind::AccountDisabled,
+            self.revoke(
+                RevokeScope::Everywhere {
+                    user: &user.id,
+                    keep: None,
+                    apps: true,
+                },
+                SignOutReason::AccountDisabled,
                 None,
-                None,
-                Some(format!(
-                    "{}; {}",
-                    actor.label(),
-                    signed_out_count(ids.len())
-                )),
+                |r| {
+                    Some(Record {
+                        user: &user.id,
+                        kind: EventKind::AccountDisabled,
+                        device: None,
+                        ip: None,
+                        detail: Some(format!(
+                            "{}; {}",
+                            actor.label(),
+                            signed_out_count(r.devices.len())
+                        )),
+                    })
+                },
             )
             .await?;
         } else {
@@ -197,28 +196,28 @@ impl Accounts {
     ) -> AccountsResult<()> {
         let user = self.user(Actor::Console, username).await?;
         let device = self.device_of(&user.id, id).await?;
-        if !self
-            .store
-            .revoke_device(
-                &user.id,
-                id,
-                reason::SIGNED_OUT_BY_USER,
+        let revoked = self
+            .revoke(
+                RevokeScope::Device {
+                    user: &user.id,
+                    device: id,
+                },
+                SignOutReason::SignedOutByUser,
                 None,
-                self.clock.now(),
+                |r| {
+                    (!r.devices.is_empty()).then(|| Record {
+                        user: &user.id,
+                        kind: EventKind::SignedOut,
+                        device: Some(&device),
+                        ip: None,
+                        detail: Some("from the server console".into()),
+                    })
+                },
             )
-            .await?
-        {
+            .await?;
+        if revoked.devices.is_empty() {
             return Err(AccountsError::NotFound("device"));
         }
-        self.wake_streams();
-        self.record(
-            &user.id,
-            EventKind::SignedOut,
-            Some(&device),
-            None,
-            Some("from the server console".into()),
-        )
-        .await?;
         Ok(())
     }
 }

@@ -1,11 +1,11 @@
 //! What a signed-in user does with their devices and password.
 
 use clef_core::{DeviceId, Password};
+use clef_store::{RevokeScope, SignOutReason};
 
 use crate::error::{AccountsError, AccountsResult};
 use crate::events::EventKind;
-use crate::reason;
-use crate::service::{Accounts, AuthContext, DeviceView};
+use crate::service::{Accounts, AuthContext, DeviceView, Record};
 
 impl Accounts {
     /// The caller's live devices, with this one marked.
@@ -31,23 +31,23 @@ impl Accounts {
 
     /// Signs this device out.
     pub async fn sign_out_current(&self, ctx: &AuthContext) -> AccountsResult<()> {
-        let now = self.clock.now();
-        self.store
-            .revoke_device(
-                &ctx.user.id,
-                &ctx.device.id,
-                reason::SIGNED_OUT_BY_USER,
-                Some(&ctx.device.id),
-                now,
-            )
-            .await?;
-        self.wake_streams();
-        self.record(
-            &ctx.user.id,
-            EventKind::SignedOut,
-            Some(&ctx.device),
-            Some(&ctx.device.ip),
-            Some("signed out on this device".into()),
+        ctx.require_account()?;
+        self.revoke(
+            RevokeScope::Device {
+                user: &ctx.user.id,
+                device: &ctx.device.id,
+            },
+            SignOutReason::SignedOutByUser,
+            Some(&ctx.device.id),
+            |_| {
+                Some(Record {
+                    user: &ctx.user.id,
+                    kind: EventKind::SignedOut,
+                    device: Some(&ctx.device),
+                    ip: Some(&ctx.device.ip),
+                    detail: Some("signed out on this device".into()),
+                })
+            },
         )
         .await?;
         Ok(())
@@ -57,74 +57,84 @@ impl Accounts {
     /// unknown one.
     #[tracing::instrument(skip_all, fields(user = %ctx.user.username, target = %id))]
     pub async fn sign_out_device(&self, ctx: &AuthContext, id: &DeviceId) -> AccountsResult<()> {
+        ctx.require_account()?;
         let target = self.device_of(&ctx.user.id, id).await?;
-        let now = self.clock.now();
-        if !self
-            .store
-            .revoke_device(
-                &ctx.user.id,
-                id,
-                reason::SIGNED_OUT_BY_USER,
-                Some(&ctx.device.id),
-                now,
-            )
-            .await?
-        {
+        if !target.origin.is_listed() {
             return Err(AccountsError::NotFound("device"));
         }
-        self.wake_streams();
         let detail = if target.id == ctx.device.id {
             "signed out on this device".to_owned()
         } else {
             format!("by {}", ctx.device.name)
         };
-        self.record(
-            &ctx.user.id,
-            EventKind::SignedOut,
-            Some(&target),
-            Some(&ctx.device.ip),
-            Some(detail),
-        )
-        .await?;
+        let revoked = self
+            .revoke(
+                RevokeScope::Device {
+                    user: &ctx.user.id,
+                    device: id,
+                },
+                SignOutReason::SignedOutByUser,
+                Some(&ctx.device.id),
+                |r| {
+                    (!r.devices.is_empty()).then(|| Record {
+                        user: &ctx.user.id,
+                        kind: EventKind::SignedOut,
+                        device: Some(&target),
+                        ip: Some(&ctx.device.ip),
+                        detail: Some(detail),
+                    })
+                },
+            )
+            .await?;
+        if revoked.devices.is_empty() {
+            return Err(AccountsError::NotFound("device"));
+        }
         Ok(())
     }
 
-    /// Signs out every device of the caller, or every other one with `keep_current`.
-    /// Returns how many were signed out.
-    #[tracing::instrument(skip_all, fields(user = %ctx.user.username, keep_current))]
+    /// Signs out every device of the caller, or every other one with `keep_current`; with
+    /// `apps`, every app's access is removed too. Returns how many devices were signed out.
+    #[tracing::instrument(skip_all, fields(user = %ctx.user.username, keep_current, apps))]
     pub async fn sign_out_everywhere(
         &self,
         ctx: &AuthContext,
         keep_current: bool,
+        apps: bool,
     ) -> AccountsResult<usize> {
-        let keep = keep_current.then_some(&ctx.device.id);
-        let now = self.clock.now();
-        let ids = self
-            .store
-            .revoke_all(
-                &ctx.user.id,
-                keep,
-                reason::SIGNED_OUT_EVERYWHERE,
+        ctx.require_account()?;
+        let revoked = self
+            .revoke(
+                RevokeScope::Everywhere {
+                    user: &ctx.user.id,
+                    keep: keep_current.then_some(&ctx.device.id),
+                    apps,
+                },
+                SignOutReason::SignedOutEverywhere,
                 Some(&ctx.device.id),
-                now,
+                |r| {
+                    let listed = r.devices.len() - r.grants.len().min(r.devices.len());
+                    let detail = format!(
+                        "{} by {}{}{}",
+                        crate::users::count(listed, "device", "devices"),
+                        ctx.device.name,
+                        if keep_current { ", keeping it" } else { "" },
+                        if apps {
+                            "; every app's access removed"
+                        } else {
+                            ""
+                        }
+                    );
+                    Some(Record {
+                        user: &ctx.user.id,
+                        kind: EventKind::SignedOutEverywhere,
+                        device: Some(&ctx.device),
+                        ip: Some(&ctx.device.ip),
+                        detail: Some(detail),
+                    })
+                },
             )
             .await?;
-        self.wake_streams();
-        let detail = format!(
-            "{} by {}{}",
-            crate::users::count(ids.len(), "device", "devices"),
-            ctx.device.name,
-            if keep_current { ", keeping it" } else { "" }
-        );
-        self.record(
-            &ctx.user.id,
-            EventKind::SignedOutEverywhere,
-            Some(&ctx.device),
-            Some(&ctx.device.ip),
-            Some(detail),
-        )
-        .await?;
-        Ok(ids.len())
+        Ok(revoked.devices.len())
     }
 
     /// Changes the password after checking the current one; every other device is signed out.
@@ -153,7 +163,6 @@ impl Accounts {
             return Err(AccountsError::WrongCurrentPassword);
         }
         reserved.succeeded().await;
-        let now = self.clock.now();
         let new = Password::new_password(new)?;
         let hash = self.hasher.hash(new.expose().to_owned()).await?;
         self.store.set_password_hash(&ctx.user.id, &hash).await?;
@@ -162,32 +171,32 @@ impl Accounts {
                 .set_must_change_password(&ctx.user.id, false)
                 .await?;
         }
-        let ids = self
-            .store
-            .revoke_all(
-                &ctx.user.id,
-                Some(&ctx.device.id),
-                reason::PASSWORD_CHANGED,
-                Some(&ctx.device.id),
-                now,
-            )
-            .await?;
-        self.wake_streams();
-        let detail = format!(
-            "on {}; {}",
-            ctx.device.name,
-            crate::users::count(
-                ids.len(),
-                "other device signed out",
-                "other devices signed out"
-            )
-        );
-        self.record(
-            &ctx.user.id,
-            EventKind::PasswordChanged,
-            Some(&ctx.device),
-            Some(&ctx.device.ip),
-            Some(detail),
+        self.revoke(
+            RevokeScope::Everywhere {
+                user: &ctx.user.id,
+                keep: Some(&ctx.device.id),
+                apps: false,
+            },
+            SignOutReason::PasswordChanged,
+            Some(&ctx.device.id),
+            |r| {
+                let detail = format!(
+                    "on {}; {}",
+                    ctx.device.name,
+                    crate::users::count(
+                        r.devices.len(),
+                        "other device signed out",
+                        "other devices signed out"
+                    )
+                );
+                Some(Record {
+                    user: &ctx.user.id,
+                    kind: EventKind::PasswordChanged,
+                    device: Some(&ctx.device),
+                    ip: Some(&ctx.device.ip),
+                    detail: Some(detail),
+                })
+            },
         )
         .await?;
         Ok(())

@@ -1,7 +1,7 @@
 //! The accounts service's one error type; the API maps each variant to HTTP in one place.
 
-use clef_core::InputError;
-use clef_store::{Device, StoreError};
+use clef_core::{InputError, Scope};
+use clef_store::{Device, SignOutReason, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
@@ -23,13 +23,19 @@ pub enum AccountsError {
     /// No credential, or one Clef never issued.
     #[error("not signed in")]
     Unauthenticated,
-    /// A credential that was valid and has been signed out; `reason` is a `reason::*` code.
-    /// `by_device` names the device that did it, when another device did.
+    /// A credential that was valid and has been signed out. `by_device` names the device that
+    /// did it, when another device did.
     #[error("signed out: {reason}")]
     SignedOut {
-        reason: String,
+        reason: SignOutReason,
         by_device: Option<String>,
     },
+    /// An app's token lacks the scope this needs.
+    #[error("this needs the {} scope", .0.as_str())]
+    InsufficientScope(Scope),
+    /// Account and device management is not reachable with an app's token.
+    #[error("an app's token cannot manage the account")]
+    AccountOnly,
     /// Every stream slot is taken; these devices are playing.
     #[error("stream limit reached")]
     StreamLimitReached {
@@ -39,7 +45,7 @@ pub enum AccountsError {
     /// This device's playback was stopped (`reason` is `taken_over`), by `by_device`.
     #[error("playback stopped: {reason}")]
     PlaybackStopped {
-        reason: String,
+        reason: SignOutReason,
         by_device: Option<String>,
     },
     #[error("the current password is wrong")]

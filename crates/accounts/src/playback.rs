@@ -10,25 +10,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clef_core::{DeviceId, Timestamp};
-use clef_store::{Slot, SlotOutcome, SlotRequest};
+use clef_store::{SignOutReason, Slot, SlotOutcome, SlotRequest};
 use tokio::sync::watch;
 
 use crate::error::{AccountsError, AccountsResult};
-use crate::reason;
 use crate::service::{Accounts, AuthContext};
 
-/// Why an open stream was stopped: a `reason::*` code or `taken_over`, and the device that did it.
+/// Why an open stream was stopped, and the device that did it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamStop {
-    pub reason: String,
+    pub reason: SignOutReason,
     pub by_device: Option<String>,
 }
-
-/// Reason code for playback stopped because another device took the slot.
-pub const TAKEN_OVER: &str = "taken_over";
-
-/// Reason code for streams closed because the server is stopping.
-pub const SERVER_STOPPING: &str = "server_stopping";
 
 /// Timing of slots and the sweeper.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +49,9 @@ pub type OnStop = Box<dyn Fn() + Send + Sync>;
 
 struct OpenStream {
     device: DeviceId,
+    /// The credential that opened it: revoking that credential alone (an app's access token)
+    /// cuts it too.
+    credential: String,
     stop: watch::Sender<Option<StreamStop>>,
     on_stop: Option<OnStop>,
 }
@@ -144,6 +140,28 @@ impl StreamRegistry {
             .count()
     }
 
+    fn credentials(&self) -> Vec<String> {
+        let open = match self.open.lock() {
+            Ok(o) => o,
+            Err(p) => p.into_inner(),
+        };
+        let mut ids: Vec<String> = open.values().map(|s| s.credential.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    fn stop_credential(&self, credential: &str, why: &StreamStop) -> usize {
+        let open = match self.open.lock() {
+            Ok(o) => o,
+            Err(p) => p.into_inner(),
+        };
+        open.values()
+            .filter(|s| s.credential == credential)
+            .filter(|s| s.stop(why))
+            .count()
+    }
+
     fn stop_all(&self, why: &StreamStop) -> usize {
         let open = match self.open.lock() {
             Ok(o) => o,
@@ -191,7 +209,7 @@ impl StreamHandle {
             if self.stopped.changed().await.is_err() {
                 // The registry is gone (server shutting down).
                 return StreamStop {
-                    reason: SERVER_STOPPING.into(),
+                    reason: SignOutReason::ServerStopping,
                     by_device: None,
                 };
             }
@@ -234,7 +252,7 @@ impl Accounts {
                     self.streams.stop(
                         &victim,
                         &StreamStop {
-                            reason: TAKEN_OVER.into(),
+                            reason: SignOutReason::TakenOver,
                             by_device: Some(ctx.device.name.clone()),
                         },
                     );
@@ -268,6 +286,7 @@ impl Accounts {
                 id,
                 OpenStream {
                     device: ctx.device.id.clone(),
+                    credential: ctx.credential.id.clone(),
                     stop: tx,
                     on_stop: None,
                 },
@@ -324,7 +343,7 @@ impl Accounts {
     /// Stops every stream open on this node (the server is stopping); returns how many.
     pub fn stop_all_streams(&self) -> usize {
         self.streams.stop_all(&StreamStop {
-            reason: SERVER_STOPPING.into(),
+            reason: SignOutReason::ServerStopping,
             by_device: None,
         })
     }
@@ -355,7 +374,7 @@ impl Accounts {
             .filter(|d| !statuses.iter().any(|s| s.device_id == **d))
         {
             let why = StreamStop {
-                reason: crate::reason::ACCOUNT_DELETED.into(),
+                reason: SignOutReason::AccountDeleted,
                 by_device: None,
             };
             stopped += self.streams.stop(gone, &why);
@@ -369,17 +388,17 @@ impl Accounts {
                     _ => None,
                 };
                 Some(StreamStop {
-                    reason: r.reason.clone(),
+                    reason: r.reason,
                     by_device,
                 })
             } else if s.user_disabled {
                 Some(StreamStop {
-                    reason: reason::ACCOUNT_DISABLED.into(),
+                    reason: SignOutReason::AccountDisabled,
                     by_device: None,
                 })
             } else {
                 s.stopped.as_ref().map(|(why, _)| StreamStop {
-                    reason: why.clone(),
+                    reason: *why,
                     by_device: None,
                 })
             };
@@ -390,6 +409,22 @@ impl Accounts {
                 None if open.contains(&s.device_id) => alive.push(s.device_id.clone()),
                 None => {}
             }
+        }
+        // A credential revoked on its own (an app's token, RFC 7009) leaves its device signed in.
+        for (credential, r) in self
+            .store
+            .revoked_credentials(&self.streams.credentials())
+            .await?
+        {
+            let by_device = match &r.by_device {
+                Some(by) => self.store.device_by_id(by).await?.map(|d| d.name),
+                None => None,
+            };
+            let why = StreamStop {
+                reason: r.reason,
+                by_device,
+            };
+            stopped += self.streams.stop_credential(&credential, &why);
         }
         if renew && !alive.is_empty() {
             self.store.refresh_slots(&alive, self.clock.now()).await?;

@@ -2,31 +2,69 @@
 
 use std::sync::{Arc, Mutex};
 
-use clef_core::{Clock, DeviceId, Random, SecretToken, Timestamp, TokenHash, UserId};
-use clef_store::{Device, Liveness, SecurityEvent, Store, User};
+use clef_core::{
+    Access, Clock, DeviceId, Random, Scope, SecretToken, Timestamp, TokenHash, UserId,
+};
+use clef_store::{
+    Credential, Device, Liveness, Presented, Revocation, RevokeScope, Revoked, SecurityEvent,
+    SignOutReason, Store, StoreError, User,
+};
 
 use crate::config::AccountsConfig;
 use crate::error::{AccountsError, AccountsResult};
 use crate::events::EventKind;
 use crate::password::PasswordHasher;
-use crate::reason;
 use crate::throttle::Throttle;
 
-/// Who is making a request: a live device and its user.
+/// Who is making a request: the credential presented, its live device and its user.
 #[derive(Debug, Clone)]
 pub struct AuthContext {
     pub user: User,
     pub device: Device,
+    pub credential: Credential,
 }
 
 impl AuthContext {
+    /// Admin rights: the account's, through a credential of the account's own (never an app's).
     pub fn require_admin(&self) -> AccountsResult<()> {
+        self.require_account()?;
         if self.user.is_admin {
             Ok(())
         } else {
             Err(AccountsError::Forbidden)
         }
     }
+
+    pub fn access(&self) -> Access {
+        self.credential.access()
+    }
+
+    /// Refuses a credential without `scope`.
+    pub fn require(&self, scope: Scope) -> AccountsResult<()> {
+        if self.access().allows(scope) {
+            Ok(())
+        } else {
+            Err(AccountsError::InsufficientScope(scope))
+        }
+    }
+
+    /// Refuses an app's token: account and device management is the owner's alone.
+    pub fn require_account(&self) -> AccountsResult<()> {
+        if self.access().is_full() {
+            Ok(())
+        } else {
+            Err(AccountsError::AccountOnly)
+        }
+    }
+}
+
+/// An entry for the security log, written with what a revocation ended.
+pub(crate) struct Record<'a> {
+    pub user: &'a UserId,
+    pub kind: EventKind,
+    pub device: Option<&'a Device>,
+    pub ip: Option<&'a str>,
+    pub detail: Option<String>,
 }
 
 /// What a client says about itself when signing in.
@@ -112,36 +150,100 @@ impl Accounts {
     /// the very next one.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, token: &SecretToken, ip: &str) -> AccountsResult<AuthContext> {
-        let Some((device, user)) = self.store.device_by_token(&token.hash()).await? else {
+        let found = self.store.credential_by_token(&token.hash()).await;
+        let found = match found {
+            // A kind, reason or scope this build does not know grants nothing.
+            Err(StoreError::UnknownValue { what, value }) => {
+                tracing::warn!(what, value = %value, "credential of an unknown kind refused");
+                return Err(AccountsError::Unauthenticated);
+            }
+            r => r?,
+        };
+        let Some(Presented {
+            credential,
+            device,
+            user,
+        }) = found
+        else {
             return Err(AccountsError::Unauthenticated);
         };
-        if let Some(r) = &device.revoked {
-            let by_device = match &r.by_device {
-                Some(by) if *by != device.id => self.store.device_by_id(by).await?.map(|d| d.name),
-                _ => None,
-            };
-            return Err(AccountsError::SignedOut {
-                reason: r.reason.clone(),
-                by_device,
-            });
+        if !credential.kind.is_bearer() {
+            return Err(AccountsError::Unauthenticated);
+        }
+        if let Some(r) = credential.revoked.as_ref().or(device.revoked.as_ref()) {
+            return Err(self.signed_out(r, &device.id).await?);
         }
         if user.disabled {
             return Err(AccountsError::SignedOut {
-                reason: reason::ACCOUNT_DISABLED.into(),
+                reason: SignOutReason::AccountDisabled,
                 by_device: None,
             });
         }
         let live = self.liveness();
-        if device.expires_at <= live.now || device.last_seen <= live.idle_cutoff {
+        if device.expires_at <= live.now
+            || credential.expires_at <= live.now
+            || device.last_seen <= live.idle_cutoff
+        {
             return Err(AccountsError::SignedOut {
-                reason: reason::EXPIRED.into(),
+                reason: SignOutReason::Expired,
                 by_device: None,
             });
         }
-        if live.now >= device.last_seen.plus_secs(self.cfg.touch_interval_secs) || device.ip != ip {
-            self.store.touch_device(&device.id, live.now, ip).await?;
+        if live.now >= device.last_seen.plus_secs(self.cfg.touch_interval_secs)
+            || live.now >= credential.last_used.plus_secs(self.cfg.touch_interval_secs)
+            || device.ip != ip
+        {
+            self.store
+                .touch(&credential.id, &device.id, live.now, ip)
+                .await?;
         }
-        Ok(AuthContext { user, device })
+        Ok(AuthContext {
+            user,
+            device,
+            credential,
+        })
+    }
+
+    /// The error for a revoked credential: its reason and, when another device did it, that
+    /// device's name.
+    pub(crate) async fn signed_out(
+        &self,
+        r: &Revocation,
+        own: &DeviceId,
+    ) -> AccountsResult<AccountsError> {
+        let by_device = match &r.by_device {
+            Some(by) if by != own => self.store.device_by_id(by).await?.map(|d| d.name),
+            _ => None,
+        };
+        Ok(AccountsError::SignedOut {
+            reason: r.reason,
+            by_device,
+        })
+    }
+
+    /// The one way anything is revoked: every device, credential and grant in `scope` in one
+    /// transaction, then their open streams on this node are cut (the sweeper is woken; other
+    /// nodes find the revocation within their next sweep), then the security log entry that
+    /// `record` writes for what was ended.
+    pub(crate) async fn revoke<'a>(
+        &self,
+        scope: RevokeScope<'_>,
+        reason: SignOutReason,
+        by: Option<&DeviceId>,
+        record: impl FnOnce(&Revoked) -> Option<Record<'a>>,
+    ) -> AccountsResult<Revoked> {
+        let revoked = self
+            .store
+            .revoke(scope, reason, by, self.clock.now())
+            .await?;
+        if !revoked.is_empty() {
+            self.wake_streams();
+        }
+        if let Some(r) = record(&revoked) {
+            self.record(r.user, r.kind, r.device, r.ip, r.detail)
+                .await?;
+        }
+        Ok(revoked)
     }
 
     pub(crate) async fn record(

@@ -1,11 +1,13 @@
 //! Signing in: throttling, password check, the device limit and its in-flow replacement.
 
 use clef_core::{DeviceId, Password, SecretToken, Username};
-use clef_store::{Admission, CredentialKind, NewDevice, PendingSignIn, Replace, User};
+use clef_store::{
+    Admission, CredentialKind, DeviceOrigin, NewCredential, NewDevice, PendingSignIn, Replace,
+    SignOutReason, User,
+};
 
 use crate::error::{AccountsError, AccountsResult};
 use crate::events::EventKind;
-use crate::reason;
 use crate::service::{Accounts, DeviceInfo};
 
 /// A sign-in attempt.
@@ -147,17 +149,33 @@ impl Accounts {
     ) -> AccountsResult<SignedIn> {
         let now = self.clock.now();
         let token = self.rng.token();
+        let expires_at = now.plus_secs(self.cfg.absolute_lifetime_secs);
         let device = NewDevice {
             id: DeviceId(self.rng.id()),
             user_id: user.id.clone(),
-            token_hash: token.hash(),
             name: info.name.as_str().to_owned(),
             device_type: info.device_type.as_str().to_owned(),
             client: info.client.clone(),
-            credential,
+            origin: match credential {
+                CredentialKind::WebSession => DeviceOrigin::WebSession,
+                _ => DeviceOrigin::ApiToken,
+            },
+            grant_id: None,
             ip: ip.to_owned(),
             now,
-            expires_at: now.plus_secs(self.cfg.absolute_lifetime_secs),
+            expires_at,
+        };
+        let first = NewCredential {
+            id: self.rng.id(),
+            user_id: user.id.clone(),
+            device_id: device.id.clone(),
+            grant_id: None,
+            parent_id: None,
+            kind: credential,
+            token_hash: token.hash(),
+            scopes: clef_core::ScopeSet::EMPTY,
+            now,
+            expires_at,
         };
         let replaced = match &replace {
             Some(id) => Some(self.device_of(&user.id, id).await?),
@@ -174,12 +192,13 @@ impl Accounts {
             .await?;
         let replace_req = replace.map(|device_id| Replace {
             device_id,
-            reason: reason::REPLACED.to_owned(),
+            reason: SignOutReason::Replaced,
         });
         match self
             .store
             .admit_device(
                 &device,
+                &first,
                 user.max_devices,
                 self.liveness(),
                 replace_req.as_ref(),

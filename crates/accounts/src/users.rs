@@ -4,13 +4,12 @@
 //! when another enabled admin remains, even when two admins act at once.
 
 use clef_core::{InputError, Password};
-use clef_store::{GuardOutcome, GuardedChange, User};
+use clef_store::{GuardOutcome, GuardedChange, RevokeScope, SignOutReason, User};
 
 use crate::admin::Actor;
 use crate::error::{AccountsError, AccountsResult};
 use crate::events::EventKind;
-use crate::reason;
-use crate::service::Accounts;
+use crate::service::{Accounts, Record};
 
 /// "1 device", "3 devices".
 pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
@@ -103,16 +102,18 @@ impl Accounts {
             return Err(AccountsError::LastAdmin);
         }
         let ids = self
-            .store
-            .revoke_all(
-                &user.id,
+            .revoke(
+                RevokeScope::Everywhere {
+                    user: &user.id,
+                    keep: None,
+                    apps: true,
+                },
+                SignOutReason::AccountDeleted,
                 None,
-                reason::ACCOUNT_DELETED,
-                None,
-                self.clock.now(),
+                |_| None,
             )
-            .await?;
-        self.wake_streams();
+            .await?
+            .devices;
         self.guarded(&user.id, GuardedChange::Delete).await?;
         // The user's own log went with them; the admin's keeps the deletion.
         if let Actor::Admin(ctx) = actor {
@@ -179,25 +180,26 @@ impl Accounts {
                 .set_must_change_password(&user.id, must_change)
                 .await?;
         }
-        let ids = self
-            .store
-            .revoke_all(
-                &user.id,
+        let revoked = self
+            .revoke(
+                RevokeScope::Everywhere {
+                    user: &user.id,
+                    keep: None,
+                    apps: false,
+                },
+                SignOutReason::PasswordReset,
                 None,
-                reason::PASSWORD_RESET,
-                None,
-                self.clock.now(),
+                |r| {
+                    Some(Record {
+                        user: &user.id,
+                        kind: EventKind::PasswordChanged,
+                        device: None,
+                        ip: None,
+                        detail: Some(format!("{how}; {}", signed_out_count(r.devices.len()))),
+                    })
+                },
             )
             .await?;
-        self.wake_streams();
-        self.record(
-            &user.id,
-            EventKind::PasswordChanged,
-            None,
-            None,
-            Some(format!("{how}; {}", signed_out_count(ids.len()))),
-        )
-        .await?;
-        Ok(ids.len())
+        Ok(revoked.devices.len())
     }
 }

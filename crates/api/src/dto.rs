@@ -67,6 +67,9 @@ impl DeviceDto {
 pub struct SignOutEverywhereRequest {
     #[serde(default)]
     pub keep_current: bool,
+    /// Also remove every app's access (off unless asked).
+    #[serde(default)]
+    pub remove_apps: bool,
 }
 
 #[derive(Debug, Serialize)]

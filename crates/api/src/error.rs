@@ -4,7 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use clef_accounts::AccountsError;
+use clef_accounts::{AccountsError, SignOutReason};
 use clef_export::ExportError;
 use clef_library::LibraryError;
 use serde_json::{json, Value};
@@ -194,8 +194,8 @@ fn accounts_error(e: AccountsError) -> Response {
             r
         }
         AccountsError::SignedOut { reason, by_device } => {
-            let message = signed_out_message_by(&reason, by_device.as_deref());
-            let mut extra = json!({ "reason": reason });
+            let message = signed_out_message_by(reason, by_device.as_deref());
+            let mut extra = json!({ "reason": reason.as_str() });
             if let (Some(obj), Some(name)) = (extra.as_object_mut(), by_device) {
                 obj.insert("by_device".into(), Value::String(name));
             }
@@ -223,7 +223,7 @@ fn accounts_error(e: AccountsError) -> Response {
                 Some(name) => format!("Playback moved to {name}."),
                 None => "Playback was stopped from another device.".to_owned(),
             };
-            let mut extra = json!({ "reason": reason });
+            let mut extra = json!({ "reason": reason.as_str() });
             if let (Some(obj), Some(name)) = (extra.as_object_mut(), by_device) {
                 obj.insert("by_device".into(), Value::String(name));
             }
@@ -233,6 +233,28 @@ fn accounts_error(e: AccountsError) -> Response {
             body(StatusCode::FORBIDDEN, "wrong_current_password", &msg, none)
         }
         AccountsError::Forbidden => body(StatusCode::FORBIDDEN, "forbidden", &msg, none),
+        AccountsError::InsufficientScope(scope) => {
+            let mut r = body(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                &msg,
+                json!({ "scope": scope.as_str() }),
+            );
+            let challenge = format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                scope.as_str()
+            );
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+            r
+        }
+        AccountsError::AccountOnly => body(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "an app's token cannot manage the account; sign in as its owner",
+            none,
+        ),
         AccountsError::NotFound(what) => body(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -348,34 +370,48 @@ fn internal(cause: &str) -> Response {
     )
 }
 
-/// What a signed-out device is told, naming the device that did it when known.
-pub fn signed_out_message_by(reason: &str, by_device: Option<&str>) -> String {
+/// What a signed-out device is told, naming the device that did it when there is one.
+pub fn signed_out_message_by(reason: SignOutReason, by_device: Option<&str>) -> String {
     match (reason, by_device) {
-        ("signed_out_by_user", Some(name)) => format!("This device was signed out from {name}."),
-        ("signed_out_everywhere", Some(name)) => {
+        (SignOutReason::SignedOutByUser, Some(name)) => {
+            format!("This device was signed out from {name}.")
+        }
+        (SignOutReason::SignedOutEverywhere, Some(name)) => {
             format!("You were signed out everywhere from {name}.")
         }
-        ("password_changed", Some(name)) => {
+        (SignOutReason::PasswordChanged, Some(name)) => {
             format!("The password was changed on {name}, so this device was signed out.")
+        }
+        (SignOutReason::AccessRemoved, Some(name)) => {
+            format!("This app's access was removed from {name}.")
         }
         _ => signed_out_message(reason).to_owned(),
     }
 }
 
-/// What a signed-out device is told, by reason code.
-pub fn signed_out_message(reason: &str) -> &'static str {
+/// What a signed-out device is told, by reason.
+pub fn signed_out_message(reason: SignOutReason) -> &'static str {
     match reason {
-        "signed_out_by_user" => "This device was signed out.",
-        "signed_out_everywhere" => "You were signed out everywhere from another device.",
-        "password_changed" => {
+        SignOutReason::SignedOutByUser => "This device was signed out.",
+        SignOutReason::SignedOutEverywhere => "You were signed out everywhere from another device.",
+        SignOutReason::PasswordChanged => {
             "The password was changed on another device, so this one was signed out."
         }
-        "password_reset" => "The password was reset, so every device was signed out.",
-        "expired" => "This sign-in expired.",
-        "account_disabled" => "The account was disabled by an administrator.",
-        "access_removed" => "This app's access was removed.",
-        "replaced_at_device_limit" => "This device was signed out to make room for another one.",
-        "account_deleted" => "The account was deleted by an administrator.",
-        _ => "This device was signed out.",
+        SignOutReason::PasswordReset => "The password was reset, so every device was signed out.",
+        SignOutReason::Expired => "This sign-in expired.",
+        SignOutReason::AccountDisabled => "The account was disabled by an administrator.",
+        SignOutReason::AccessRemoved => "This app's access was removed.",
+        SignOutReason::Replaced => "This device was signed out to make room for another one.",
+        SignOutReason::AccountDeleted => "The account was deleted by an administrator.",
+        SignOutReason::TokenRevoked => "This token was revoked by the app.",
+        SignOutReason::Rotated => "This refresh token was already used; use the newer one.",
+        SignOutReason::RefreshTokenReused => {
+            "A used refresh token was presented again, so this app's access was ended."
+        }
+        SignOutReason::CodeReplayed => {
+            "An authorization code was used twice, so what it gave was revoked."
+        }
+        SignOutReason::TakenOver => "Playback moved to another device.",
+        SignOutReason::ServerStopping => "The server is stopping.",
     }
 }

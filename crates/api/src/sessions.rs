@@ -119,17 +119,20 @@ pub async fn sign_out_everywhere(
     body: axum::body::Bytes,
 ) -> Result<Json<SignedOutCount>, ApiError> {
     // The body is optional: none means "sign out every device, this one included".
-    let keep = if body.iter().all(u8::is_ascii_whitespace) {
-        false
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        SignOutEverywhereRequest::default()
     } else {
-        serde_json::from_slice::<SignOutEverywhereRequest>(&body)
-            .map_err(|e| ApiError::BadRequest {
+        serde_json::from_slice::<SignOutEverywhereRequest>(&body).map_err(|e| {
+            ApiError::BadRequest {
                 code: "invalid_json",
                 message: e.to_string(),
-            })?
-            .keep_current
+            }
+        })?
     };
-    let n = st.accounts.sign_out_everywhere(&ctx, keep).await?;
+    let n = st
+        .accounts
+        .sign_out_everywhere(&ctx, req.keep_current, req.remove_apps)
+        .await?;
     Ok(Json(SignedOutCount { signed_out: n }))
 }
 

@@ -4,9 +4,11 @@
 mod clock;
 mod ids;
 mod input;
+mod scope;
 mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use ids::{DeviceId, UserId};
 pub use input::{DeviceName, DeviceType, InputError, Password, Username};
+pub use scope::{Access, Scope, ScopeSet, UnknownScope};
 pub use token::{OsRandom, Random, SecretToken, TokenHash};

@@ -1,6 +1,7 @@
 //! Persistence for Clef: repository traits (what the services need) and one SQL implementation that
 //! runs on SQLite (embedded, the default) and PostgreSQL (scale-out), chosen by the URL's scheme.
 
+mod credential_model;
 mod export_model;
 mod library_model;
 mod migrations;
@@ -8,10 +9,13 @@ mod model;
 mod repo;
 mod sql;
 
+pub use credential_model::*;
 pub use export_model::*;
 pub use library_model::*;
 pub use model::*;
-pub use repo::{AccountStore, ExportStore, LibraryStore, PlaylistStore, Store, StreamStore};
+pub use repo::{
+    AccountStore, CredentialStore, ExportStore, LibraryStore, PlaylistStore, Store, StreamStore,
+};
 pub use sql::{Backend, SqlStore};
 
 /// Everything that can go wrong talking to the database.
@@ -26,6 +30,10 @@ pub enum StoreError {
     /// (a chain printed in full would repeat it).
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// A stored code this build does not know (written by a newer release); what it names is
+    /// refused rather than guessed at.
+    #[error("unknown {what} in the database: {value:?}")]
+    UnknownValue { what: &'static str, value: String },
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -3,6 +3,7 @@
 use clef_core::{DeviceId, Timestamp, UserId};
 
 use crate::model::Revocation;
+use crate::SignOutReason;
 
 /// One audio file in the library with everything the scanner read from it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -127,5 +128,5 @@ pub struct StreamStatus {
     pub revoked: Option<Revocation>,
     pub user_disabled: bool,
     /// Set when another device took this one's slot: (reason, by device).
-    pub stopped: Option<(String, Option<DeviceId>)>,
+    pub stopped: Option<(SignOutReason, Option<DeviceId>)>,
 }

@@ -162,6 +162,75 @@ const COMMON_V5: &[&str] = &[
     "CREATE INDEX sign_in_attempts_by_time ON sign_in_attempts (last_failure)",
 ];
 
+/// Credentials apart from devices: a device may hold several (web session, API token, an app's
+/// access and refresh tokens). Every device's token moves into `credentials`; the device keeps
+/// how it came to be (`origin`, formerly `credential`) and, for app devices, its grant.
+const CREDENTIALS_TABLE: &str = "CREATE TABLE credentials (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        grant_id TEXT,
+        parent_id TEXT,
+        kind TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        scopes TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        last_used BIGINT NOT NULL,
+        revoked_at BIGINT,
+        revoked_reason TEXT,
+        revoked_by TEXT)";
+/// Each device's one token becomes its first credential (same id as the device).
+const CREDENTIALS_FROM_DEVICES: &str = "INSERT INTO credentials \
+    (id, user_id, device_id, grant_id, parent_id, kind, token_hash, scopes, created_at, expires_at, last_used, revoked_at, revoked_reason, revoked_by) \
+    SELECT id, user_id, id, NULL, NULL, credential, token_hash, '', first_seen, expires_at, last_seen, revoked_at, revoked_reason, revoked_by FROM devices";
+const CREDENTIAL_INDEXES: [&str; 3] = [
+    "CREATE INDEX credentials_by_device ON credentials (device_id)",
+    "CREATE INDEX credentials_by_grant ON credentials (grant_id)",
+    "CREATE INDEX credentials_by_parent ON credentials (parent_id)",
+];
+
+/// SQLite cannot drop a UNIQUE column, so the devices table is rebuilt (foreign keys are off
+/// while this migration runs; see `run`).
+const SQLITE_V6: &[&str] = &[
+    CREDENTIALS_TABLE,
+    CREDENTIALS_FROM_DEVICES,
+    CREDENTIAL_INDEXES[0],
+    CREDENTIAL_INDEXES[1],
+    CREDENTIAL_INDEXES[2],
+    "CREATE TABLE devices_v6 (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        device_type TEXT NOT NULL,
+        client TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        grant_id TEXT,
+        ip TEXT NOT NULL,
+        first_seen BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        revoked_reason TEXT,
+        revoked_by TEXT)",
+    "INSERT INTO devices_v6 (id, user_id, name, device_type, client, origin, grant_id, ip, first_seen, last_seen, expires_at, revoked_at, revoked_reason, revoked_by) \
+     SELECT id, user_id, name, device_type, client, credential, NULL, ip, first_seen, last_seen, expires_at, revoked_at, revoked_reason, revoked_by FROM devices",
+    "DROP TABLE devices",
+    "ALTER TABLE devices_v6 RENAME TO devices",
+    "CREATE INDEX devices_by_user ON devices (user_id, revoked_at)",
+];
+
+const POSTGRES_V6: &[&str] = &[
+    CREDENTIALS_TABLE,
+    CREDENTIALS_FROM_DEVICES,
+    CREDENTIAL_INDEXES[0],
+    CREDENTIAL_INDEXES[1],
+    CREDENTIAL_INDEXES[2],
+    "ALTER TABLE devices DROP COLUMN token_hash",
+    "ALTER TABLE devices RENAME COLUMN credential TO origin",
+    "ALTER TABLE devices ADD COLUMN grant_id TEXT",
+];
+
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -188,10 +257,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: COMMON_V5,
         postgres: COMMON_V5,
     },
+    Migration {
+        version: 6,
+        sqlite: SQLITE_V6,
+        postgres: POSTGRES_V6,
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Applies every migration newer than the database's version, up to `target`.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend, target: i64) -> StoreResult<()> {
@@ -206,8 +280,33 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend, target: i64) -> StoreR
         tx.commit().await?;
         return Ok(());
     }
-    let mut tx = pool.begin().await?;
-    apply_pending(&mut tx, backend, target).await?;
+    // SQLite rebuilds tables in some migrations, which must not cascade deletes: foreign keys
+    // are off on the one connection that migrates (they cannot change inside a transaction),
+    // checked before the commit, and back on before the connection returns to the pool.
+    let mut conn = pool.acquire().await?;
+    conn.execute("PRAGMA foreign_keys = OFF").await?;
+    let migrated = migrate_sqlite(&mut conn, target).await;
+    let restored = conn.execute("PRAGMA foreign_keys = ON").await;
+    if restored.is_err() {
+        conn.detach();
+    }
+    migrated?;
+    restored?;
+    Ok(())
+}
+
+async fn migrate_sqlite(conn: &mut sqlx::AnyConnection, target: i64) -> StoreResult<()> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
+    apply_pending(&mut tx, Backend::Sqlite, target).await?;
+    let broken: Vec<String> = sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&mut *tx)
+        .await?;
+    if let Some(table) = broken.first() {
+        return Err(crate::StoreError::Database(sqlx::Error::Protocol(format!(
+            "migration left rows in {table} that refer to nothing"
+        ))));
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -2,6 +2,8 @@
 
 use clef_core::{DeviceId, Timestamp, TokenHash, UserId};
 
+use crate::{DeviceOrigin, SignOutReason};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: UserId,
@@ -35,30 +37,7 @@ pub enum GuardOutcome {
     NotFound,
 }
 
-/// How a device authenticates: the web page's cookie or an API client's bearer token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialKind {
-    WebSession,
-    ApiToken,
-}
-
-impl CredentialKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CredentialKind::WebSession => "web_session",
-            CredentialKind::ApiToken => "api_token",
-        }
-    }
-    pub fn parse(s: &str) -> CredentialKind {
-        if s == "web_session" {
-            CredentialKind::WebSession
-        } else {
-            CredentialKind::ApiToken
-        }
-    }
-}
-
-/// A signed-in device: one credential, one slot.
+/// A signed-in device: one slot, one or more credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
     pub id: DeviceId,
@@ -66,7 +45,9 @@ pub struct Device {
     pub name: String,
     pub device_type: String,
     pub client: String,
-    pub credential: CredentialKind,
+    pub origin: DeviceOrigin,
+    /// The app grant it was authorised through (device-code and app devices).
+    pub grant_id: Option<String>,
     pub ip: String,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
@@ -79,8 +60,7 @@ pub struct Device {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revocation {
     pub at: Timestamp,
-    /// One of the API's reason codes, such as `signed_out_everywhere`.
-    pub reason: String,
+    pub reason: SignOutReason,
     /// The device that did it, if a device did.
     pub by_device: Option<DeviceId>,
 }
@@ -90,11 +70,11 @@ pub struct Revocation {
 pub struct NewDevice {
     pub id: DeviceId,
     pub user_id: UserId,
-    pub token_hash: TokenHash,
     pub name: String,
     pub device_type: String,
     pub client: String,
-    pub credential: CredentialKind,
+    pub origin: DeviceOrigin,
+    pub grant_id: Option<String>,
     pub ip: String,
     pub now: Timestamp,
     pub expires_at: Timestamp,
@@ -122,7 +102,7 @@ pub enum Admission {
 #[derive(Debug, Clone)]
 pub struct Replace {
     pub device_id: DeviceId,
-    pub reason: String,
+    pub reason: SignOutReason,
 }
 
 /// One entry of a user's security log.

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use clef_core::{DeviceId, Timestamp, TokenHash, UserId};
 
+use crate::credential_model::*;
 use crate::export_model::*;
 use crate::library_model::*;
 use crate::model::*;
@@ -47,17 +48,16 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn forget_attempts(&self, cutoff: Timestamp) -> StoreResult<u64>;
 
     /// Atomically: optionally signs out `replace` (a live device of the same user), then admits
-    /// `device` only if fewer than `limit` live devices remain. Concurrent calls for one user
-    /// never admit more than `limit`, on one node or many.
+    /// `device` with its first credential only if fewer than `limit` live listed devices remain.
+    /// Concurrent calls for one user never admit more than `limit`, on one node or many.
     async fn admit_device(
         &self,
         device: &NewDevice,
+        credential: &NewCredential,
         limit: i64,
         live: Liveness,
         replace: Option<&Replace>,
     ) -> StoreResult<Admission>;
-    /// The device holding this credential, live or not, with its user.
-    async fn device_by_token(&self, hash: &TokenHash) -> StoreResult<Option<(Device, User)>>;
     async fn device_by_id(&self, id: &DeviceId) -> StoreResult<Option<Device>>;
     /// Whether this user ever had a device with this name, type and client (signed out or not).
     async fn known_device(
@@ -67,29 +67,8 @@ pub trait AccountStore: Send + Sync + 'static {
         device_type: &str,
         client: &str,
     ) -> StoreResult<bool>;
-    /// Records use: the new last-seen time and address.
-    async fn touch_device(&self, id: &DeviceId, now: Timestamp, ip: &str) -> StoreResult<()>;
-    /// A user's live devices, most recently used first.
+    /// A user's live listed devices (app seats are not), most recently used first.
     async fn live_devices(&self, user: &UserId, live: Liveness) -> StoreResult<Vec<Device>>;
-    /// Signs out one live device of `user`; false if there was none to sign out.
-    async fn revoke_device(
-        &self,
-        user: &UserId,
-        id: &DeviceId,
-        reason: &str,
-        by: Option<&DeviceId>,
-        now: Timestamp,
-    ) -> StoreResult<bool>;
-    /// Signs out every unrevoked device of `user` except `keep`; returns those signed out.
-    async fn revoke_all(
-        &self,
-        user: &UserId,
-        keep: Option<&DeviceId>,
-        reason: &str,
-        by: Option<&DeviceId>,
-        now: Timestamp,
-    ) -> StoreResult<Vec<DeviceId>>;
-
     async fn add_event(&self, event: &SecurityEvent) -> StoreResult<()>;
     /// Newest first; all users' events when `user` is `None`.
     async fn events(&self, user: Option<&UserId>, limit: i64) -> StoreResult<Vec<SecurityEvent>>;
@@ -101,6 +80,34 @@ pub trait AccountStore: Send + Sync + 'static {
         hash: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<Option<PendingSignIn>>;
+}
+
+/// Credentials, and revocation in every scope.
+#[async_trait]
+pub trait CredentialStore: Send + Sync + 'static {
+    /// Issues a credential to an existing device; `Conflict("credential")` on a repeated hash.
+    async fn add_credential(&self, credential: &NewCredential) -> StoreResult<()>;
+    /// The credential with this hash, with its device and user, live or not.
+    async fn credential_by_token(&self, hash: &TokenHash) -> StoreResult<Option<Presented>>;
+    /// Records use of a credential and its device (time and address).
+    async fn touch(
+        &self,
+        credential: &str,
+        device: &DeviceId,
+        now: Timestamp,
+        ip: &str,
+    ) -> StoreResult<()>;
+    /// Revokes everything in `scope` that is not revoked yet, in one transaction: the devices,
+    /// their credentials, the grants. Returns what it ended.
+    async fn revoke(
+        &self,
+        scope: RevokeScope<'_>,
+        reason: SignOutReason,
+        by: Option<&DeviceId>,
+        now: Timestamp,
+    ) -> StoreResult<Revoked>;
+    /// Which of these credentials are revoked, and why (for open streams).
+    async fn revoked_credentials(&self, ids: &[String]) -> StoreResult<Vec<(String, Revocation)>>;
 }
 
 /// The scanned library.
@@ -150,7 +157,7 @@ pub trait StreamStore: Send + Sync + 'static {
     async fn release_slot(
         &self,
         device: &DeviceId,
-    ) -> StoreResult<Option<(String, Option<DeviceId>)>>;
+    ) -> StoreResult<Option<(SignOutReason, Option<DeviceId>)>>;
     /// A user's live slots (fresh heartbeat, device not signed out), oldest first.
     async fn slots(&self, user: &UserId, stale_before: Timestamp) -> StoreResult<Vec<Slot>>;
     /// For open streams: whether each device was signed out or had its playback taken over.
@@ -198,5 +205,12 @@ pub trait ExportStore: Send + Sync + 'static {
     async fn delete_export(&self, user: &UserId, id: &str) -> StoreResult<bool>;
 }
 
-pub trait Store: AccountStore + LibraryStore + PlaylistStore + StreamStore + ExportStore {}
-impl<T: AccountStore + LibraryStore + PlaylistStore + StreamStore + ExportStore> Store for T {}
+pub trait Store:
+    AccountStore + CredentialStore + LibraryStore + PlaylistStore + StreamStore + ExportStore
+{
+}
+impl<
+        T: AccountStore + CredentialStore + LibraryStore + PlaylistStore + StreamStore + ExportStore,
+    > Store for T
+{
+}

@@ -58,7 +58,7 @@ async fn migrations_are_idempotent(s: SqlStore) {
         .raw_strings("SELECT CAST(version AS TEXT) FROM schema_migrations")
         .await
         .unwrap();
-    assert_eq!(n, ["1", "2", "3", "4", "5"]);
+    assert_eq!(n, ["1", "2", "3", "4", "5", "6"]);
     assert!(s.integrity_ok().await.unwrap());
 }
 
@@ -73,7 +73,9 @@ async fn device_limit_holds_under_concurrency(s: SqlStore) {
             tokio::spawn(async move {
                 let (d, _) = device(&u, &format!("d{i}"), T0);
                 barrier.wait().await;
-                s.admit_device(&d, 6, live(T0), None).await.unwrap()
+                s.admit_device(&d, &cred(&d), 6, live(T0), None)
+                    .await
+                    .unwrap()
             })
         });
         let results = futures::future::join_all(tasks).await;
@@ -102,35 +104,39 @@ async fn replace_frees_exactly_one_slot(s: SqlStore) {
     for i in 0..2 {
         let (d, _) = device(&u, &format!("d{i}"), T0);
         assert_eq!(
-            s.admit_device(&d, 2, live(T0), None).await.unwrap(),
+            s.admit_device(&d, &cred(&d), 2, live(T0), None)
+                .await
+                .unwrap(),
             Admission::Admitted
         );
         ids.push(d.id);
     }
     let (third, _) = device(&u, "third", T0);
     assert!(
-        matches!(s.admit_device(&third, 2, live(T0), None).await.unwrap(), Admission::LimitReached(v) if v.len() == 2)
+        matches!(s.admit_device(&third, &cred(&third), 2, live(T0), None).await.unwrap(), Admission::LimitReached(v) if v.len() == 2)
     );
     let unknown = Replace {
         device_id: DeviceId(OsRandom.id()),
-        reason: "x".into(),
+        reason: SignOutReason::Replaced,
     };
     assert_eq!(
-        s.admit_device(&third, 2, live(T0), Some(&unknown))
+        s.admit_device(&third, &cred(&third), 2, live(T0), Some(&unknown))
             .await
             .unwrap(),
         Admission::ReplaceNotFound
     );
     let r = Replace {
         device_id: ids[0].clone(),
-        reason: "replaced_at_device_limit".into(),
+        reason: SignOutReason::Replaced,
     };
     assert_eq!(
-        s.admit_device(&third, 2, live(T0), Some(&r)).await.unwrap(),
+        s.admit_device(&third, &cred(&third), 2, live(T0), Some(&r))
+            .await
+            .unwrap(),
         Admission::Admitted
     );
     let gone = s.device_by_id(&ids[0]).await.unwrap().unwrap();
-    assert_eq!(gone.revoked.unwrap().reason, "replaced_at_device_limit");
+    assert_eq!(gone.revoked.unwrap().reason, SignOutReason::Replaced);
     let names: Vec<String> = s
         .live_devices(&u.id, live(T0))
         .await
@@ -146,29 +152,42 @@ async fn expired_and_idle_devices_hold_no_slot(s: SqlStore) {
     let u = user("anna");
     s.create_user(&u).await.unwrap();
     let (a, _) = device(&u, "old", T0);
-    s.admit_device(&a, 1, live(T0), None).await.unwrap();
+    s.admit_device(&a, &cred(&a), 1, live(T0), None)
+        .await
+        .unwrap();
     let (b, _) = device(&u, "new", T0);
     assert!(matches!(
-        s.admit_device(&b, 1, live(T0), None).await.unwrap(),
+        s.admit_device(&b, &cred(&b), 1, live(T0), None)
+            .await
+            .unwrap(),
         Admission::LimitReached(_)
     ));
     // Thirty days and a second later the old device is idle and no longer holds its slot.
     let later = T0.plus_secs(30 * 86_400 + 1);
     let (c, _) = device(&u, "new", later);
     assert_eq!(
-        s.admit_device(&c, 1, live(later), None).await.unwrap(),
+        s.admit_device(&c, &cred(&c), 1, live(later), None)
+            .await
+            .unwrap(),
         Admission::Admitted
     );
     // Use moves last-seen forward; it never moves back.
-    s.touch_device(&c.id, later.plus_secs(10), "10.0.0.1")
+    let cid = cred(&c).id;
+    s.touch(&cid, &c.id, later.plus_secs(10), "10.0.0.1")
         .await
         .unwrap();
-    s.touch_device(&c.id, later, "10.0.0.2").await.unwrap();
+    s.touch(&cid, &c.id, later, "10.0.0.1").await.unwrap();
     let d = s.device_by_id(&c.id).await.unwrap().unwrap();
     assert_eq!(
         (d.last_seen, d.ip.as_str()),
         (later.plus_secs(10), "10.0.0.1")
     );
+    let found = s
+        .credential_by_token(&token_of(&c).hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.credential.last_used, later.plus_secs(10));
 }
 
 async fn revocation_scopes(s: SqlStore) {
@@ -178,37 +197,75 @@ async fn revocation_scopes(s: SqlStore) {
     let mut mine = vec![];
     for i in 0..4 {
         let (d, _) = device(&u, &format!("d{i}"), T0);
-        s.admit_device(&d, 6, live(T0), None).await.unwrap();
+        s.admit_device(&d, &cred(&d), 6, live(T0), None)
+            .await
+            .unwrap();
         mine.push(d.id);
     }
     let (theirs, _) = device(&other, "bob's", T0);
-    s.admit_device(&theirs, 6, live(T0), None).await.unwrap();
+    s.admit_device(&theirs, &cred(&theirs), 6, live(T0), None)
+        .await
+        .unwrap();
+    let why = SignOutReason::SignedOutByUser;
     // Another user's device cannot be revoked through this user.
-    assert!(!s
-        .revoke_device(&u.id, &theirs.id, "signed_out_by_user", None, T0)
+    let none = s
+        .revoke(
+            RevokeScope::Device {
+                user: &u.id,
+                device: &theirs.id,
+            },
+            why,
+            None,
+            T0,
+        )
         .await
-        .unwrap());
-    assert!(s
-        .revoke_device(&u.id, &mine[0], "signed_out_by_user", Some(&mine[1]), T0)
-        .await
-        .unwrap());
-    assert!(
-        !s.revoke_device(&u.id, &mine[0], "signed_out_by_user", None, T0)
-            .await
-            .unwrap(),
-        "already revoked"
-    );
-    let out = s
-        .revoke_all(
-            &u.id,
-            Some(&mine[1]),
-            "signed_out_everywhere",
+        .unwrap();
+    assert!(none.is_empty());
+    let one = s
+        .revoke(
+            RevokeScope::Device {
+                user: &u.id,
+                device: &mine[0],
+            },
+            why,
             Some(&mine[1]),
             T0,
         )
         .await
         .unwrap();
-    assert_eq!(out.len(), 2);
+    assert_eq!(one.devices, vec![mine[0].clone()]);
+    assert_eq!(
+        one.credentials,
+        vec![format!("c{}", mine[0])],
+        "its credential with it"
+    );
+    let again = s
+        .revoke(
+            RevokeScope::Device {
+                user: &u.id,
+                device: &mine[0],
+            },
+            why,
+            None,
+            T0,
+        )
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "already revoked");
+    let out = s
+        .revoke(
+            RevokeScope::Everywhere {
+                user: &u.id,
+                keep: Some(&mine[1]),
+                apps: false,
+            },
+            SignOutReason::SignedOutEverywhere,
+            Some(&mine[1]),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!((out.devices.len(), out.credentials.len()), (2, 2));
     let live_now: Vec<DeviceId> = s
         .live_devices(&u.id, live(T0))
         .await
@@ -230,8 +287,8 @@ async fn revocation_scopes(s: SqlStore) {
         .revoked
         .unwrap();
     assert_eq!(
-        (first.reason.as_str(), first.by_device),
-        ("signed_out_by_user", Some(mine[1].clone()))
+        (first.reason, first.by_device),
+        (SignOutReason::SignedOutByUser, Some(mine[1].clone()))
     );
     assert!(s.known_device(&u.id, "d0", "phone", "test").await.unwrap());
     assert!(!s.known_device(&u.id, "d9", "phone", "test").await.unwrap());
@@ -308,16 +365,21 @@ async fn token_lookup_and_no_raw_tokens(s: SqlStore) {
     let u = user("anna");
     s.create_user(&u).await.unwrap();
     let (d, token) = device(&u, "phone", T0);
-    s.admit_device(&d, 6, live(T0), None).await.unwrap();
-    let (found, owner) = s.device_by_token(&token.hash()).await.unwrap().unwrap();
-    assert_eq!((found.id, owner.id), (d.id.clone(), u.id.clone()));
+    s.admit_device(&d, &cred(&d), 6, live(T0), None)
+        .await
+        .unwrap();
+    let found = s.credential_by_token(&token.hash()).await.unwrap().unwrap();
+    assert_eq!(
+        (found.device.id, found.user.id, found.credential.kind),
+        (d.id.clone(), u.id.clone(), CredentialKind::ApiToken)
+    );
     assert!(s
-        .device_by_token(&OsRandom.token().hash())
+        .credential_by_token(&OsRandom.token().hash())
         .await
         .unwrap()
         .is_none());
     let stored = s
-        .raw_strings("SELECT token_hash FROM devices")
+        .raw_strings("SELECT token_hash FROM credentials")
         .await
         .unwrap();
     assert_eq!(stored, vec![token.hash().0.clone()]);
@@ -435,7 +497,9 @@ async fn deleting_a_user_takes_their_rows_and_no_one_elses(s: SqlStore) {
     for u in [&gone, &kept] {
         s.create_user(u).await.unwrap();
         let (d, token) = device(u, "phone", T0);
-        s.admit_device(&d, 6, live(T0), None).await.unwrap();
+        s.admit_device(&d, &cred(&d), 6, live(T0), None)
+            .await
+            .unwrap();
         s.add_event(&SecurityEvent {
             id: OsRandom.id(),
             user_id: u.id.clone(),

@@ -192,7 +192,9 @@ async fn signed_in(s: &SqlStore, u: &User, n: usize) -> Vec<DeviceId> {
     for i in 0..n {
         let (d, _) = device(u, &format!("d{i}"), T0);
         assert_eq!(
-            s.admit_device(&d, 100, live(T0), None).await.unwrap(),
+            s.admit_device(&d, &cred(&d), 100, live(T0), None)
+                .await
+                .unwrap(),
             Admission::Admitted
         );
         ids.push(d.id);
@@ -292,12 +294,12 @@ async fn slots_takeover_leases_and_sign_out(s: SqlStore) {
     let of = |id: &DeviceId| status.iter().find(|x| &x.device_id == id).unwrap().clone();
     assert_eq!(
         of(&d[0]).stopped,
-        Some(("taken_over".into(), Some(d[1].clone())))
+        Some((SignOutReason::TakenOver, Some(d[1].clone())))
     );
     assert_eq!(of(&d[1]).stopped, None);
     assert_eq!(of(&d[1]).revoked, None);
     // The stopped device keeps hearing it until it is granted a slot again.
-    let notice = Some(("taken_over".to_owned(), Some(d[1].clone())));
+    let notice = Some((SignOutReason::TakenOver, Some(d[1].clone())));
     assert_eq!(s.release_slot(&d[0]).await.unwrap(), notice);
     assert_eq!(s.release_slot(&d[0]).await.unwrap(), notice);
 
@@ -317,16 +319,27 @@ async fn slots_takeover_leases_and_sign_out(s: SqlStore) {
     ));
 
     // A signed-out device's slot does not count, and its status says why.
-    s.revoke_device(&u.id, &d[2], "signed_out_by_user", None, later)
-        .await
-        .unwrap();
+    s.revoke(
+        RevokeScope::Device {
+            user: &u.id,
+            device: &d[2],
+        },
+        SignOutReason::SignedOutByUser,
+        None,
+        later,
+    )
+    .await
+    .unwrap();
     assert!(s
         .slots(&u.id, later.minus_secs(45))
         .await
         .unwrap()
         .is_empty());
     let st = s.stream_status(&[d[2].clone()]).await.unwrap();
-    assert_eq!(st[0].revoked.as_ref().unwrap().reason, "signed_out_by_user");
+    assert_eq!(
+        st[0].revoked.as_ref().unwrap().reason,
+        SignOutReason::SignedOutByUser
+    );
     assert!(matches!(
         s.acquire_slot(&one(&d[1], later, None)).await.unwrap(),
         SlotOutcome::Granted { .. }

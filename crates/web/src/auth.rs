@@ -7,37 +7,20 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use clef_accounts::{AccountsError, AuthContext};
+use clef_accounts::{AccountsError, AuthContext, SignOutReason};
 use clef_api::{session_cookie_value, AppState, ClientIp};
 use clef_core::SecretToken;
 
 use crate::{cookies, errors, reply};
 
-/// Reason codes a signed-out device may be told about (those `clef_api::signed_out_message`
-/// knows). Anything else is not echoed into a URL.
-const REASONS: &[&str] = &[
-    "signed_out_by_user",
-    "signed_out_everywhere",
-    "password_changed",
-    "password_reset",
-    "expired",
-    "account_disabled",
-    "access_removed",
-    "replaced_at_device_limit",
-    "account_deleted",
-];
-
-/// The known reason code equal to `code`, if any.
-pub fn known_reason(code: &str) -> Option<&'static str> {
-    REASONS.iter().copied().find(|r| *r == code)
+/// The reason named by `code`, if Clef knows it: anything else is not echoed into a URL.
+pub fn known_reason(code: &str) -> Option<SignOutReason> {
+    SignOutReason::parse(code)
 }
 
 /// The sign-in page, telling why this device was signed out.
-pub fn signin_url(reason: &str) -> String {
-    match known_reason(reason) {
-        Some(r) => format!("/signin?reason={r}"),
-        None => "/signin".to_owned(),
-    }
+pub fn signin_url(reason: SignOutReason) -> String {
+    format!("/signin?reason={}", reason.as_str())
 }
 
 /// 303 to `location`, clearing the session cookie.
@@ -87,7 +70,7 @@ pub async fn signed_in(
     {
         Ok(ctx) => Ok(ctx),
         Err(AccountsError::SignedOut { reason, .. }) => {
-            Err(signed_out_redirect(state, &signin_url(&reason)))
+            Err(signed_out_redirect(state, &signin_url(reason)))
         }
         Err(AccountsError::Unauthenticated) => Err(signed_out_redirect(state, "/signin")),
         Err(e) => Err(errors::page(&e, None)),
@@ -113,12 +96,13 @@ mod tests {
     #[test]
     fn only_known_reasons_reach_the_url() {
         assert_eq!(
-            signin_url("signed_out_everywhere"),
+            signin_url(SignOutReason::SignedOutEverywhere),
             "/signin?reason=signed_out_everywhere"
         );
-        assert_eq!(signin_url("x&evil=1"), "/signin");
-        for r in REASONS {
-            assert_ne!(clef_api::signed_out_message(r), "", "{r}");
+        assert_eq!(known_reason("x&evil=1"), None);
+        for r in SignOutReason::ALL {
+            assert_eq!(known_reason(r.as_str()), Some(*r));
+            assert_ne!(clef_api::signed_out_message(*r), "", "{r}");
         }
     }
 }

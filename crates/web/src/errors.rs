@@ -72,7 +72,7 @@ pub fn describe(e: &AccountsError) -> Problem {
         ),
         AccountsError::Unauthenticated => Problem::new(StatusCode::UNAUTHORIZED, "Sign in first."),
         AccountsError::SignedOut { reason, .. } => {
-            Problem::new(StatusCode::UNAUTHORIZED, signed_out_message(reason))
+            Problem::new(StatusCode::UNAUTHORIZED, signed_out_message(*reason))
         }
         AccountsError::StreamLimitReached { limit, .. } => Problem::new(
             StatusCode::CONFLICT,
@@ -95,6 +95,14 @@ pub fn describe(e: &AccountsError) -> Problem {
         AccountsError::Forbidden => Problem::new(
             StatusCode::FORBIDDEN,
             "Only administrators can open this page.",
+        ),
+        AccountsError::InsufficientScope(scope) => Problem::new(
+            StatusCode::FORBIDDEN,
+            format!("This app was not given the right to: {}.", scope.describe()),
+        ),
+        AccountsError::AccountOnly => Problem::new(
+            StatusCode::FORBIDDEN,
+            "An app cannot manage the account. Sign in as its owner.",
         ),
         AccountsError::NotFound(what) => {
             Problem::new(StatusCode::NOT_FOUND, format!("No such {what}."))

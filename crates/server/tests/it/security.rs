@@ -64,7 +64,7 @@ async fn s1_ten_thousand_session_tokens_are_unique_random_and_stored_hashed() {
     }
     let stored: HashSet<String> = s
         .store
-        .raw_strings("SELECT token_hash FROM devices")
+        .raw_strings("SELECT token_hash FROM credentials")
         .await
         .unwrap()
         .into_iter()
@@ -72,7 +72,10 @@ async fn s1_ten_thousand_session_tokens_are_unique_random_and_stored_hashed() {
     assert_eq!(stored.len(), 10_000);
     let dump = s
         .store
-        .raw_strings("SELECT id || name || client || ip || token_hash FROM devices")
+        .raw_strings(
+            "SELECT d.id || d.name || d.client || d.ip || c.id || c.token_hash \
+             FROM devices d JOIN credentials c ON c.device_id = d.id",
+        )
         .await
         .unwrap()
         .join("\n");

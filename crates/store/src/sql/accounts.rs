@@ -5,17 +5,21 @@ use clef_core::{DeviceId, Timestamp, TokenHash, UserId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::credentials::{insert_credential, revocation_from, revoke_device_in};
 use super::{bool_int, Backend, SqlStore};
+use crate::credential_model::*;
 use crate::model::*;
 use crate::repo::AccountStore;
 use crate::{StoreError, StoreResult};
 
-const USER_COLS: &str = "u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.max_devices, u.max_streams, u.created_at, u.must_change_password";
-const DEVICE_COLS: &str = "d.id, d.user_id, d.name, d.device_type, d.client, d.credential, d.ip, d.first_seen, d.last_seen, d.expires_at, d.revoked_at, d.revoked_reason, d.revoked_by";
-/// The condition for a live device; binds `$2` = now and `$3` = idle cutoff.
-const LIVE: &str = "d.revoked_at IS NULL AND d.expires_at > $2 AND d.last_seen > $3";
+pub(super) const USER_COLS: &str = "u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.max_devices, u.max_streams, u.created_at, u.must_change_password";
+const DEVICE_COLS: &str = "d.id, d.user_id, d.name, d.device_type, d.client, d.origin, d.grant_id, d.ip, d.first_seen, d.last_seen, d.expires_at, d.revoked_at, d.revoked_reason, d.revoked_by";
+/// The condition for a live device that holds a slot (app seats do not); binds `$2` = now and
+/// `$3` = idle cutoff.
+const LIVE: &str =
+    "d.revoked_at IS NULL AND d.expires_at > $2 AND d.last_seen > $3 AND d.origin <> 'app'";
 
-fn user_from(r: &AnyRow) -> Result<User, sqlx::Error> {
+pub(super) fn user_from(r: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {
         id: UserId(r.try_get("id")?),
         username: r.try_get("username")?,
@@ -29,33 +33,21 @@ fn user_from(r: &AnyRow) -> Result<User, sqlx::Error> {
     })
 }
 
-fn device_from(r: &AnyRow, prefix: &str) -> Result<Device, sqlx::Error> {
+pub(super) fn device_from(r: &AnyRow, prefix: &str) -> StoreResult<Device> {
     let col = |c: &str| format!("{prefix}{c}");
-    let revoked_at: Option<i64> = r.try_get(col("revoked_at").as_str())?;
-    let revoked = match revoked_at {
-        Some(at) => Some(Revocation {
-            at: Timestamp(at),
-            reason: r
-                .try_get::<Option<String>, _>(col("revoked_reason").as_str())?
-                .unwrap_or_default(),
-            by_device: r
-                .try_get::<Option<String>, _>(col("revoked_by").as_str())?
-                .map(DeviceId),
-        }),
-        None => None,
-    };
     Ok(Device {
         id: DeviceId(r.try_get(col("id").as_str())?),
         user_id: UserId(r.try_get(col("user_id").as_str())?),
         name: r.try_get(col("name").as_str())?,
         device_type: r.try_get(col("device_type").as_str())?,
         client: r.try_get(col("client").as_str())?,
-        credential: CredentialKind::parse(&r.try_get::<String, _>(col("credential").as_str())?),
+        origin: DeviceOrigin::read(&r.try_get::<String, _>(col("origin").as_str())?)?,
+        grant_id: r.try_get(col("grant_id").as_str())?,
         ip: r.try_get(col("ip").as_str())?,
         first_seen: Timestamp(r.try_get(col("first_seen").as_str())?),
         last_seen: Timestamp(r.try_get(col("last_seen").as_str())?),
         expires_at: Timestamp(r.try_get(col("expires_at").as_str())?),
-        revoked,
+        revoked: revocation_from(r, prefix)?,
     })
 }
 
@@ -83,7 +75,7 @@ async fn live_devices_on(
     conn: &mut AnyConnection,
     user: &UserId,
     live: Liveness,
-) -> Result<Vec<Device>, sqlx::Error> {
+) -> StoreResult<Vec<Device>> {
     let sql = format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.user_id = $1 AND {LIVE} ORDER BY d.last_seen DESC, d.id");
     let rows = sqlx::query(&sql)
         .bind(user.as_str())
@@ -94,26 +86,25 @@ async fn live_devices_on(
     rows.iter().map(|r| device_from(r, "")).collect()
 }
 
-async fn revoke_on(
-    conn: &mut AnyConnection,
-    user: &UserId,
-    id: &DeviceId,
-    reason: &str,
-    by: Option<&DeviceId>,
-    now: Timestamp,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE devices SET revoked_at = $1, revoked_reason = $2, revoked_by = $3 \
-         WHERE id = $4 AND user_id = $5 AND revoked_at IS NULL",
+pub(super) async fn insert_device(conn: &mut AnyConnection, d: &NewDevice) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO devices (id, user_id, name, device_type, client, origin, grant_id, ip, first_seen, last_seen, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
     )
-    .bind(now.0)
-    .bind(reason)
-    .bind(by.map(|d| d.as_str().to_owned()))
-    .bind(id.as_str())
-    .bind(user.as_str())
+    .bind(d.id.as_str())
+    .bind(d.user_id.as_str())
+    .bind(&d.name)
+    .bind(&d.device_type)
+    .bind(&d.client)
+    .bind(d.origin.as_str())
+    .bind(d.grant_id.clone())
+    .bind(&d.ip)
+    .bind(d.now.0)
+    .bind(d.expires_at.0)
     .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
+    .map_err(|e| conflict(e, "device"))?;
+    Ok(())
 }
 
 #[async_trait]
@@ -292,6 +283,7 @@ impl AccountStore for SqlStore {
     async fn admit_device(
         &self,
         d: &NewDevice,
+        credential: &NewCredential,
         limit: i64,
         live: Liveness,
         replace: Option<&Replace>,
@@ -318,7 +310,7 @@ impl AccountStore for SqlStore {
             if n == 0 {
                 return Ok(Admission::ReplaceNotFound);
             }
-            revoke_on(&mut tx, &d.user_id, &r.device_id, &r.reason, None, live.now).await?;
+            revoke_device_in(&mut tx, &d.user_id, &r.device_id, r.reason, live.now).await?;
         }
         let sql = format!("SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE}");
         let held: i64 = sqlx::query_scalar(&sql)
@@ -332,42 +324,10 @@ impl AccountStore for SqlStore {
             tx.rollback().await?;
             return Ok(Admission::LimitReached(holders));
         }
-        sqlx::query(
-            "INSERT INTO devices (id, user_id, token_hash, name, device_type, client, credential, ip, first_seen, last_seen, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(d.id.as_str())
-        .bind(d.user_id.as_str())
-        .bind(d.token_hash.as_str())
-        .bind(&d.name)
-        .bind(&d.device_type)
-        .bind(&d.client)
-        .bind(d.credential.as_str())
-        .bind(&d.ip)
-        .bind(d.now.0)
-        .bind(d.now.0)
-        .bind(d.expires_at.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| conflict(e, "device"))?;
+        insert_device(&mut tx, d).await?;
+        insert_credential(&mut tx, credential).await?;
         tx.commit().await?;
         Ok(Admission::Admitted)
-    }
-
-    async fn device_by_token(&self, hash: &TokenHash) -> StoreResult<Option<(Device, User)>> {
-        let sql = format!("SELECT {DEVICE_COLS}, d.token_hash AS d_token_hash, {USER_COLS} FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1");
-        // Column names repeat (id, …); read the device by position-safe aliases instead.
-        let sql = sql.replacen(DEVICE_COLS, &device_aliases(), 1);
-        let row = sqlx::query(&sql)
-            .bind(hash.as_str())
-            .fetch_optional(&self.read)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("d_token_hash")?;
-        if !TokenHash(stored).ct_eq(hash) {
-            return Ok(None);
-        }
-        Ok(Some((device_from(&row, "d_")?, user_from(&row)?)))
     }
 
     async fn device_by_id(&self, id: &DeviceId) -> StoreResult<Option<Device>> {
@@ -376,7 +336,7 @@ impl AccountStore for SqlStore {
             .bind(id.as_str())
             .fetch_optional(&self.read)
             .await?;
-        Ok(row.as_ref().map(|r| device_from(r, "")).transpose()?)
+        row.as_ref().map(|r| device_from(r, "")).transpose()
     }
 
     async fn known_device(
@@ -396,63 +356,9 @@ impl AccountStore for SqlStore {
         Ok(n > 0)
     }
 
-    async fn touch_device(&self, id: &DeviceId, now: Timestamp, ip: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE devices SET last_seen = $1, ip = $2 WHERE id = $3 AND last_seen < $1")
-            .bind(now.0)
-            .bind(ip)
-            .bind(id.as_str())
-            .execute(&self.write)
-            .await?;
-        Ok(())
-    }
-
     async fn live_devices(&self, user: &UserId, live: Liveness) -> StoreResult<Vec<Device>> {
         let mut conn = self.read.acquire().await?;
-        Ok(live_devices_on(&mut conn, user, live).await?)
-    }
-
-    async fn revoke_device(
-        &self,
-        user: &UserId,
-        id: &DeviceId,
-        reason: &str,
-        by: Option<&DeviceId>,
-        now: Timestamp,
-    ) -> StoreResult<bool> {
-        let mut conn = self.write.acquire().await?;
-        Ok(revoke_on(&mut conn, user, id, reason, by, now).await?)
-    }
-
-    async fn revoke_all(
-        &self,
-        user: &UserId,
-        keep: Option<&DeviceId>,
-        reason: &str,
-        by: Option<&DeviceId>,
-        now: Timestamp,
-    ) -> StoreResult<Vec<DeviceId>> {
-        let mut tx = self.write.begin().await?;
-        let keep = keep.map(|k| k.as_str().to_owned()).unwrap_or_default();
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM devices WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2",
-        )
-        .bind(user.as_str())
-        .bind(&keep)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE devices SET revoked_at = $1, revoked_reason = $2, revoked_by = $3 \
-             WHERE user_id = $4 AND revoked_at IS NULL AND id <> $5",
-        )
-        .bind(now.0)
-        .bind(reason)
-        .bind(by.map(|d| d.as_str().to_owned()))
-        .bind(user.as_str())
-        .bind(&keep)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(ids.into_iter().map(DeviceId).collect())
+        live_devices_on(&mut conn, user, live).await
     }
 
     async fn add_event(&self, e: &SecurityEvent) -> StoreResult<()> {
@@ -547,7 +453,7 @@ impl AccountStore for SqlStore {
 }
 
 /// The device columns aliased with a `d_` prefix, for queries that also select user columns.
-fn device_aliases() -> String {
+pub(super) fn device_aliases() -> String {
     DEVICE_COLS
         .split(", ")
         .map(|c| format!("{c} AS d_{}", c.trim_start_matches("d.")))

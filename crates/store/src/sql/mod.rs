@@ -4,6 +4,7 @@
 
 mod accounts;
 mod attempts;
+mod credentials;
 mod exports;
 mod library;
 mod streams;
@@ -146,4 +147,17 @@ fn redact(url: &str) -> String {
 
 pub(crate) fn bool_int(b: bool) -> i64 {
     i64::from(b)
+}
+
+/// `$1, $2, …, $n`.
+pub(crate) fn placeholders(n: usize) -> String {
+    placeholders_from(1, n)
+}
+
+/// `$first, …` for `n` parameters.
+pub(crate) fn placeholders_from(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

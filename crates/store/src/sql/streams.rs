@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use clef_core::{DeviceId, Timestamp, UserId};
 use sqlx::{AnyConnection, Row};
 
-use super::{Backend, SqlStore};
+use super::credentials::revocation_from;
+use super::{placeholders, Backend, SqlStore};
 use crate::library_model::*;
-use crate::model::Revocation;
 use crate::repo::StreamStore;
+use crate::SignOutReason;
 use crate::StoreResult;
 
 /// A slot counts while its heartbeat is fresh, nobody stopped it and its device is signed in.
@@ -41,13 +42,6 @@ async fn live_slots(
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
-}
-
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[async_trait]
@@ -131,7 +125,7 @@ impl StreamStore for SqlStore {
     async fn release_slot(
         &self,
         device: &DeviceId,
-    ) -> StoreResult<Option<(String, Option<DeviceId>)>> {
+    ) -> StoreResult<Option<(SignOutReason, Option<DeviceId>)>> {
         let mut tx = self.write.begin().await?;
         let row =
             sqlx::query("SELECT stopped_reason, stopped_by FROM stream_slots WHERE device_id = $1")
@@ -147,7 +141,9 @@ impl StreamStore for SqlStore {
         let Some(row) = row else { return Ok(None) };
         let reason: Option<String> = row.try_get("stopped_reason")?;
         let by: Option<String> = row.try_get("stopped_by")?;
-        Ok(reason.map(|r| (r, by.map(DeviceId))))
+        reason
+            .map(|r| Ok((SignOutReason::read(&r)?, by.map(DeviceId))))
+            .transpose()
     }
 
     async fn slots(&self, user: &UserId, stale_before: Timestamp) -> StoreResult<Vec<Slot>> {
@@ -170,35 +166,22 @@ impl StreamStore for SqlStore {
             q = q.bind(d.as_str());
         }
         let rows = q.fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|r| {
-                let revoked = match r.try_get::<Option<i64>, _>("revoked_at")? {
-                    Some(at) => Some(Revocation {
-                        at: Timestamp(at),
-                        reason: r
-                            .try_get::<Option<String>, _>("revoked_reason")?
-                            .unwrap_or_default(),
-                        by_device: r.try_get::<Option<String>, _>("revoked_by")?.map(DeviceId),
-                    }),
-                    None => None,
-                };
-                let stopped = r
-                    .try_get::<Option<String>, _>("stopped_reason")?
-                    .map(|reason| -> Result<_, sqlx::Error> {
-                        Ok((
-                            reason,
-                            r.try_get::<Option<String>, _>("stopped_by")?.map(DeviceId),
-                        ))
-                    })
-                    .transpose()?;
-                Ok(StreamStatus {
-                    device_id: DeviceId(r.try_get("id")?),
-                    revoked,
-                    user_disabled: r.try_get::<i64, _>("disabled")? != 0,
-                    stopped,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let stopped = match r.try_get::<Option<String>, _>("stopped_reason")? {
+                Some(reason) => Some((
+                    SignOutReason::read(&reason)?,
+                    r.try_get::<Option<String>, _>("stopped_by")?.map(DeviceId),
+                )),
+                None => None,
+            };
+            out.push(StreamStatus {
+                device_id: DeviceId(r.try_get("id")?),
+                revoked: revocation_from(r, "")?,
+                user_disabled: r.try_get::<i64, _>("disabled")? != 0,
+                stopped,
+            });
+        }
+        Ok(out)
     }
 }

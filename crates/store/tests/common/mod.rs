@@ -75,20 +75,41 @@ pub fn user(name: &str) -> User {
 }
 
 pub fn device(u: &User, name: &str, now: Timestamp) -> (NewDevice, clef_core::SecretToken) {
-    let token = OsRandom.token();
     let d = NewDevice {
         id: DeviceId(OsRandom.id()),
         user_id: u.id.clone(),
-        token_hash: token.hash(),
         name: name.into(),
         device_type: "phone".into(),
         client: "test".into(),
-        credential: CredentialKind::ApiToken,
+        origin: DeviceOrigin::ApiToken,
+        grant_id: None,
         ip: "127.0.0.1".into(),
         now,
         expires_at: now.plus_secs(30 * 86_400),
     };
+    let token = token_of(&d);
     (d, token)
+}
+
+/// The token of a test device's first credential (its random id makes it unguessable).
+pub fn token_of(d: &NewDevice) -> clef_core::SecretToken {
+    clef_core::SecretToken::from_presented(&format!("token-{}", d.id))
+}
+
+/// A test device's first credential: an API token.
+pub fn cred(d: &NewDevice) -> NewCredential {
+    NewCredential {
+        id: format!("c{}", d.id),
+        user_id: d.user_id.clone(),
+        device_id: d.id.clone(),
+        grant_id: None,
+        parent_id: None,
+        kind: CredentialKind::ApiToken,
+        token_hash: token_of(d).hash(),
+        scopes: clef_core::ScopeSet::EMPTY,
+        now: d.now,
+        expires_at: d.expires_at,
+    }
 }
 
 pub fn live(now: Timestamp) -> Liveness {

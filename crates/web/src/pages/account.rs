@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use clef_accounts::{reason, AccountsError, AuthContext};
+use clef_accounts::{AccountsError, AuthContext, SignOutReason};
 use clef_api::{AppState, ClientIp};
 use clef_core::Password;
 use maud::html;
@@ -61,6 +61,7 @@ impl HasCsrf for PasswordForm {
 #[serde(default)]
 pub struct EverywhereForm {
     keep_current: Option<String>,
+    remove_apps: Option<String>,
     confirm: String,
     csrf: String,
 }
@@ -105,12 +106,16 @@ fn render(
         }
         section.panel #sign-out-everywhere {
             h2 { "Sign out everywhere" }
-            p.hint { "Signs out every browser and app on this account, for example after losing a phone." }
+            p.hint { "Signs out every browser, player, TV and speaker on this account, for example after losing a phone." }
             form.stacked method="post" action="/account/signout-everywhere" {
                 (csrf_field(csrf.value()))
                 label.check {
                     input #keep_current type="checkbox" name="keep_current" value="on" checked;
                     " Keep me signed in on this device"
+                }
+                label.check {
+                    input #remove_apps type="checkbox" name="remove_apps" value="on";
+                    " Also remove every app's access"
                 }
                 button.danger type="submit" { "Sign out everywhere" }
             }
@@ -192,8 +197,9 @@ pub async fn sign_out_everywhere(
         Err(r) => return r,
     };
     let keep = form.keep_current.is_some();
+    let apps = form.remove_apps.is_some();
     if !confirm::is_yes(&form.confirm) {
-        let (title, consequence, carry) = if keep {
+        let (title, consequence, mut carry) = if keep {
             (
                 "Sign out every other device?",
                 "Every other browser and app on this account is signed out at once and its music stopped. This one stays signed in.",
@@ -206,12 +212,17 @@ pub async fn sign_out_everywhere(
                 vec![],
             )
         };
+        let mut consequence = consequence.to_owned();
+        if apps {
+            consequence.push_str(" Every app with access to your account loses it too.");
+            carry.push(("remove_apps", "on".to_owned()));
+        }
         return confirm::page(
             &ctx,
             &csrf,
             Question {
                 title: title.to_owned(),
-                consequence: consequence.to_owned(),
+                consequence,
                 action: "/account/signout-everywhere".to_owned(),
                 yes: "Sign out everywhere".to_owned(),
                 cancel: "/account",
@@ -221,9 +232,11 @@ pub async fn sign_out_everywhere(
             },
         );
     }
-    match st.accounts.sign_out_everywhere(&ctx, keep).await {
+    match st.accounts.sign_out_everywhere(&ctx, keep, apps).await {
         Ok(n) if keep => reply::see_other(&format!("/devices?notice=signed_out_everywhere&n={n}")),
-        Ok(_) => auth::signed_out_redirect(&st, &auth::signin_url(reason::SIGNED_OUT_EVERYWHERE)),
+        Ok(_) => {
+            auth::signed_out_redirect(&st, &auth::signin_url(SignOutReason::SignedOutEverywhere))
+        }
         Err(e) => problem(&ctx, &csrf, &errors::describe(&e)),
     }
 }

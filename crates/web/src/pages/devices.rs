@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use clef_accounts::{reason, AccountsError, DeviceView};
+use clef_accounts::{AccountsError, DeviceView, SignOutReason};
 use clef_api::{AppState, ClientIp};
 use clef_core::DeviceId;
 use clef_library::Catalog;
@@ -182,7 +182,7 @@ pub async fn sign_out(
         return signed_in_error(&ctx, &csrf, Some(Section::Devices), &e);
     }
     if id == ctx.device.id {
-        auth::signed_out_redirect(&st, &auth::signin_url(reason::SIGNED_OUT_BY_USER))
+        auth::signed_out_redirect(&st, &auth::signin_url(SignOutReason::SignedOutByUser))
     } else {
         reply::see_other("/devices?notice=device_signed_out")
     }
@@ -202,5 +202,5 @@ pub async fn sign_out_this(
     if let Err(e) = st.accounts.sign_out_current(&ctx).await {
         return signed_in_error(&ctx, &csrf, None, &e);
     }
-    auth::signed_out_redirect(&st, &auth::signin_url(reason::SIGNED_OUT_BY_USER))
+    auth::signed_out_redirect(&st, &auth::signin_url(SignOutReason::SignedOutByUser))
 }

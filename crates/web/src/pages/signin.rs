@@ -89,7 +89,7 @@ pub(crate) struct SigninView<'a> {
     pub username: &'a str,
     pub device_name: &'a str,
     /// Why this device was signed out, as told by the reason code in the URL.
-    pub reason: Option<&'static str>,
+    pub reason: Option<clef_accounts::SignOutReason>,
     pub flash: Option<Flash>,
 }
 
