@@ -67,6 +67,9 @@ pub enum AccountsError {
     /// An admin gave this account a temporary password; it must choose its own first.
     #[error("a new password must be chosen first")]
     PasswordChangeRequired,
+    /// A request to the authorization server's endpoints that RFC 6749 answers with its codes.
+    #[error(transparent)]
+    OAuth(#[from] crate::oauth::OAuthError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

@@ -15,6 +15,12 @@ pub enum EventKind {
     LimitsChanged,
     AdminChanged,
     UserDeleted,
+    AppAuthorized,
+    AppAccessRemoved,
+    RefreshTokenReused,
+    DeviceAuthorized,
+    AppRegistered,
+    AppDeleted,
 }
 
 impl EventKind {
@@ -32,6 +38,12 @@ impl EventKind {
             EventKind::LimitsChanged => "limits_changed",
             EventKind::AdminChanged => "admin_changed",
             EventKind::UserDeleted => "user_deleted",
+            EventKind::AppAuthorized => "app_authorized",
+            EventKind::AppAccessRemoved => "app_access_removed",
+            EventKind::RefreshTokenReused => "refresh_token_reused",
+            EventKind::DeviceAuthorized => "device_authorized",
+            EventKind::AppRegistered => "app_registered",
+            EventKind::AppDeleted => "app_deleted",
         }
     }
 
@@ -50,6 +62,12 @@ impl EventKind {
             "limits_changed" => "Limits changed",
             "admin_changed" => "Admin rights changed",
             "user_deleted" => "User deleted",
+            "app_authorized" => "App given access",
+            "app_access_removed" => "App's access removed",
+            "refresh_token_reused" => "App's access ended: a used token was presented again",
+            "device_authorized" => "Device signed in by code",
+            "app_registered" => "App registered",
+            "app_deleted" => "App deleted",
             _ => "Event",
         }
     }

@@ -6,6 +6,7 @@ mod config;
 mod devices;
 mod error;
 mod events;
+pub mod oauth;
 mod password;
 mod playback;
 mod service;

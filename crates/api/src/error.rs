@@ -232,6 +232,26 @@ fn accounts_error(e: AccountsError) -> Response {
         AccountsError::WrongCurrentPassword => {
             body(StatusCode::FORBIDDEN, "wrong_current_password", &msg, none)
         }
+        AccountsError::OAuth(e) => {
+            let status = match e {
+                clef_accounts::oauth::OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let mut r = (
+                status,
+                Json(json!({ "error": e.code(), "error_description": e.to_string() })),
+            )
+                .into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if status == StatusCode::UNAUTHORIZED {
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"clef\""),
+                );
+            }
+            r
+        }
         AccountsError::Forbidden => body(StatusCode::FORBIDDEN, "forbidden", &msg, none),
         AccountsError::InsufficientScope(scope) => {
             let mut r = body(

@@ -125,6 +125,17 @@ impl FromRequestParts<AppState> for Auth {
             return Err(ApiError::CrossSite);
         }
         let ctx = state.accounts.authenticate(&token, &ip.0).await?;
+        if !ctx.access().is_full() {
+            let route = parts
+                .extensions
+                .get::<axum::extract::MatchedPath>()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default();
+            match crate::scopes::need(&parts.method, &route) {
+                crate::scopes::Need::Scope(scope) => ctx.require(scope)?,
+                crate::scopes::Need::Account => ctx.require_account()?,
+            }
+        }
         if ctx.user.must_change_password
             && !allowed_before_new_password(&parts.method, parts.uri.path())
         {

@@ -3,6 +3,7 @@
 //! one mapping from service errors to HTTP.
 
 mod admin;
+mod apps;
 mod connection;
 mod dto;
 mod error;
@@ -12,10 +13,12 @@ mod headers;
 mod host;
 mod library;
 pub mod limits;
+pub mod oauth;
 mod openapi;
 mod openapi_exports;
 mod openapi_library;
 mod playlists;
+pub mod scopes;
 mod sessions;
 mod stream;
 mod transcode;
@@ -92,6 +95,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(sessions::me))
         .route("/api/v1/me/password", put(sessions::change_password))
         .route("/api/v1/security-events", get(sessions::security_events))
+        .route("/api/v1/apps", get(apps::list).post(apps::register))
+        .route("/api/v1/apps/{client_id}", delete(apps::delete))
+        .route("/api/v1/me/apps", get(apps::grants))
+        .route("/api/v1/me/apps/{grant_id}", delete(apps::remove_access))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata),
+        )
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/oauth/introspect", post(oauth::introspect))
         .route(
             "/api/v1/admin/users",
             get(admin::list_users).post(admin::create_user),

@@ -177,6 +177,10 @@ pub enum RevokeScope<'a> {
     Credential { id: &'a str },
     /// An app grant: every token issued under it and every device authorised through it.
     Grant { user: &'a UserId, grant: &'a str },
+    /// Every grant to an app, of every user (the app is being deleted).
+    App { client: &'a str },
+    /// One grant, whoever's it is (a refresh token's reuse found it).
+    GrantOf { grant: &'a str },
 }
 
 /// What a revocation ended.

@@ -6,6 +6,7 @@ mod export_model;
 mod library_model;
 mod migrations;
 mod model;
+mod oauth_model;
 mod repo;
 mod sql;
 
@@ -13,8 +14,10 @@ pub use credential_model::*;
 pub use export_model::*;
 pub use library_model::*;
 pub use model::*;
+pub use oauth_model::*;
 pub use repo::{
-    AccountStore, CredentialStore, ExportStore, LibraryStore, PlaylistStore, Store, StreamStore,
+    AccountStore, CredentialStore, ExportStore, LibraryStore, OAuthStore, PlaylistStore, Store,
+    StreamStore,
 };
 pub use sql::{Backend, SqlStore};
 

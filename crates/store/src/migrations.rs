@@ -231,6 +231,55 @@ const POSTGRES_V6: &[&str] = &[
     "ALTER TABLE devices ADD COLUMN grant_id TEXT",
 ];
 
+/// Apps (OAuth clients), what users granted them, authorization codes and device codes.
+const COMMON_V7: &[&str] = &[
+    "CREATE TABLE oauth_apps (
+        client_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        redirect_uris TEXT NOT NULL,
+        secret_hash TEXT,
+        created_at BIGINT NOT NULL)",
+    "CREATE INDEX oauth_apps_by_owner ON oauth_apps (owner_id)",
+    "CREATE TABLE oauth_grants (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        client_id TEXT NOT NULL REFERENCES oauth_apps(client_id) ON DELETE CASCADE,
+        scopes TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        revoked_reason TEXT,
+        revoked_by TEXT)",
+    "CREATE INDEX oauth_grants_by_user ON oauth_grants (user_id, revoked_at)",
+    "CREATE INDEX oauth_grants_by_client ON oauth_grants (client_id)",
+    "CREATE TABLE oauth_codes (
+        code_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES oauth_apps(client_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        grant_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        challenge TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT,
+        issued TEXT)",
+    "CREATE TABLE oauth_device_codes (
+        device_code_hash TEXT PRIMARY KEY,
+        user_code TEXT NOT NULL UNIQUE,
+        client_id TEXT NOT NULL REFERENCES oauth_apps(client_id) ON DELETE CASCADE,
+        scopes TEXT NOT NULL,
+        device_name TEXT NOT NULL,
+        device_type TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        interval_secs BIGINT NOT NULL,
+        last_poll BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        user_id TEXT REFERENCES users(id) ON DELETE CASCADE,
+        device_id TEXT)",
+];
+
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -262,10 +311,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: SQLITE_V6,
         postgres: POSTGRES_V6,
     },
+    Migration {
+        version: 7,
+        sqlite: COMMON_V7,
+        postgres: COMMON_V7,
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Applies every migration newer than the database's version, up to `target`.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend, target: i64) -> StoreResult<()> {

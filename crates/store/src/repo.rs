@@ -8,6 +8,7 @@ use crate::credential_model::*;
 use crate::export_model::*;
 use crate::library_model::*;
 use crate::model::*;
+use crate::oauth_model::*;
 use crate::StoreResult;
 
 /// Users, devices, the security log and pending sign-ins.
@@ -110,6 +111,36 @@ pub trait CredentialStore: Send + Sync + 'static {
     async fn revoked_credentials(&self, ids: &[String]) -> StoreResult<Vec<(String, Revocation)>>;
 }
 
+/// Apps, grants, and the codes of the OAuth flows.
+#[async_trait]
+pub trait OAuthStore: Send + Sync + 'static {
+    async fn create_app(&self, app: &App) -> StoreResult<()>;
+    async fn app(&self, client_id: &str) -> StoreResult<Option<App>>;
+    /// The apps a user registered, by name.
+    async fn apps_of(&self, owner: &UserId) -> StoreResult<Vec<App>>;
+    /// Deletes an app of `owner` (revoke its grants first); false when there is none.
+    async fn delete_app(&self, owner: &UserId, client_id: &str) -> StoreResult<bool>;
+    /// In one transaction: finds the user's live grant to the app (widening its scopes) or makes
+    /// one, and gives it a seat device when it has none.
+    async fn approve(&self, approval: &Approval) -> StoreResult<Approved>;
+    async fn grant(&self, id: &str) -> StoreResult<Option<Grant>>;
+    /// A user's live grants with their apps, last use and devices, most recently used first.
+    async fn grants_of(&self, user: &UserId, live: Liveness) -> StoreResult<Vec<GrantView>>;
+    async fn put_code(&self, code: &AuthCode) -> StoreResult<()>;
+    /// Spends a code (single use; expired ones are unknown).
+    async fn use_code(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<CodeUse>;
+    /// Issues credentials in one transaction; with `code`, records the refresh token among them
+    /// as what the code issued.
+    async fn issue(
+        &self,
+        code: Option<&TokenHash>,
+        credentials: &[NewCredential],
+    ) -> StoreResult<()>;
+    /// Rotates a refresh token in one transaction: concurrent uses of one token admit one; a
+    /// token used before revokes its whole grant.
+    async fn rotate_refresh(&self, refresh: &Refresh, now: Timestamp) -> StoreResult<Rotation>;
+}
+
 /// The scanned library.
 #[async_trait]
 pub trait LibraryStore: Send + Sync + 'static {
@@ -206,11 +237,22 @@ pub trait ExportStore: Send + Sync + 'static {
 }
 
 pub trait Store:
-    AccountStore + CredentialStore + LibraryStore + PlaylistStore + StreamStore + ExportStore
+    AccountStore
+    + CredentialStore
+    + OAuthStore
+    + LibraryStore
+    + PlaylistStore
+    + StreamStore
+    + ExportStore
 {
 }
-impl<
-        T: AccountStore + CredentialStore + LibraryStore + PlaylistStore + StreamStore + ExportStore,
-    > Store for T
+impl<T> Store for T where
+    T: AccountStore
+        + CredentialStore
+        + OAuthStore
+        + LibraryStore
+        + PlaylistStore
+        + StreamStore
+        + ExportStore
 {
 }

@@ -68,7 +68,9 @@ pub async fn signed_in(
         .authenticate(&SecretToken::from_presented(&value), ip)
         .await
     {
-        Ok(ctx) => Ok(ctx),
+        // Pages are the account owner's: an app's token is no session, even in a cookie.
+        Ok(ctx) if ctx.access().is_full() => Ok(ctx),
+        Ok(_) => Err(signed_out_redirect(state, "/signin")),
         Err(AccountsError::SignedOut { reason, .. }) => {
             Err(signed_out_redirect(state, &signin_url(reason)))
         }

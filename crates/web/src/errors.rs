@@ -100,6 +100,7 @@ pub fn describe(e: &AccountsError) -> Problem {
             StatusCode::FORBIDDEN,
             format!("This app was not given the right to: {}.", scope.describe()),
         ),
+        AccountsError::OAuth(e) => Problem::new(StatusCode::BAD_REQUEST, e.to_string()),
         AccountsError::AccountOnly => Problem::new(
             StatusCode::FORBIDDEN,
             "An app cannot manage the account. Sign in as its owner.",

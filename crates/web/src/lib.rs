@@ -22,8 +22,8 @@ use axum::Router;
 use clef_api::{AppState, MAX_BODY_BYTES};
 
 use pages::{
-    account, admin, admin_users, converted, devices, export, library, library_admin, limit,
-    missing, new_password, playlist_add, playlists, security, setup, signin,
+    account, admin, admin_users, consent, converted, devices, export, library, library_admin,
+    limit, missing, new_password, playlist_add, playlists, security, setup, signin,
 };
 
 /// The web pages' routes.
@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route(assets::EXPORT_SCRIPT_PATH, get(assets::export_script))
         .route(assets::MENU_SCRIPT_PATH, get(assets::menu_script))
         .route("/signin", get(signin::show).post(signin::submit))
+        .route("/oauth/authorize", get(consent::show).post(consent::answer))
         .route("/signin/continue", post(limit::continue_sign_in))
         .route("/signout", post(devices::sign_out_this))
         .route("/devices", get(devices::show))

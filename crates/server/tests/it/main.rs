@@ -24,6 +24,7 @@ mod library_api;
 mod limits;
 mod media_headers;
 mod not_found;
+mod oauth;
 mod player;
 mod player_controls;
 mod responsive;

@@ -13,7 +13,7 @@ use crate::repo::AccountStore;
 use crate::{StoreError, StoreResult};
 
 pub(super) const USER_COLS: &str = "u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.max_devices, u.max_streams, u.created_at, u.must_change_password";
-const DEVICE_COLS: &str = "d.id, d.user_id, d.name, d.device_type, d.client, d.origin, d.grant_id, d.ip, d.first_seen, d.last_seen, d.expires_at, d.revoked_at, d.revoked_reason, d.revoked_by";
+pub(super) const DEVICE_COLS: &str = "d.id, d.user_id, d.name, d.device_type, d.client, d.origin, d.grant_id, d.ip, d.first_seen, d.last_seen, d.expires_at, d.revoked_at, d.revoked_reason, d.revoked_by";
 /// The condition for a live device that holds a slot (app seats do not); binds `$2` = now and
 /// `$3` = idle cutoff.
 const LIVE: &str =

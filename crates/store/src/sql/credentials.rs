@@ -134,10 +134,10 @@ async fn mark(
     Ok(ids)
 }
 
-struct Why<'a> {
-    reason: SignOutReason,
-    by: Option<&'a DeviceId>,
-    now: Timestamp,
+pub(super) struct Why<'a> {
+    pub reason: SignOutReason,
+    pub by: Option<&'a DeviceId>,
+    pub now: Timestamp,
 }
 
 /// Unrevoked credentials of these devices.
@@ -172,7 +172,7 @@ async fn emptied_devices(
     ids(conn, &sql, &binds).await
 }
 
-async fn revoke_in(
+pub(super) async fn revoke_in(
     conn: &mut AnyConnection,
     scope: RevokeScope<'_>,
     why: &Why<'_>,
@@ -203,7 +203,13 @@ async fn revoke_in(
                 )
                 .await?;
                 out.credentials = mark(conn, "credentials", app_creds, why).await?;
-                out.grants = end_grants(conn, user.as_str(), None, why).await?;
+                let grants = ids(
+                    conn,
+                    "SELECT id FROM oauth_grants WHERE user_id = $1 AND revoked_at IS NULL",
+                    &[user.as_str()],
+                )
+                .await?;
+                out.grants = mark(conn, "oauth_grants", grants, why).await?;
             }
             found
         }
@@ -217,8 +223,49 @@ async fn revoke_in(
             out.credentials = mark(conn, "credentials", creds, why).await?;
             emptied_devices(conn, &out.credentials).await?
         }
+        RevokeScope::App { client } => {
+            let grants = ids(
+                conn,
+                "SELECT id FROM oauth_grants WHERE client_id = $1 AND revoked_at IS NULL",
+                &[client],
+            )
+            .await?;
+            let mut devices = Vec::new();
+            for grant in &grants {
+                let part = Box::pin(revoke_in(conn, RevokeScope::GrantOf { grant }, why)).await?;
+                out.credentials.extend(part.credentials);
+                devices.extend(part.devices.into_iter().map(|d| d.0));
+            }
+            out.grants = mark(conn, "oauth_grants", grants, why).await?;
+            devices
+        }
+        RevokeScope::GrantOf { grant } => {
+            let user: Option<String> =
+                sqlx::query_scalar("SELECT user_id FROM oauth_grants WHERE id = $1")
+                    .bind(grant)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let Some(user) = user else {
+                return Ok(out);
+            };
+            return Box::pin(revoke_in(
+                conn,
+                RevokeScope::Grant {
+                    user: &UserId(user),
+                    grant,
+                },
+                why,
+            ))
+            .await;
+        }
         RevokeScope::Grant { user, grant } => {
-            out.grants = end_grants(conn, user.as_str(), Some(grant), why).await?;
+            let found = ids(
+                conn,
+                "SELECT id FROM oauth_grants WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+                &[grant, user.as_str()],
+            )
+            .await?;
+            out.grants = mark(conn, "oauth_grants", found, why).await?;
             let creds = ids(
                 conn,
                 "SELECT id FROM credentials WHERE revoked_at IS NULL AND grant_id = $1 AND user_id = $2",
@@ -243,17 +290,6 @@ async fn revoke_in(
         .map(DeviceId)
         .collect();
     Ok(out)
-}
-
-/// Ends the user's app grants (one, or all); returns those ended. Grants arrive with the OAuth
-/// tables; until then there are none.
-async fn end_grants(
-    _conn: &mut AnyConnection,
-    _user: &str,
-    _grant: Option<&str>,
-    _why: &Why<'_>,
-) -> StoreResult<Vec<String>> {
-    Ok(Vec::new())
 }
 
 #[async_trait]

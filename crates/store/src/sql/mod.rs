@@ -7,6 +7,7 @@ mod attempts;
 mod credentials;
 mod exports;
 mod library;
+mod oauth;
 mod streams;
 
 use std::path::Path;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_users;
 pub mod confirm;
+pub mod consent;
 pub mod converted;
 pub mod devices;
 pub mod export;

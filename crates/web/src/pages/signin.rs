@@ -66,6 +66,13 @@ fn setup_pending() -> Response {
 pub struct SigninQuery {
     reason: Option<String>,
     created: Option<String>,
+    next: Option<String>,
+}
+
+/// Where to go after signing in, when a page sent the person here first: only our own pages
+/// that ask for it (an app's consent page), never anywhere else.
+pub(crate) fn safe_next(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| n.starts_with("/oauth/authorize?") && !n.contains(['\\', '\r', '\n']))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +81,7 @@ pub struct SigninForm {
     username: String,
     password: String,
     device_name: String,
+    next: String,
     csrf: String,
 }
 
@@ -91,6 +99,8 @@ pub(crate) struct SigninView<'a> {
     /// Why this device was signed out, as told by the reason code in the URL.
     pub reason: Option<clef_accounts::SignOutReason>,
     pub flash: Option<Flash>,
+    /// The page to return to after signing in.
+    pub next: Option<&'a str>,
 }
 
 pub(crate) fn render(csrf: &CsrfToken, status: StatusCode, view: SigninView<'_>) -> Response {
@@ -99,8 +109,14 @@ pub(crate) fn render(csrf: &CsrfToken, status: StatusCode, view: SigninView<'_>)
         @if let Some(code) = view.reason {
             p #signed-out-reason .flash.notice role="status" { (signed_out_message(code)) }
         }
+        @if view.next.is_some() {
+            p #signin-for-app .flash.notice role="status" { "Sign in to answer an app's request for access." }
+        }
         form.stacked method="post" action="/signin" {
             (csrf_field(csrf.value()))
+            @if let Some(next) = view.next {
+                input type="hidden" name="next" value=(next);
+            }
             label for="username" { "User name" }
             input #username type="text" name="username" value=(view.username) autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus;
             label for="password" { "Password" }
@@ -128,6 +144,7 @@ pub(crate) fn render_problem(
         device_name,
         reason: None,
         flash: Flash::error(p.message.clone()),
+        next: None,
     };
     p.decorate(render(csrf, p.status, view))
 }
@@ -141,9 +158,10 @@ pub async fn show(
     Query(q): Query<SigninQuery>,
 ) -> Response {
     let mut stale = false;
+    let next = safe_next(q.next.as_deref());
     if auth::has_session_cookie(&st, &headers) {
         match auth::require(&st, &headers, &ip).await {
-            Ok(_) => return reply::see_other(LANDING),
+            Ok(_) => return reply::see_other(next.unwrap_or(LANDING)),
             Err(_) => stale = true,
         }
     }
@@ -154,6 +172,7 @@ pub async fn show(
     let view = SigninView {
         reason: q.reason.as_deref().and_then(auth::known_reason),
         flash,
+        next,
         ..SigninView::default()
     };
     let res = render(&csrf, StatusCode::OK, view);
@@ -167,9 +186,14 @@ pub async fn show(
 /// The response to a completed sign-in: the new session cookie, a new CSRF token, and on to the
 /// library. The session token is new at every sign-in, so a planted cookie never counts.
 pub(crate) fn completed(st: &AppState, done: &SignedIn) -> Response {
+    completed_to(st, done, LANDING)
+}
+
+/// Like `completed`, on to `to`.
+pub(crate) fn completed_to(st: &AppState, done: &SignedIn, to: &str) -> Response {
     let max_age = st.accounts.config().absolute_lifetime_secs;
     let res = reply::with_cookie(
-        reply::see_other(LANDING),
+        reply::see_other(to),
         &cookies::set_session(&st.http, done.token.expose(), max_age),
     );
     CsrfToken::fresh(&st.http).attach(res)
@@ -206,7 +230,7 @@ pub async fn submit(
         replace: None,
     };
     match st.accounts.sign_in(attempt).await {
-        Ok(done) => completed(&st, &done),
+        Ok(done) => completed_to(&st, &done, safe_next(Some(&form.next)).unwrap_or(LANDING)),
         Err(AccountsError::DeviceLimitReached {
             limit,
             devices,
