@@ -107,6 +107,10 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(oauth::introspect))
         .route(
+            "/oauth/device_authorization",
+            post(oauth::device_authorization),
+        )
+        .route(
             "/api/v1/admin/users",
             get(admin::list_users).post(admin::create_user),
         )

@@ -14,6 +14,9 @@ use serde_json::json;
 
 use crate::{ApiError, AppState, ClientIp};
 
+/// The device grant's type (RFC 8628 §3.4).
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 /// Where this server's OAuth endpoints are, as its metadata and redirects name it.
 pub fn issuer(state: &AppState) -> String {
     state.http.public_url.trim_end_matches('/').to_owned()
@@ -30,10 +33,11 @@ pub async fn metadata(State(st): State<AppState>) -> Response {
         "token_endpoint": format!("{base}/oauth/token"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
         "introspection_endpoint": format!("{base}/oauth/introspect"),
+        "device_authorization_endpoint": format!("{base}/oauth/device_authorization"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_GRANT],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
@@ -153,6 +157,9 @@ pub async fn token(
         "refresh_token" => TokenGrant::RefreshToken {
             token: form.require("refresh_token")?,
         },
+        DEVICE_GRANT => TokenGrant::DeviceCode {
+            device_code: form.require("device_code")?,
+        },
         other => {
             return Err(oauth_err(OAuthError::UnsupportedGrantType(
                 other.to_owned(),
@@ -212,4 +219,37 @@ pub async fn introspect(
         json!({ "active": false })
     };
     Ok(no_store(Json(body).into_response()))
+}
+
+/// `POST /oauth/device_authorization` (RFC 8628 §3.1). Besides `scope`, Clef reads the optional
+/// `device_name` and `device_type` a device may send, to list it by.
+pub async fn device_authorization(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let form = FormFields::parse(&body)?;
+    let client = client_auth(&headers, &form, ip)?;
+    let started = st
+        .accounts
+        .start_device_authorization(
+            &client,
+            form.get("scope").as_deref(),
+            form.get("device_name").as_deref(),
+            form.get("device_type").as_deref(),
+        )
+        .await?;
+    let page = format!("{}/device", issuer(&st));
+    Ok(no_store(
+        Json(json!({
+            "device_code": started.device_code.expose(),
+            "user_code": started.user_code,
+            "verification_uri": page,
+            "verification_uri_complete": format!("{page}?code={}", started.user_code),
+            "expires_in": started.expires_in,
+            "interval": started.interval,
+        }))
+        .into_response(),
+    ))
 }

@@ -115,3 +115,68 @@ pub struct Refresh {
     pub access: NewCredential,
     pub refresh: NewCredential,
 }
+
+/// A device-authorization request (RFC 8628): the device polls with its code while its user
+/// types the short user code on another screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCode {
+    pub device_code_hash: TokenHash,
+    /// Normalised: eight letters, without the dash people see.
+    pub user_code: String,
+    pub client_id: String,
+    pub scopes: ScopeSet,
+    pub device_name: String,
+    pub device_type: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub interval_secs: i64,
+}
+
+/// A user's answer to a device code.
+#[derive(Debug, Clone)]
+pub enum DeviceDecision {
+    /// Admit `device` under the account's limit (optionally signing out `replace` first), made
+    /// through the user's grant to the app (found and widened, or made with `grant_id`).
+    Approve {
+        grant_id: String,
+        device: Box<NewDevice>,
+        limit: i64,
+        live: crate::Liveness,
+        replace: Option<crate::Replace>,
+    },
+    Deny,
+}
+
+/// What the answer did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    Approved {
+        grant_id: String,
+    },
+    Denied,
+    /// The account is full; these devices hold the slots.
+    LimitReached(Vec<Device>),
+    /// The device to replace is not a live device of this user.
+    ReplaceNotFound,
+    /// No pending code like that (unknown, expired, or already answered).
+    NotPending,
+}
+
+/// What a device's poll finds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poll {
+    Pending,
+    /// Polled sooner than its interval; the interval grows by five seconds.
+    SlowDown,
+    Denied,
+    Expired,
+    /// Approved: the tokens go out now, once. The device, its grant and scopes.
+    Approved {
+        user_id: UserId,
+        device_id: clef_core::DeviceId,
+        grant_id: String,
+        scopes: ScopeSet,
+    },
+    /// Unknown, another app's, or already used.
+    Unknown,
+}

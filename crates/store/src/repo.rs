@@ -139,6 +139,32 @@ pub trait OAuthStore: Send + Sync + 'static {
     /// Rotates a refresh token in one transaction: concurrent uses of one token admit one; a
     /// token used before revokes its whole grant.
     async fn rotate_refresh(&self, refresh: &Refresh, now: Timestamp) -> StoreResult<Rotation>;
+
+    /// Records a device-authorization request; `Conflict("user_code")` if its user code is taken.
+    async fn put_device_code(&self, code: &DeviceCode) -> StoreResult<()>;
+    /// The pending, unexpired request with this user code.
+    async fn pending_device_code(
+        &self,
+        user_code: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<DeviceCode>>;
+    /// Answers a pending request as `user`, in one transaction: on approval the device is
+    /// admitted under the limit exactly as a sign-in is (concurrent approvals for one account
+    /// never admit more than the limit).
+    async fn decide_device_code(
+        &self,
+        user: &UserId,
+        user_code: &str,
+        decision: &DeviceDecision,
+        now: Timestamp,
+    ) -> StoreResult<Decided>;
+    /// A device's poll of its request (`client_id` must be the app it was issued to).
+    async fn poll_device_code(
+        &self,
+        hash: &TokenHash,
+        client_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Poll>;
 }
 
 /// The scanned library.

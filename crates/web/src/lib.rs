@@ -22,8 +22,8 @@ use axum::Router;
 use clef_api::{AppState, MAX_BODY_BYTES};
 
 use pages::{
-    account, admin, admin_users, consent, converted, devices, export, library, library_admin,
-    limit, missing, new_password, playlist_add, playlists, security, setup, signin,
+    account, admin, admin_users, consent, converted, device_code, devices, export, library,
+    library_admin, limit, missing, new_password, playlist_add, playlists, security, setup, signin,
 };
 
 /// The web pages' routes.
@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route(assets::MENU_SCRIPT_PATH, get(assets::menu_script))
         .route("/signin", get(signin::show).post(signin::submit))
         .route("/oauth/authorize", get(consent::show).post(consent::answer))
+        .route("/device", get(device_code::show).post(device_code::answer))
         .route("/signin/continue", post(limit::continue_sign_in))
         .route("/signout", post(devices::sign_out_this))
         .route("/devices", get(devices::show))

@@ -5,12 +5,14 @@
 
 mod apps;
 mod authorize;
+mod device;
 mod pkce;
 mod redirect;
 mod token;
 
 pub use apps::{NewApp, RegisteredApp};
 pub use authorize::{AuthorizeParams, AuthorizeRequest, Rejection};
+pub use device::{display_user_code, normalise_user_code, DeviceAuthorization, DeviceRequest};
 pub use token::{ClientAuth, Introspection, TokenGrant, Tokens};
 
 /// An access token lasts an hour.
@@ -36,6 +38,15 @@ pub enum OAuthError {
     UnsupportedGrantType(String),
     #[error("{0}")]
     InvalidScope(String),
+    /// RFC 8628 §3.5: the user has not answered yet.
+    #[error("the user has not answered yet")]
+    AuthorizationPending,
+    #[error("polling too often; wait longer between polls")]
+    SlowDown,
+    #[error("the user said no")]
+    AccessDenied,
+    #[error("the device code expired; start again")]
+    ExpiredToken,
 }
 
 impl OAuthError {
@@ -48,6 +59,10 @@ impl OAuthError {
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::AuthorizationPending => "authorization_pending",
+            OAuthError::SlowDown => "slow_down",
+            OAuthError::AccessDenied => "access_denied",
+            OAuthError::ExpiredToken => "expired_token",
         }
     }
 }

@@ -29,6 +29,10 @@ pub enum TokenGrant {
     RefreshToken {
         token: String,
     },
+    /// RFC 8628 §3.4.
+    DeviceCode {
+        device_code: String,
+    },
 }
 
 /// What the token endpoint gives; the tokens leave the server here, once.
@@ -60,7 +64,7 @@ fn oauth(e: OAuthError) -> AccountsError {
 impl Accounts {
     /// Authenticates the app: a confidential app by its secret (failures throttled like
     /// sign-in), a public app by its id alone (it proves itself with PKCE or its tokens).
-    async fn client(&self, c: &ClientAuth) -> AccountsResult<App> {
+    pub(crate) async fn client(&self, c: &ClientAuth) -> AccountsResult<App> {
         let app = self.store.app(&c.client_id).await?;
         let needs_secret = app.as_ref().is_none_or(App::confidential) || c.secret.is_some();
         if !needs_secret {
@@ -91,7 +95,7 @@ impl Accounts {
         }
     }
 
-    fn token_pair(
+    pub(crate) fn token_pair(
         &self,
         scopes: ScopeSet,
         template: &NewCredential,
@@ -141,6 +145,7 @@ impl Accounts {
                     .await
             }
             TokenGrant::RefreshToken { token } => self.refresh(&app, &token).await,
+            TokenGrant::DeviceCode { device_code } => self.poll_device(&app, &device_code).await,
         }
     }
 

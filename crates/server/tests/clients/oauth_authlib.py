@@ -148,4 +148,51 @@ bad = requests.post(
     auth=(os.environ["CONF_CLIENT_ID"], "wrong secret"),
 )
 check(bad.status_code == 401 and bad.json()["error"] == "invalid_client", bad.text)
+# --- A TV: the device grant (RFC 8628), approved from a second, signed-in session.
+check(meta["device_authorization_endpoint"].endswith("/oauth/device_authorization"), "no device endpoint")
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+check(DEVICE_GRANT in meta["grant_types_supported"], "device grant not offered")
+tv = OAuth2Session(os.environ["PUBLIC_CLIENT_ID"], token_endpoint_auth_method="none")
+start = requests.post(
+    meta["device_authorization_endpoint"],
+    data={"client_id": tv.client_id, "scope": "library:read stream", "device_name": "Living room TV", "device_type": "tv"},
+).json()
+check(re.fullmatch(r"[A-Z]{4}-[A-Z]{4}", start["user_code"]) is not None, start)
+check(start["verification_uri_complete"].startswith(start["verification_uri"]), start)
+
+
+def poll():
+    return requests.post(
+        meta["token_endpoint"],
+        data={"grant_type": DEVICE_GRANT, "device_code": start["device_code"], "client_id": tv.client_id},
+    )
+
+
+r = poll()
+check(r.status_code == 400 and r.json()["error"] == "authorization_pending", r.text)
+r = poll()
+check(r.json()["error"] == "slow_down", r.text)
+phone = requests.Session()
+r = phone.get(start["verification_uri_complete"], allow_redirects=False)
+check(r.headers["Location"].startswith("/signin?next="), r.headers.get("Location"))
+page = phone.get(urljoin(BASE, r.headers["Location"])).text
+form = hidden_fields(page)
+form.update(username=USER, password=PASSWORD, device_name="anna's phone")
+r = phone.post(BASE + "/signin", data=form, allow_redirects=False)
+check(r.headers["Location"].startswith("/device?code="), r.headers["Location"])
+page = phone.get(urljoin(BASE, r.headers["Location"])).text
+check("Living room TV" in page and start["user_code"] in page, "approval page does not name the TV or code")
+form = hidden_fields(page)
+form["decision"] = "approve"
+r = phone.post(BASE + "/device", data=form)
+check(r.status_code == 200 and 'id="device-done"' in r.text, r.text[:300])
+token = tv.fetch_token(
+    meta["token_endpoint"],
+    grant_type=DEVICE_GRANT,
+    device_code=start["device_code"],
+)
+check(token["scope"] == "library:read stream", token)
+check(tv.get(BASE + "/api/v1/albums").status_code == 200, "TV's token")
+r = poll()
+check(r.json()["error"] == "invalid_grant", "a device code gave tokens twice")
 print("ok")

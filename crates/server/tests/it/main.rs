@@ -12,6 +12,7 @@ mod chromium;
 mod cli;
 mod cli_messages;
 mod cover_work;
+mod device_grant;
 mod dns_rebinding;
 mod export_folders;
 mod export_limits;

@@ -86,6 +86,62 @@ async fn live_devices_on(
     rows.iter().map(|r| device_from(r, "")).collect()
 }
 
+/// Serialises a user's admissions across every node (PostgreSQL locks the user's row; SQLite's
+/// single writer already serialises them).
+pub(super) async fn lock_user(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    user: &UserId,
+) -> StoreResult<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind(user.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inside a transaction holding the user's lock: optionally signs out `replace`, then inserts
+/// `d` only below `limit` live listed devices. Anything but `Admitted` must be rolled back.
+pub(super) async fn admit_on(
+    conn: &mut AnyConnection,
+    d: &NewDevice,
+    limit: i64,
+    live: Liveness,
+    replace: Option<&Replace>,
+) -> StoreResult<Admission> {
+    if let Some(r) = replace {
+        let sql =
+            format!("SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE} AND d.id = $4");
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(d.user_id.as_str())
+            .bind(live.now.0)
+            .bind(live.idle_cutoff.0)
+            .bind(r.device_id.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+        if n == 0 {
+            return Ok(Admission::ReplaceNotFound);
+        }
+        revoke_device_in(&mut *conn, &d.user_id, &r.device_id, r.reason, live.now).await?;
+    }
+    let sql = format!("SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE}");
+    let held: i64 = sqlx::query_scalar(&sql)
+        .bind(d.user_id.as_str())
+        .bind(live.now.0)
+        .bind(live.idle_cutoff.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    if held >= limit {
+        return Ok(Admission::LimitReached(
+            live_devices_on(&mut *conn, &d.user_id, live).await?,
+        ));
+    }
+    insert_device(&mut *conn, d).await?;
+    Ok(Admission::Admitted)
+}
+
 pub(super) async fn insert_device(conn: &mut AnyConnection, d: &NewDevice) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO devices (id, user_id, name, device_type, client, origin, grant_id, ip, first_seen, last_seen, expires_at) \
@@ -289,42 +345,12 @@ impl AccountStore for SqlStore {
         replace: Option<&Replace>,
     ) -> StoreResult<Admission> {
         let mut tx = self.write.begin().await?;
-        if self.backend == Backend::Postgres {
-            // Serialises admissions per user across every node; SQLite's single writer already does.
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-                .bind(d.user_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        }
-        if let Some(r) = replace {
-            let sql = format!(
-                "SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE} AND d.id = $4"
-            );
-            let n: i64 = sqlx::query_scalar(&sql)
-                .bind(d.user_id.as_str())
-                .bind(live.now.0)
-                .bind(live.idle_cutoff.0)
-                .bind(r.device_id.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-            if n == 0 {
-                return Ok(Admission::ReplaceNotFound);
-            }
-            revoke_device_in(&mut tx, &d.user_id, &r.device_id, r.reason, live.now).await?;
-        }
-        let sql = format!("SELECT COUNT(*) FROM devices d WHERE d.user_id = $1 AND {LIVE}");
-        let held: i64 = sqlx::query_scalar(&sql)
-            .bind(d.user_id.as_str())
-            .bind(live.now.0)
-            .bind(live.idle_cutoff.0)
-            .fetch_one(&mut *tx)
-            .await?;
-        if held >= limit {
-            let holders = live_devices_on(&mut tx, &d.user_id, live).await?;
+        lock_user(&mut tx, self.backend, &d.user_id).await?;
+        let admission = admit_on(&mut tx, d, limit, live, replace).await?;
+        if admission != Admission::Admitted {
             tx.rollback().await?;
-            return Ok(Admission::LimitReached(holders));
+            return Ok(admission);
         }
-        insert_device(&mut tx, d).await?;
         insert_credential(&mut tx, credential).await?;
         tx.commit().await?;
         Ok(Admission::Admitted)

@@ -5,6 +5,7 @@
 mod accounts;
 mod attempts;
 mod credentials;
+mod device_codes;
 mod exports;
 mod library;
 mod oauth;

@@ -5,7 +5,7 @@ use clef_core::{DeviceId, ScopeSet, Timestamp, TokenHash, UserId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::accounts::{device_from, insert_device, DEVICE_COLS};
+use super::accounts::{device_from, insert_device, lock_user, DEVICE_COLS};
 use super::credentials::{insert_credential, revocation_from, revoke_in, Why};
 use super::{Backend, SqlStore};
 use crate::credential_model::*;
@@ -61,6 +61,51 @@ async fn grant_on(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Gran
     row.as_ref().map(grant_from).transpose()
 }
 
+/// Inside a transaction holding the user's lock: the user's live grant to the app, widened by
+/// `scopes`, or a new one with `new_id`. Returns its id and scopes.
+pub(super) async fn grant_for(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    client_id: &str,
+    scopes: ScopeSet,
+    new_id: &str,
+    now: Timestamp,
+) -> StoreResult<(String, ScopeSet)> {
+    let sql = format!(
+        "SELECT {GRANT_COLS} FROM oauth_grants g \
+         WHERE g.user_id = $1 AND g.client_id = $2 AND g.revoked_at IS NULL"
+    );
+    let row = sqlx::query(&sql)
+        .bind(user.as_str())
+        .bind(client_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row.as_ref().map(grant_from).transpose()? {
+        Some(g) => {
+            let wider = g.scopes.union(scopes);
+            sqlx::query("UPDATE oauth_grants SET scopes = $1 WHERE id = $2")
+                .bind(wider.to_string())
+                .bind(&g.id)
+                .execute(&mut *conn)
+                .await?;
+            Ok((g.id, wider))
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO oauth_grants (id, user_id, client_id, scopes, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new_id)
+            .bind(user.as_str())
+            .bind(client_id)
+            .bind(scopes.to_string())
+            .bind(now.0)
+            .execute(&mut *conn)
+            .await?;
+            Ok((new_id.to_owned(), scopes))
+        }
+    }
+}
+
 #[async_trait]
 impl OAuthStore for SqlStore {
     async fn create_app(&self, a: &App) -> StoreResult<()> {
@@ -113,45 +158,16 @@ impl OAuthStore for SqlStore {
 
     async fn approve(&self, a: &Approval) -> StoreResult<Approved> {
         let mut tx = self.write.begin().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-                .bind(a.user_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        }
-        let sql = format!(
-            "SELECT {GRANT_COLS} FROM oauth_grants g \
-             WHERE g.user_id = $1 AND g.client_id = $2 AND g.revoked_at IS NULL"
-        );
-        let row = sqlx::query(&sql)
-            .bind(a.user_id.as_str())
-            .bind(&a.client_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (grant_id, scopes) = match row.as_ref().map(grant_from).transpose()? {
-            Some(g) => {
-                let scopes = g.scopes.union(a.scopes);
-                sqlx::query("UPDATE oauth_grants SET scopes = $1 WHERE id = $2")
-                    .bind(scopes.to_string())
-                    .bind(&g.id)
-                    .execute(&mut *tx)
-                    .await?;
-                (g.id, scopes)
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO oauth_grants (id, user_id, client_id, scopes, created_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&a.grant_id)
-                .bind(a.user_id.as_str())
-                .bind(&a.client_id)
-                .bind(a.scopes.to_string())
-                .bind(a.seat.now.0)
-                .execute(&mut *tx)
-                .await?;
-                (a.grant_id.clone(), a.scopes)
-            }
-        };
+        lock_user(&mut tx, self.backend, &a.user_id).await?;
+        let (grant_id, scopes) = grant_for(
+            &mut tx,
+            &a.user_id,
+            &a.client_id,
+            a.scopes,
+            &a.grant_id,
+            a.seat.now,
+        )
+        .await?;
         let seat: Option<String> = sqlx::query_scalar(
             "SELECT id FROM devices WHERE grant_id = $1 AND origin = 'app' AND revoked_at IS NULL",
         )
@@ -415,5 +431,37 @@ impl OAuthStore for SqlStore {
             grant,
             scopes: kept,
         })
+    }
+
+    async fn put_device_code(&self, code: &DeviceCode) -> StoreResult<()> {
+        self.put_device_code_sql(code).await
+    }
+
+    async fn pending_device_code(
+        &self,
+        user_code: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<DeviceCode>> {
+        self.pending_device_code_sql(user_code, now).await
+    }
+
+    async fn decide_device_code(
+        &self,
+        user: &UserId,
+        user_code: &str,
+        decision: &DeviceDecision,
+        now: Timestamp,
+    ) -> StoreResult<Decided> {
+        self.decide_device_code_sql(user, user_code, decision, now)
+            .await
+    }
+
+    async fn poll_device_code(
+        &self,
+        hash: &TokenHash,
+        client_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Poll> {
+        self.poll_device_code_sql(hash, client_id, now).await
     }
 }

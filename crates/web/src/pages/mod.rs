@@ -6,6 +6,7 @@ pub mod admin_users;
 pub mod confirm;
 pub mod consent;
 pub mod converted;
+pub mod device_code;
 pub mod devices;
 pub mod export;
 pub mod library;

@@ -72,7 +72,10 @@ pub struct SigninQuery {
 /// Where to go after signing in, when a page sent the person here first: only our own pages
 /// that ask for it (an app's consent page), never anywhere else.
 pub(crate) fn safe_next(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with("/oauth/authorize?") && !n.contains(['\\', '\r', '\n']))
+    next.filter(|n| {
+        (n.starts_with("/oauth/authorize?") || *n == "/device" || n.starts_with("/device?"))
+            && !n.contains(['\\', '\r', '\n'])
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,7 +113,7 @@ pub(crate) fn render(csrf: &CsrfToken, status: StatusCode, view: SigninView<'_>)
             p #signed-out-reason .flash.notice role="status" { (signed_out_message(code)) }
         }
         @if view.next.is_some() {
-            p #signin-for-app .flash.notice role="status" { "Sign in to answer an app's request for access." }
+            p #signin-for-app .flash.notice role="status" { "Sign in to answer a request for access to your account." }
         }
         form.stacked method="post" action="/signin" {
             (csrf_field(csrf.value()))
