@@ -30,6 +30,7 @@ mod player;
 mod player_controls;
 mod responsive;
 mod revocation;
+mod revocation_matrix;
 mod security;
 mod slow_clients;
 mod streams;
