@@ -15,6 +15,7 @@ mod library;
 pub mod limits;
 pub mod oauth;
 mod openapi;
+mod openapi_apps;
 mod openapi_exports;
 mod openapi_library;
 mod playlists;

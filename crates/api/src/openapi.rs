@@ -27,6 +27,10 @@ pub async fn document() -> Json<Value> {
             crate::openapi_exports::paths(&err),
             crate::openapi_exports::schemas(),
         ),
+        (
+            crate::openapi_apps::paths(&err),
+            crate::openapi_apps::schemas(),
+        ),
     ];
     for (more_paths, more_schemas) in parts {
         if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more_paths) {
@@ -37,6 +41,12 @@ pub async fn document() -> Json<Value> {
         {
             schemas.extend(more);
         }
+    }
+    if let Some(schemes) = doc["components"]["securitySchemes"].as_object_mut() {
+        schemes.insert("oauth".into(), crate::openapi_apps::security_scheme());
+    }
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        crate::openapi_apps::annotate(paths);
     }
     Json(doc)
 }
@@ -61,7 +71,7 @@ fn accounts_document() -> Value {
                 "Error": { "type": "object", "required": ["error", "message"], "properties": {
                     "error": { "type": "string", "examples": ["invalid_credentials", "device_limit_reached", "signed_out"] },
                     "message": { "type": "string" },
-                    "reason": { "type": "string", "enum": ["signed_out_by_user", "signed_out_everywhere", "password_changed", "password_reset", "expired", "account_disabled", "access_removed", "replaced_at_device_limit"] },
+                    "reason": { "type": "string", "enum": ["signed_out_by_user", "signed_out_everywhere", "password_changed", "password_reset", "expired", "account_disabled", "access_removed", "replaced_at_device_limit", "account_deleted", "token_revoked", "rotated", "refresh_token_reused", "code_replayed"] },
                     "by_device": { "type": "string", "description": "with signed_out: the device that signed this one out" },
                     "limit": { "type": "integer" },
                     "devices": { "type": "array", "items": { "$ref": "#/components/schemas/Device" } },
@@ -81,7 +91,7 @@ fn accounts_document() -> Value {
                     "id": { "type": "string" }, "name": { "type": "string" }, "type": { "type": "string" }, "client": { "type": "string" },
                     "ip": { "type": "string" }, "first_seen": { "type": "string", "format": "date-time" }, "last_seen": { "type": "string", "format": "date-time" },
                     "current": { "type": "boolean" }, "playing": { "type": "boolean" } } },
-                "SignOutEverywhere": { "type": "object", "additionalProperties": false, "properties": { "keep_current": { "type": "boolean" } } },
+                "SignOutEverywhere": { "type": "object", "additionalProperties": false, "properties": { "keep_current": { "type": "boolean" }, "remove_apps": { "type": "boolean", "description": "also remove every app's access" } } },
                 "ChangePassword": { "type": "object", "additionalProperties": false, "required": ["current_password", "new_password"], "properties": {
                     "current_password": { "type": "string" }, "new_password": { "type": "string", "minLength": 8, "maxLength": 128 } } },
                 "User": { "type": "object", "properties": {

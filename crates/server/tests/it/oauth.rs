@@ -712,3 +712,49 @@ async fn every_route_needs_its_scope_and_account_routes_refuse_apps() {
         .unwrap();
     assert_ne!(r.status(), StatusCode::OK);
 }
+
+/// The API's document says, for every `/api/v1` operation, the scope an app needs or that apps
+/// may never call it; and the apps routes are described.
+#[tokio::test]
+async fn the_openapi_document_states_each_routes_scope() {
+    let s = TestServer::start().await;
+    let doc: Value = s
+        .client()
+        .get(s.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/apps",
+        "/api/v1/me/apps",
+        "/api/v1/me/apps/{grant_id}",
+    ] {
+        assert!(paths.contains_key(p), "{p} undocumented");
+    }
+    let mut checked = 0;
+    for (path, item) in paths.iter().filter(|(p, _)| p.starts_with("/api/v1/")) {
+        for (method, op) in item.as_object().unwrap() {
+            if op.get("security") == Some(&json!([])) {
+                continue;
+            }
+            let scoped = op["security"].to_string().contains("oauth");
+            assert!(
+                scoped || op.get("x-apps").is_some(),
+                "{method} {path} states no scope"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked}");
+    assert_eq!(
+        doc["paths"]["/api/v1/albums"]["get"]["security"][2]["oauth"],
+        json!(["library:read"])
+    );
+    assert!(doc["paths"]["/api/v1/devices"]["get"]
+        .get("x-apps")
+        .is_some());
+}
