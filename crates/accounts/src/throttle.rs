@@ -48,7 +48,7 @@ impl Default for ThrottlePolicy {
 /// An attempt whose answer never came (its node stopped mid-check) counts as a failure after this.
 const PENDING_TTL_SECS: i64 = 30;
 /// How long an attempt waits for undecided ones to free the allowance before it is refused.
-const BUSY_WAIT: Duration = Duration::from_secs(10);
+const BUSY_WAIT: Duration = Duration::from_secs(30);
 /// How often a waiting attempt looks again when the deciding attempt runs on another node.
 const BUSY_POLL: Duration = Duration::from_millis(100);
 /// Every this many reservations, counts past their window are swept from the store.

@@ -114,6 +114,18 @@ impl Accounts {
             )
             .await?
             .devices;
+        // The apps this user registered go with them: everyone's access to them ends first.
+        for app in self.store.apps_of(&user.id).await? {
+            self.revoke(
+                RevokeScope::App {
+                    client: &app.client_id,
+                },
+                SignOutReason::AccessRemoved,
+                None,
+                |_| None,
+            )
+            .await?;
+        }
         self.guarded(&user.id, GuardedChange::Delete).await?;
         // The user's own log went with them; the admin's keeps the deletion.
         if let Actor::Admin(ctx) = actor {

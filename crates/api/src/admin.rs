@@ -7,7 +7,8 @@ use clef_accounts::Actor;
 
 use crate::dto::*;
 use crate::extract::{ApiJson, ApiQuery, Auth};
-use crate::{ApiError, AppState};
+use crate::ApiError;
+use clef_http::AppState;
 
 pub async fn list_users(
     State(st): State<AppState>,

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::dto::DeviceDto;
-use crate::{ApiError, ApiJson, AppState, Auth};
+use crate::{ApiError, ApiJson, Auth};
+use clef_http::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,8 +4,9 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use clef_accounts::{AccountsError, SignOutReason};
+use clef_accounts::AccountsError;
 use clef_export::ExportError;
+use clef_http::signed_out_message_by;
 use clef_library::LibraryError;
 use serde_json::{json, Value};
 
@@ -31,7 +32,7 @@ pub enum ApiError {
         streams: Vec<crate::stream::PlayingDto>,
     },
     /// No place for another transcoded stream, on this device or on the server.
-    TooManyTranscodes(crate::limits::Full),
+    TooManyTranscodes(clef_http::limits::Full),
     /// The user has this many export progress connections open already.
     TooManyProgress(usize),
     /// The file cannot be transcoded, and why (no server path in it).
@@ -91,11 +92,11 @@ impl IntoResponse for ApiError {
             ApiError::Export(e) => export_error(e),
             ApiError::TooManyTranscodes(full) => {
                 let (message, extra) = match full {
-                    crate::limits::Full::Key(n) => (
+                    clef_http::limits::Full::Key(n) => (
                         format!("This device already receives {n} converted streams (one playing, one ahead). Close one to start another, or play the original file."),
                         json!({ "limit": n, "scope": "device" }),
                     ),
-                    crate::limits::Full::Server(n) => (
+                    clef_http::limits::Full::Server(n) => (
                         format!("The server is converting {n} streams, all it takes at once. Try again shortly, or play the original file."),
                         json!({ "limit": n, "scope": "server" }),
                     ),
@@ -388,50 +389,4 @@ fn internal(cause: &str) -> Response {
         "something went wrong on the server",
         Value::Null,
     )
-}
-
-/// What a signed-out device is told, naming the device that did it when there is one.
-pub fn signed_out_message_by(reason: SignOutReason, by_device: Option<&str>) -> String {
-    match (reason, by_device) {
-        (SignOutReason::SignedOutByUser, Some(name)) => {
-            format!("This device was signed out from {name}.")
-        }
-        (SignOutReason::SignedOutEverywhere, Some(name)) => {
-            format!("You were signed out everywhere from {name}.")
-        }
-        (SignOutReason::PasswordChanged, Some(name)) => {
-            format!("The password was changed on {name}, so this device was signed out.")
-        }
-        (SignOutReason::AccessRemoved, Some(name)) => {
-            format!("This app's access was removed from {name}.")
-        }
-        _ => signed_out_message(reason).to_owned(),
-    }
-}
-
-/// What a signed-out device is told, by reason.
-pub fn signed_out_message(reason: SignOutReason) -> &'static str {
-    match reason {
-        SignOutReason::SignedOutByUser => "This device was signed out.",
-        SignOutReason::SignedOutEverywhere => "You were signed out everywhere from another device.",
-        SignOutReason::PasswordChanged => {
-            "The password was changed on another device, so this one was signed out."
-        }
-        SignOutReason::PasswordReset => "The password was reset, so every device was signed out.",
-        SignOutReason::Expired => "This sign-in expired.",
-        SignOutReason::AccountDisabled => "The account was disabled by an administrator.",
-        SignOutReason::AccessRemoved => "This app's access was removed.",
-        SignOutReason::Replaced => "This device was signed out to make room for another one.",
-        SignOutReason::AccountDeleted => "The account was deleted by an administrator.",
-        SignOutReason::TokenRevoked => "This token was revoked by the app.",
-        SignOutReason::Rotated => "This refresh token was already used; use the newer one.",
-        SignOutReason::RefreshTokenReused => {
-            "A used refresh token was presented again, so this app's access was ended."
-        }
-        SignOutReason::CodeReplayed => {
-            "An authorization code was used twice, so what it gave was revoked."
-        }
-        SignOutReason::TakenOver => "Playback moved to another device.",
-        SignOutReason::ServerStopping => "The server is stopping.",
-    }
 }

@@ -12,13 +12,15 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clef_export::{ExportRequest, ExportSettings, JobProgress, PathView};
+use clef_library::Selection;
 use clef_store::{ExportFile, ExportJob, ExportState, FileState};
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::extract::{ApiJson, Auth};
-use crate::{ApiError, AppState};
+use crate::ApiError;
+use clef_http::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,31 +126,17 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, Json<ExportDto>), ApiError> {
     let user = &ctx.user.id;
     let (mut title, mut track_ids) = (req.title.unwrap_or_default(), req.track_ids);
-    if let Some(id) = &req.playlist_id {
-        let p = s.library.playlist(user, id).await?;
+    let source = match (&req.playlist_id, &req.album_id) {
+        (Some(id), _) => Some(Selection::Playlist(id.clone())),
+        (None, Some(id)) => Some(Selection::Album(id.clone())),
+        (None, None) => None,
+    };
+    if let Some(source) = source {
+        let picked = s.library.selection(user, &source).await?;
         if title.trim().is_empty() {
-            title = p.name.clone();
+            title = picked.name.clone();
         }
-        if track_ids.is_empty() {
-            track_ids = p
-                .tracks
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| t.id)
-                .collect();
-        }
-    } else if let Some(id) = &req.album_id {
-        let (album, tracks) = s
-            .library
-            .catalog()
-            .album(id)
-            .ok_or(clef_library::LibraryError::NotFound("album"))?;
-        if title.trim().is_empty() {
-            title = album.name;
-        }
-        if track_ids.is_empty() {
-            track_ids = tracks.into_iter().map(|t| t.id).collect();
-        }
+        track_ids = picked.ticked_or_all(&track_ids);
     }
     let job = s
         .exports
@@ -229,7 +217,7 @@ pub(crate) async fn events(
         .limits
         .progress
         .take(&ctx.user.id.to_string())
-        .map_err(|_| ApiError::TooManyProgress(crate::limits::PROGRESS_PER_USER))?;
+        .map_err(|_| ApiError::TooManyProgress(clef_http::limits::PROGRESS_PER_USER))?;
     let live = futures::stream::unfold((s.exports.progress(&id), true), |(rx, first)| async move {
         let mut rx = rx?;
         if !first && rx.changed().await.is_err() {
@@ -280,7 +268,7 @@ pub(crate) async fn zip(
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(crate::headers::media(r))
+    Ok(clef_http::media(r))
 }
 
 /// RFC 5987 encoding of a file name for `filename*`.

@@ -1,18 +1,14 @@
-//! The REST API under `/api/v1`, plus the pieces of HTTP every front-end shares: application
-//! state, the client's address, credentials from a bearer token or the session cookie, and the
-//! one mapping from service errors to HTTP.
+//! The REST API under `/api/v1` and the authorization server's endpoints: thin handlers, the
+//! API's extractors (`Auth` with its scope check, JSON and query bodies with clear errors), and
+//! the one mapping from service errors to HTTP. What every front-end shares is `clef-http`.
 
 mod admin;
 mod apps;
-mod connection;
 mod dto;
 mod error;
 mod exports;
 mod extract;
-mod headers;
-mod host;
 mod library;
-pub mod limits;
 pub mod oauth;
 mod openapi;
 mod openapi_apps;
@@ -24,58 +20,14 @@ mod sessions;
 mod stream;
 mod transcode;
 
-use std::net::IpAddr;
-
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
-use clef_accounts::Accounts;
+use clef_http::{AppState, MAX_BODY_BYTES};
 
-pub use clef_formats::range::{parse_range, ByteRange, RangeRequest};
-pub use connection::ConnectionAbort;
-pub use error::{signed_out_message, ApiError};
-pub use extract::{
-    bearer_or_cookie, same_origin, session_cookie_value, ApiJson, ApiQuery, Auth, ClientIp,
-};
-pub use headers::security_headers;
-pub use host::{host_guard, host_of_url};
+pub use error::ApiError;
+pub use extract::{ApiJson, ApiQuery, Auth};
 pub use stream::content_type;
-
-/// Settings the HTTP layer needs.
-#[derive(Debug, Clone)]
-pub struct HttpConfig {
-    /// Where people reach Clef, such as `https://music.example.org`; links are built from it.
-    pub public_url: String,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
-}
-
-impl HttpConfig {
-    /// Cookies are `Secure` and `__Host-` prefixed when Clef is reached over TLS.
-    pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
-    }
-    pub fn session_cookie_name(&self) -> &'static str {
-        if self.secure_cookies() {
-            "__Host-clef_session"
-        } else {
-            "clef_session"
-        }
-    }
-}
-
-/// Everything a handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub accounts: Accounts,
-    pub library: clef_library::Library,
-    pub exports: clef_export::Exports,
-    pub http: std::sync::Arc<HttpConfig>,
-    pub limits: limits::WorkLimits,
-}
-
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The `/api/v1` routes and `/healthz`.
 pub fn router(state: AppState) -> Router {

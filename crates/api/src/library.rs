@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::extract::{ApiQuery, Auth};
-use crate::{ApiError, AppState};
+use crate::ApiError;
+use clef_http::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,7 +133,7 @@ pub struct CoverQuery {
 }
 
 fn cover_response(c: clef_library::Cover) -> Response {
-    crate::headers::media(
+    clef_http::media(
         (
             [
                 (header::CONTENT_TYPE, c.mime),

@@ -12,7 +12,8 @@ use clef_accounts::AccountsError;
 use clef_core::Scope;
 use serde_json::json;
 
-use crate::{ApiError, AppState, ClientIp};
+use crate::ApiError;
+use clef_http::{AppState, ClientIp};
 
 /// The device grant's type (RFC 8628 §3.4).
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

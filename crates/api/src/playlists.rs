@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::extract::{ApiJson, Auth};
-use crate::{ApiError, AppState};
+use crate::ApiError;
+use clef_http::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,7 +176,7 @@ pub(crate) async fn export(
         })
         .take(80)
         .collect();
-    Ok(crate::headers::media(
+    Ok(clef_http::media(
         (
             [
                 (

@@ -9,8 +9,10 @@ use clef_core::{DeviceId, DeviceName, DeviceType, InputError, Password};
 use clef_store::CredentialKind;
 
 use crate::dto::*;
-use crate::extract::{ApiJson, ApiQuery, Auth, ClientIp};
-use crate::{ApiError, AppState};
+use crate::extract::{ApiJson, ApiQuery, Auth};
+use crate::ApiError;
+use clef_http::AppState;
+use clef_http::ClientIp;
 
 /// The longest password sign-in will even look at; longer ones are bad input, not a guess.
 const MAX_PRESENTED_PASSWORD: usize = 1024;

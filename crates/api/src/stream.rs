@@ -1,22 +1,17 @@
 //! Streaming a track's file with HTTP Range, holding the device's stream slot, and cutting the
 //! connection when the device is signed out or another device takes over its playback.
 
-use std::future::Future;
 use std::io::SeekFrom;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use clef_accounts::{AccountsError, StreamHandle, StreamStop};
+use clef_accounts::AccountsError;
 
-use crate::connection::ConnectionAbort;
 use clef_core::DeviceId;
+use clef_http::{reset_when_stopped, stopped_body, ConnectionAbort};
 use clef_library::LibraryError;
-use futures::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -25,7 +20,8 @@ use tokio_util::io::ReaderStream;
 use clef_formats::range::{parse_range, RangeRequest};
 
 use crate::extract::{ApiJson, ApiQuery, Auth};
-use crate::{ApiError, AppState};
+use crate::ApiError;
+use clef_http::AppState;
 
 /// Bytes read from disk at a time: 128 KiB kept 1 MiB ranges above 1.2 GB/s while holding memory
 /// under load about 10 MB lower than 256 KiB (bench/library.sh).
@@ -52,54 +48,6 @@ pub fn content_type(format: &str) -> &'static str {
         "aiff" => "audio/aiff",
         _ => "application/octet-stream",
     }
-}
-
-/// A file body that ends with an error the moment the stream is stopped, which makes the server
-/// close the connection.
-struct CutOff<S> {
-    inner: S,
-    stop: Pin<Box<dyn Future<Output = StreamStop> + Send>>,
-    done: bool,
-}
-
-impl<S> Stream for CutOff<S>
-where
-    S: Stream<Item = std::io::Result<Bytes>> + Unpin,
-{
-    type Item = std::io::Result<Bytes>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        if let Poll::Ready(why) = self.stop.as_mut().poll(cx) {
-            self.done = true;
-            tracing::info!(reason = %why.reason, "stream cut");
-            return Poll::Ready(Some(Err(std::io::Error::other(format!(
-                "playback stopped: {}",
-                why.reason
-            )))));
-        }
-        Pin::new(&mut self.inner).poll_next(cx)
-    }
-}
-
-/// A stopped stream resets its connection at once (see `ConnectionAbort`).
-fn reset_when_stopped(handle: &StreamHandle, connection: Option<Extension<ConnectionAbort>>) {
-    if let Some(Extension(c)) = connection {
-        handle.on_stop(Box::new(move || c.abort()));
-    }
-}
-
-pub(crate) fn stopped_body<S>(inner: S, mut handle: StreamHandle) -> Body
-where
-    S: Stream<Item = std::io::Result<Bytes>> + Unpin + Send + 'static,
-{
-    Body::from_stream(CutOff {
-        inner,
-        stop: Box::pin(async move { handle.stopped().await }),
-        done: false,
-    })
 }
 
 #[derive(Debug, Serialize)]
@@ -245,7 +193,7 @@ pub(crate) async fn stream(
             h.insert(header::CONTENT_RANGE, v);
         }
     }
-    Ok(crate::headers::media(response))
+    Ok(clef_http::media(response))
 }
 
 #[derive(Debug, Deserialize)]

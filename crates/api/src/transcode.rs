@@ -80,7 +80,7 @@ pub(crate) struct Started {
 pub(crate) async fn start(
     track: &TrackRecord,
     settings: Settings,
-    place: crate::limits::Place<String>,
+    place: clef_http::limits::Place<String>,
 ) -> Result<Started, ApiError> {
     let (writer, stream) = clef_export::pipe::pipe(CHUNKS_IN_FLIGHT);
     let content_type = match settings.format {
@@ -145,7 +145,7 @@ impl Started {
             stream,
             content_type,
         } = self;
-        let body = crate::stream::stopped_body(stream.map(|r| r.map(Bytes::from)), handle);
+        let body = clef_http::stopped_body(stream.map(|r| r.map(Bytes::from)), handle);
         let mut response = Response::new(body);
         let h = response.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -154,6 +154,6 @@ impl Started {
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-transform"),
         );
-        crate::headers::media(response)
+        clef_http::media(response)
     }
 }

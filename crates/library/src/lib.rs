@@ -8,6 +8,7 @@ mod error;
 mod playlists;
 mod sample;
 mod scan;
+mod selection;
 mod tags;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ pub use error::{LibraryError, LibraryResult};
 pub use playlists::{PlaylistEdit, PlaylistView, MAX_PLAYLIST_TRACKS};
 pub use sample::write_sample_library;
 pub use scan::{ScanProgress, ScanReport};
+pub use selection::{Selected, Selection};
 pub use tags::{read_facts, FileFacts, AUDIO_EXTENSIONS};
 
 /// Where the music is and how to scan it.

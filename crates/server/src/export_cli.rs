@@ -123,9 +123,11 @@ pub async fn export(cfg: Config, args: ExportArgs) -> anyhow::Result<()> {
                     .join(", ")
             ),
         };
-        let full = library.playlist(&u.id, &p.id).await?;
-        let ids = full.tracks.unwrap_or_default().into_iter().map(|t| t.id);
-        (u, p.name, ids.collect::<Vec<_>>())
+        let picked = library
+            .selection(&u.id, &clef_library::Selection::Playlist(p.id))
+            .await?;
+        let ids = picked.ticked_or_all(&[]);
+        (u, picked.name, ids)
     } else {
         let name = args.album.as_deref().unwrap_or_default();
         let catalog = library.catalog();
@@ -145,14 +147,13 @@ pub async fn export(cfg: Config, args: ExportArgs) -> anyhow::Result<()> {
                     .join("; ")
             ),
         };
-        let (_, tracks) = catalog.album(&album.id).context("the album vanished")?;
         // An album belongs to everyone; the export is recorded for the first user (or --user).
         let owner = users.first().cloned().context("create a user first")?;
-        (
-            owner,
-            album.name,
-            tracks.into_iter().map(|t| t.id).collect(),
-        )
+        let picked = library
+            .selection(&owner.id, &clef_library::Selection::Album(album.id))
+            .await?;
+        let ids = picked.ticked_or_all(&[]);
+        (owner, picked.name, ids)
     };
     let job = exports
         .start(

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use clef_accounts::{Accounts, AccountsConfig};
-use clef_api::{AppState, HttpConfig};
 use clef_core::{Clock, Random};
+use clef_http::{AppState, HttpConfig};
 use clef_library::{Library, LibraryConfig};
 use clef_store::SqlStore;
 
@@ -157,14 +157,14 @@ pub async fn build_app_with(
             public_url: cfg.public_url(),
             trusted_proxies: cfg.trusted_proxies.clone(),
         }),
-        limits: clef_api::limits::WorkLimits::default(),
+        limits: clef_http::limits::WorkLimits::default(),
     };
     let router = clef_web::router(state.clone())
         .merge(clef_api::router(state))
-        .layer(axum::middleware::from_fn(clef_api::security_headers))
+        .layer(axum::middleware::from_fn(clef_http::security_headers))
         .layer(axum::middleware::from_fn_with_state(
-            cfg.public_url.as_deref().and_then(clef_api::host_of_url),
-            clef_api::host_guard,
+            cfg.public_url.as_deref().and_then(clef_http::host_of_url),
+            clef_http::host_guard,
         ))
         .layer(telemetry::http_trace_layer());
     Ok(App {

@@ -8,8 +8,8 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use clef_accounts::{AccountsError, AuthContext, SignOutReason};
-use clef_api::{session_cookie_value, AppState, ClientIp};
 use clef_core::SecretToken;
+use clef_http::{session_cookie_value, AppState, ClientIp};
 
 use crate::{cookies, errors, reply};
 
@@ -104,7 +104,7 @@ mod tests {
         assert_eq!(known_reason("x&evil=1"), None);
         for r in SignOutReason::ALL {
             assert_eq!(known_reason(r.as_str()), Some(*r));
-            assert_ne!(clef_api::signed_out_message(*r), "", "{r}");
+            assert_ne!(clef_http::signed_out_message(*r), "", "{r}");
         }
     }
 }

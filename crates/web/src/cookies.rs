@@ -3,7 +3,7 @@
 //! Host-only (never a `Domain` attribute), `Path=/`, `HttpOnly`, and `Secure` whenever Clef is
 //! reached over TLS (SECURITY.md S3).
 
-use clef_api::HttpConfig;
+use clef_http::HttpConfig;
 
 fn secure_suffix(http: &HttpConfig) -> &'static str {
     if http.secure_cookies() {

@@ -12,8 +12,8 @@ use axum::extract::{Form, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use clef_api::{same_origin, session_cookie_value, AppState, HttpConfig};
 use clef_core::{OsRandom, Random};
+use clef_http::{same_origin, session_cookie_value, AppState, HttpConfig};
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 

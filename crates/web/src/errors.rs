@@ -4,9 +4,9 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use clef_accounts::AccountsError;
-use clef_api::signed_out_message;
 use clef_core::InputError;
 use clef_export::ExportError;
+use clef_http::signed_out_message;
 use clef_library::LibraryError;
 use maud::html;
 

@@ -11,6 +11,7 @@ use crate::assets::{MENU_SCRIPT_URL, PLAYER_SCRIPT_URL, STYLESHEET_URL};
 pub enum Section {
     Library,
     Devices,
+    Apps,
     Account,
     Security,
     Export,
@@ -245,6 +246,7 @@ pub fn signed_in_with(
                         (link("/library", "Library", Section::Library))
                         (link("/export", "Export", Section::Export))
                         (link("/devices", "Devices", Section::Devices))
+                        (link("/apps", "Apps", Section::Apps))
                         (link("/account", "Account", Section::Account))
                         (link("/security", "Security", Section::Security))
                         @if chrome.user.is_admin {

@@ -19,11 +19,12 @@ mod reply;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
-use clef_api::{AppState, MAX_BODY_BYTES};
+use clef_http::{AppState, MAX_BODY_BYTES};
 
 use pages::{
-    account, admin, admin_users, consent, converted, device_code, devices, export, library,
-    library_admin, limit, missing, new_password, playlist_add, playlists, security, setup, signin,
+    account, admin, admin_users, apps, apps_registered, consent, converted, device_code, devices,
+    export, library, library_admin, limit, missing, new_password, playlist_add, playlists,
+    security, setup, signin,
 };
 
 /// The web pages' routes.
@@ -41,6 +42,14 @@ pub fn router(state: AppState) -> Router {
         .route("/signout", post(devices::sign_out_this))
         .route("/devices", get(devices::show))
         .route("/devices/{id}/signout", post(devices::sign_out))
+        .route("/apps", get(apps::show))
+        .route("/apps/{grant_id}/remove", post(apps::remove))
+        .route("/apps/registered", post(apps_registered::register))
+        .route("/apps/registered/{client_id}", get(apps_registered::show))
+        .route(
+            "/apps/registered/{client_id}/delete",
+            post(apps_registered::delete),
+        )
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))
         .route(

@@ -121,7 +121,7 @@ async fn concurrent_sign_ins_and_sign_outs_never_exceed_the_limit() {
         assert_eq!(
             admitted + refused,
             47,
-            "round {round}: every attempt is admitted or refused"
+            "round {round}: every attempt is admitted or refused: {statuses:?}"
         );
         assert!(
             admitted <= 3,

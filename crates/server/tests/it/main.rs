@@ -6,6 +6,7 @@
 mod admin_pages;
 mod admin_users;
 mod api_bad_input;
+mod apps_page;
 mod bitrate_reader;
 mod browser;
 mod chromium;

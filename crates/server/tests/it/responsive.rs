@@ -182,7 +182,7 @@ async fn keyboard(b: &Browser, s: &TestServer) {
     );
     ring_on_the_bar(b, "the Menu button").await;
     press(b, Key::Enter).await;
-    assert_eq!(shown(b, "header.site nav a").await, vec![true; 5]);
+    assert_eq!(shown(b, "header.site nav a").await, vec![true; 6]);
     press(b, Key::Tab).await;
     assert_eq!(
         b.js("return document.activeElement.getAttribute('href');")
@@ -192,7 +192,7 @@ async fn keyboard(b: &Browser, s: &TestServer) {
     );
     screenshot(b, PHONE, "menu-open-phone").await;
     press(b, Key::Escape).await;
-    assert_eq!(shown(b, "header.site nav a").await, vec![false; 5]);
+    assert_eq!(shown(b, "header.site nav a").await, vec![false; 6]);
     let (id, ..) = focused(b).await;
     assert_eq!(
         id, "menu-toggle",
@@ -212,7 +212,7 @@ async fn keyboard(b: &Browser, s: &TestServer) {
         .await;
     assert_eq!(
         shown(b, "header.site nav a, #sign-out").await,
-        vec![true; 6]
+        vec![true; 7]
     );
     assert!(!b.find("#menu-toggle").await.is_displayed().await.unwrap());
     let problems = fit(b, "devices without script (phone)").await;

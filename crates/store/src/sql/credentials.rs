@@ -108,7 +108,8 @@ async fn ids(conn: &mut AnyConnection, sql: &str, binds: &[&str]) -> StoreResult
     Ok(q.fetch_all(&mut *conn).await?)
 }
 
-/// Marks the unrevoked rows of `table` among `ids` revoked; returns those it marked.
+/// Marks the rows of `table` among `ids` revoked (callers pass ids they found unrevoked in the
+/// same transaction, so all of them are); returns `ids`.
 async fn mark(
     conn: &mut AnyConnection,
     table: &str,

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use clef_accounts::Actor;
-use clef_api::{AppState, ClientIp};
+use clef_http::{AppState, ClientIp};
 use maud::html;
 use serde::Deserialize;
 

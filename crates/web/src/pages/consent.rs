@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use clef_accounts::oauth::{AuthorizeParams, AuthorizeRequest, Rejection};
-use clef_api::{AppState, ClientIp};
+use clef_http::{AppState, ClientIp};
 use maud::html;
 use serde::Deserialize;
 
@@ -67,7 +67,7 @@ fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 
 /// The answer to the app, at its registered redirect URI (with `iss`, RFC 9207).
 fn back_to_app(st: &AppState, uri: &str, state: Option<&str>, pairs: &[(&str, &str)]) -> Response {
-    let iss = clef_api::oauth::issuer(st);
+    let iss = st.issuer();
     let mut all: Vec<(&str, &str)> = pairs.to_vec();
     if let Some(s) = state {
         all.push(("state", s));

@@ -11,9 +11,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use clef_accounts::AuthContext;
-use clef_api::{AppState, ClientIp};
 use clef_export::{ExportError, ExportRequest, ExportSettings};
-use clef_library::{AlbumSort, TrackView};
+use clef_http::{AppState, ClientIp};
+use clef_library::{AlbumSort, LibraryError, Selection, TrackView};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -218,16 +218,17 @@ async fn songs_of(
     ctx: &AuthContext,
     source: &Source,
 ) -> Result<Option<(String, Vec<TrackView>)>, Problem> {
-    match source {
-        Source::None => Ok(None),
-        Source::Album(id) => match st.library.catalog().album(id) {
-            Some((album, tracks)) => Ok(Some((album.name, tracks))),
-            None => Err(Problem::new(StatusCode::NOT_FOUND, "No such album.")),
-        },
-        Source::Playlist(id) => match st.library.playlist(&ctx.user.id, id).await {
-            Ok(p) => Ok(Some((p.name, p.tracks.unwrap_or_default()))),
-            Err(e) => Err(describe_library(&e)),
-        },
+    let picked = match source {
+        Source::None => return Ok(None),
+        Source::Album(id) => Selection::Album(id.clone()),
+        Source::Playlist(id) => Selection::Playlist(id.clone()),
+    };
+    match st.library.selection(&ctx.user.id, &picked).await {
+        Ok(p) => Ok(Some((p.name, p.songs))),
+        Err(LibraryError::NotFound("album")) => {
+            Err(Problem::new(StatusCode::NOT_FOUND, "No such album."))
+        }
+        Err(e) => Err(describe_library(&e)),
     }
 }
 

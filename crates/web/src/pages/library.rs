@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use clef_accounts::AuthContext;
-use clef_api::AppState;
+use clef_http::AppState;
 use clef_library::{AlbumSort, AlbumView, ArtistRef, PlaylistView, TrackView};
 use maud::{html, Markup};
 use serde::Deserialize;

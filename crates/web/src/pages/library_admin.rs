@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use clef_api::{AppState, ClientIp};
+use clef_http::{AppState, ClientIp};
 use clef_library::{LibraryError, ScanProgress};
 use maud::{html, Markup};
 use serde::Deserialize;

@@ -4,10 +4,10 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use clef_accounts::AuthContext;
-use clef_api::{ApiError, AppState, ClientIp};
 use clef_core::SecretToken;
+use clef_http::{AppState, ClientIp};
 use maud::{html, Markup};
 
 use crate::csrf::CsrfToken;
@@ -118,10 +118,10 @@ pub async fn fallback(
 ) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") {
-        return ApiError::NotFound.into_response();
+        return clef_http::json_error(StatusCode::NOT_FOUND, "not_found", "no such resource");
     }
     // The page only reads who is signed in; it never redirects or clears a cookie.
-    let who = match clef_api::session_cookie_value(&headers, st.http.session_cookie_name()) {
+    let who = match clef_http::session_cookie_value(&headers, st.http.session_cookie_name()) {
         Some(v) => st
             .accounts
             .authenticate(&SecretToken::from_presented(&v), &ip)

@@ -3,6 +3,8 @@
 pub mod account;
 pub mod admin;
 pub mod admin_users;
+pub mod apps;
+pub mod apps_registered;
 pub mod confirm;
 pub mod consent;
 pub mod converted;

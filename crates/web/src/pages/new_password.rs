@@ -4,8 +4,8 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use clef_api::{AppState, ClientIp};
 use clef_core::Password;
+use clef_http::{AppState, ClientIp};
 use maud::html;
 
 use crate::auth;

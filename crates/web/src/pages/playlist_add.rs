@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use clef_accounts::AuthContext;
-use clef_api::{AppState, ClientIp};
+use clef_http::{AppState, ClientIp};
 use clef_library::PlaylistEdit;
 use maud::html;
 use serde::Deserialize;

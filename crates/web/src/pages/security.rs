@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use clef_api::AppState;
 use clef_core::UserId;
+use clef_http::AppState;
 use clef_store::SecurityEvent;
 use maud::{html, Markup};
 

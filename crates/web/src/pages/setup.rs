@@ -5,7 +5,7 @@ use axum::http::header::REFERRER_POLICY;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use clef_accounts::AccountsError;
-use clef_api::AppState;
+use clef_http::AppState;
 use maud::html;
 use serde::Deserialize;
 
