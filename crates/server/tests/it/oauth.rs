@@ -758,3 +758,39 @@ async fn the_openapi_document_states_each_routes_scope() {
         .get("x-apps")
         .is_some());
 }
+
+/// Failed client authentication is throttled like sign-in: after the free failures, even the
+/// right secret waits, and the answer says for how long.
+#[tokio::test]
+async fn wrong_client_secrets_are_throttled_like_passwords() {
+    let (s, t) = setup().await;
+    let (app, secret) = register(&s, &t, "Scrobbler", &[WEB_CB], true).await;
+    let introspect = |secret: String| {
+        let (s, app) = (&s, app.clone());
+        async move {
+            s.client()
+                .post(s.url("/oauth/introspect"))
+                .basic_auth(app, Some(secret))
+                .form(&[("token", "x")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        introspect(secret.clone().unwrap()).await.status(),
+        StatusCode::OK
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(introspect("wrong secret".into()).await.status());
+    }
+    assert!(
+        statuses[..5].iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[7], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    let r = introspect(secret.unwrap()).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().get("retry-after").is_some());
+}
