@@ -207,6 +207,19 @@ impl DeviceType {
             DeviceType::App => "app",
         }
     }
+    /// The type in a sentence's first words: "A TV", "An app".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            DeviceType::Computer => "A computer",
+            DeviceType::Phone => "A phone",
+            DeviceType::Tablet => "A tablet",
+            DeviceType::Speaker => "A speaker",
+            DeviceType::Tv => "A TV",
+            DeviceType::Car => "A car",
+            DeviceType::Web => "A web browser",
+            DeviceType::App => "An app",
+        }
+    }
     pub fn parse(s: &str) -> Result<Self, InputError> {
         DeviceType::ALL
             .into_iter()

@@ -14,54 +14,20 @@ use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
 use crate::chromium::{finish, Browser, Driver};
-use crate::oauth::{self, hidden, NATIVE_CB, PW};
+use crate::device_grant;
+use crate::oauth::{self, NATIVE_CB, PW};
 use crate::viewport::{fit, screenshot, set_viewport, Viewport, DESKTOP, PHONE};
-
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// A TV signs in by code through `client_id`, approved by the signed-in browser `b`.
 async fn tv_by_code(s: &TestServer, b: &Client, client_id: &str, name: &str) -> Value {
-    let r = s
-        .client()
-        .post(s.url("/oauth/device_authorization"))
-        .form(&[
-            ("client_id", client_id),
-            ("scope", "library:read stream"),
-            ("device_name", name),
-            ("device_type", "tv"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let start: Value = r.json().await.unwrap();
+    let start = device_grant::start(s, client_id, name).await;
     let user_code = start["user_code"].as_str().unwrap();
-    let page = b
-        .get(s.url(&format!("/device?code={user_code}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form = [
-        ("code", hidden(&page, "code")),
-        ("csrf", hidden(&page, "csrf")),
-        ("decision", "approve".to_owned()),
-    ];
-    let r = b.post(s.url("/device")).form(&form).send().await.unwrap();
-    assert!(r.status().is_success() || r.status() == StatusCode::SEE_OTHER);
-    let r = oauth::token_request(
-        s,
-        &[
-            ("grant_type", DEVICE_GRANT),
-            ("device_code", start["device_code"].as_str().unwrap()),
-            ("client_id", client_id),
-        ],
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::OK, "the TV gets its tokens");
-    r.json().await.unwrap()
+    let (status, page) = device_grant::answer(s, b, user_code, "approve", None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let device_code = start["device_code"].as_str().unwrap();
+    let (status, tokens) = device_grant::poll(s, client_id, device_code).await;
+    assert_eq!(status, StatusCode::OK, "the TV gets its tokens: {tokens}");
+    tokens
 }
 
 /// The visible text of the first element matching `css`.

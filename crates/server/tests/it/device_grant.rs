@@ -10,7 +10,8 @@ use crate::oauth::{browser, hidden, register, NATIVE_CB, PW};
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
-async fn start(s: &TestServer, client_id: &str, name: &str) -> Value {
+/// A TV asks to sign in through `client_id`; returns the device authorization response.
+pub(crate) async fn start(s: &TestServer, client_id: &str, name: &str) -> Value {
     let r = s
         .client()
         .post(s.url("/oauth/device_authorization"))
@@ -27,7 +28,12 @@ async fn start(s: &TestServer, client_id: &str, name: &str) -> Value {
     r.json().await.unwrap()
 }
 
-async fn poll(s: &TestServer, client_id: &str, device_code: &str) -> (StatusCode, Value) {
+/// The TV polls once; returns the status and body.
+pub(crate) async fn poll(
+    s: &TestServer,
+    client_id: &str,
+    device_code: &str,
+) -> (StatusCode, Value) {
     let r = s
         .client()
         .post(s.url("/oauth/token"))
@@ -43,7 +49,7 @@ async fn poll(s: &TestServer, client_id: &str, device_code: &str) -> (StatusCode
 }
 
 /// Opens the approval page for `user_code` and answers it; returns status and page.
-async fn answer(
+pub(crate) async fn answer(
     s: &TestServer,
     b: &Client,
     user_code: &str,

@@ -12,6 +12,7 @@ mod browser;
 mod chromium;
 mod cli;
 mod cli_messages;
+mod consent_pages;
 mod cover_work;
 mod device_grant;
 mod dns_rebinding;

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use clef_accounts::oauth::{display_user_code, DeviceRequest};
 use clef_accounts::{AccountsError, AuthContext};
-use clef_core::DeviceId;
+use clef_core::{DeviceId, DeviceType};
 use clef_http::{AppState, ClientIp};
 use clef_store::Device;
 use maud::{html, Markup};
@@ -67,9 +67,11 @@ fn entry_form(typed: &str) -> Markup {
 
 fn request_view(csrf: &CsrfToken, req: &DeviceRequest, ctx: &AuthContext) -> Markup {
     let code = display_user_code(&req.code.user_code);
+    let kind =
+        DeviceType::parse(&req.code.device_type).map_or("A device", DeviceType::with_article);
     html! {
         h1 #device-title { "Sign in " strong { (req.code.device_name) } "?" }
-        p #device-who { "A " (req.code.device_type) " using " strong { (req.app.name) } " (registered by " (req.app.owner_name) ") asks to use your account, " strong { (ctx.user.username) } ". Check that the code on its screen is " strong #device-code { (code) } "." }
+        p #device-who { (kind) " using " strong { (req.app.name) } " (registered by " (req.app.owner_name) ") asks to use your account, " strong { (ctx.user.username) } ". Check that the code on its screen is " strong #device-code { (code) } "." }
         p { "If you allow it, it can:" }
         ul #consent-scopes {
             @for s in req.code.scopes.iter() {

@@ -18,13 +18,23 @@ use crate::pages::signin;
 use crate::reply;
 
 /// The 409 page listing the devices holding the slots, each with a button that signs it out and
-/// completes the sign-in with the single-use `ticket`.
+/// completes the sign-in with the single-use `ticket`, then goes on to `next` (when it is a page
+/// that may ask for sign-in: an app's consent page, `/device`).
 pub(crate) fn render(
     csrf: &CsrfToken,
     limit: i64,
     devices: &[Device],
     ticket: Option<&str>,
+    next: &str,
 ) -> Response {
+    let next = signin::safe_next(Some(next));
+    let cancel = match next {
+        Some(n) => format!(
+            "/signin?{}",
+            serde_urlencoded::to_string([("next", n)]).unwrap_or_default()
+        ),
+        None => "/signin".to_owned(),
+    };
     let body = html! {
         h1 #device-limit { "Device limit reached" }
         p { "This account is signed in on " (count(limit, "device", "devices")) ", its limit. Sign one out to continue." }
@@ -47,6 +57,9 @@ pub(crate) fn render(
                                     form.inline method="post" action="/signin/continue" {
                                         (csrf_field(csrf.value()))
                                         input type="hidden" name="ticket" value=(t);
+                                        @if let Some(n) = next {
+                                            input type="hidden" name="next" value=(n);
+                                        }
                                         input type="hidden" name="replace_device_id" value=(d.id);
                                         button.replace.danger type="submit" data-device-id=(d.id) { "Sign out this one and continue" }
                                     }
@@ -57,7 +70,7 @@ pub(crate) fn render(
                 }
             }
         }
-        p { a href="/signin" { "Cancel" } }
+        p { a href=(cancel) { "Cancel" } }
     };
     csrf.attach(reply::html(
         StatusCode::CONFLICT,
@@ -70,6 +83,7 @@ pub(crate) fn render(
 pub struct ContinueForm {
     ticket: String,
     replace_device_id: String,
+    next: String,
     csrf: String,
 }
 
@@ -91,6 +105,7 @@ pub async fn continue_sign_in(
             &errors::describe(&AccountsError::NotFound("device")),
             "",
             "",
+            &form.next,
         );
     };
     match st
@@ -98,19 +113,29 @@ pub async fn continue_sign_in(
         .continue_sign_in(&form.ticket, replace, &ip)
         .await
     {
-        Ok(done) => signin::completed(&st, &done),
+        Ok(done) => signin::completed_to(
+            &st,
+            &done,
+            signin::safe_next(Some(&form.next)).unwrap_or(signin::LANDING),
+        ),
         Err(AccountsError::DeviceLimitReached {
             limit,
             devices,
             continue_token,
-        }) => render(&csrf, limit, &devices, continue_token.as_deref()),
+        }) => render(
+            &csrf,
+            limit,
+            &devices,
+            continue_token.as_deref(),
+            &form.next,
+        ),
         Err(AccountsError::Unauthenticated) => {
             let p = Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "That sign-in expired or was already finished. Sign in again.",
             );
-            signin::render_problem(&csrf, &p, "", "")
+            signin::render_problem(&csrf, &p, "", "", &form.next)
         }
-        Err(e) => signin::render_problem(&csrf, &errors::describe(&e), "", ""),
+        Err(e) => signin::render_problem(&csrf, &errors::describe(&e), "", "", &form.next),
     }
 }

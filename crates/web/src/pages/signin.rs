@@ -135,19 +135,21 @@ pub(crate) fn render(csrf: &CsrfToken, status: StatusCode, view: SigninView<'_>)
     ))
 }
 
-/// Re-renders the form with what went wrong, keeping what was typed but the password.
+/// Re-renders the form with what went wrong, keeping what was typed but the password, and the
+/// page to return to.
 pub(crate) fn render_problem(
     csrf: &CsrfToken,
     p: &Problem,
     username: &str,
     device_name: &str,
+    next: &str,
 ) -> Response {
     let view = SigninView {
         username,
         device_name,
         reason: None,
         flash: Flash::error(p.message.clone()),
-        next: None,
+        next: safe_next(Some(next)),
     };
     p.decorate(render(csrf, p.status, view))
 }
@@ -186,13 +188,8 @@ pub async fn show(
     }
 }
 
-/// The response to a completed sign-in: the new session cookie, a new CSRF token, and on to the
-/// library. The session token is new at every sign-in, so a planted cookie never counts.
-pub(crate) fn completed(st: &AppState, done: &SignedIn) -> Response {
-    completed_to(st, done, LANDING)
-}
-
-/// Like `completed`, on to `to`.
+/// The response to a completed sign-in: the new session cookie, a new CSRF token, and on to
+/// `to`. The session token is new at every sign-in, so a planted cookie never counts.
 pub(crate) fn completed_to(st: &AppState, done: &SignedIn, to: &str) -> Response {
     let max_age = st.accounts.config().absolute_lifetime_secs;
     let res = reply::with_cookie(
@@ -215,6 +212,7 @@ pub async fn submit(
             &errors::describe(&e),
             &form.username,
             &form.device_name,
+            &form.next,
         )
     };
     if form.password.is_empty() || form.password.len() > MAX_PRESENTED_PASSWORD {
@@ -238,7 +236,13 @@ pub async fn submit(
             limit,
             devices,
             continue_token,
-        }) => limit::render(&csrf, limit, &devices, continue_token.as_deref()),
+        }) => limit::render(
+            &csrf,
+            limit,
+            &devices,
+            continue_token.as_deref(),
+            &form.next,
+        ),
         Err(e) => problem(e),
     }
 }
