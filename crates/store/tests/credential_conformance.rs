@@ -12,6 +12,7 @@ conformance!(
     each_scope_revokes_exactly_its_credentials,
     app_seats_hold_no_device_slot,
     an_unknown_kind_or_reason_is_refused,
+    a_touch_records_a_new_address_and_never_turns_time_back,
 );
 
 /// An app's token on `device`: a refresh token, or an access token issued with `parent`.
@@ -262,6 +263,37 @@ async fn an_unknown_kind_or_reason_is_refused(s: SqlStore) {
     for k in CredentialKind::ALL {
         assert_eq!(CredentialKind::parse(k.as_str()), Some(*k));
     }
+}
+
+async fn a_touch_records_a_new_address_and_never_turns_time_back(s: SqlStore) {
+    let u = user("anna");
+    s.create_user(&u).await.unwrap();
+    let (d, _) = device(&u, "phone", T0);
+    let c = cred(&d);
+    s.admit_device(&d, &c, 6, live(T0), None).await.unwrap();
+    let seen = |d: Option<Device>| {
+        let d = d.unwrap();
+        (d.last_seen, d.ip)
+    };
+    // Within the same second, from a new address (a TV collecting its tokens): the address.
+    s.touch(&c.id, &d.id, T0, "192.0.2.7").await.unwrap();
+    assert_eq!(
+        seen(s.device_by_id(&d.id).await.unwrap()),
+        (T0, "192.0.2.7".to_owned())
+    );
+    // Later: the time.
+    let later = T0.plus_secs(60);
+    s.touch(&c.id, &d.id, later, "192.0.2.7").await.unwrap();
+    assert_eq!(
+        seen(s.device_by_id(&d.id).await.unwrap()),
+        (later, "192.0.2.7".to_owned())
+    );
+    // A request that finishes late, from elsewhere: its address, but the time stays.
+    s.touch(&c.id, &d.id, T0, "198.51.100.1").await.unwrap();
+    assert_eq!(
+        seen(s.device_by_id(&d.id).await.unwrap()),
+        (later, "198.51.100.1".to_owned())
+    );
 }
 
 /// A database of the previous release (schema 5): each device's token becomes its credential

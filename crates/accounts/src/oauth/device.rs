@@ -230,8 +230,14 @@ impl Accounts {
         }
     }
 
-    /// The device's poll at the token endpoint.
-    pub(crate) async fn poll_device(&self, app: &App, device_code: &str) -> AccountsResult<Tokens> {
+    /// The device's poll at the token endpoint. The poll that collects the tokens comes from the
+    /// device itself: its address is the device's from then on (the approving phone's is not).
+    pub(crate) async fn poll_device(
+        &self,
+        app: &App,
+        device_code: &str,
+        ip: &str,
+    ) -> AccountsResult<Tokens> {
         let hash = SecretToken::from_presented(device_code).hash();
         let poll = self
             .store
@@ -267,7 +273,10 @@ impl Accounts {
             expires_at: clef_core::Timestamp(0),
         };
         let (tokens, access, refresh) = self.token_pair(scopes, &template);
-        self.store.issue(None, &[refresh, access]).await?;
+        self.store.issue(None, &[refresh, access.clone()]).await?;
+        self.store
+            .touch(&access.id, &access.device_id, self.clock.now(), ip)
+            .await?;
         Ok(tokens)
     }
 }

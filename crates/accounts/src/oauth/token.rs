@@ -145,7 +145,9 @@ impl Accounts {
                     .await
             }
             TokenGrant::RefreshToken { token } => self.refresh(&app, &token).await,
-            TokenGrant::DeviceCode { device_code } => self.poll_device(&app, &device_code).await,
+            TokenGrant::DeviceCode { device_code } => {
+                self.poll_device(&app, &device_code, &client.ip).await
+            }
         }
     }
 

@@ -104,6 +104,10 @@ async fn a_device_authorised_by_code_is_listed_and_signed_out_like_any_other() {
         .find(|d| d["name"] == "Living room TV")
         .unwrap_or_else(|| panic!("the TV is not listed: {devices}"));
     assert_eq!(listed["type"], "tv");
+    assert_eq!(
+        listed["ip"], "127.0.0.1",
+        "the TV's own address, from its poll"
+    );
     // The Apps page lists it under its app.
     let (_, apps) = s.get(&t, "/api/v1/me/apps").await;
     assert_eq!(apps[0]["devices"][0]["name"], "Living room TV", "{apps}");

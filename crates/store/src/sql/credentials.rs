@@ -337,12 +337,16 @@ impl CredentialStore for SqlStore {
             .bind(credential)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE devices SET last_seen = $1, ip = $2 WHERE id = $3 AND last_seen < $1")
-            .bind(now.0)
-            .bind(ip)
-            .bind(device.as_str())
-            .execute(&mut *tx)
-            .await?;
+        // Time never runs backwards here; a new address is written even within the same second.
+        sqlx::query(
+            "UPDATE devices SET last_seen = CASE WHEN last_seen < $1 THEN $1 ELSE last_seen END, \
+             ip = $2 WHERE id = $3 AND (last_seen < $1 OR ip <> $2)",
+        )
+        .bind(now.0)
+        .bind(ip)
+        .bind(device.as_str())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
