@@ -328,7 +328,19 @@ async fn p3_forwarded_for_is_believed_only_from_a_trusted_proxy() {
         .await
         .unwrap();
     let t: Value = r.json().await.unwrap();
-    let (_, devices) = s.get(t["token"].as_str().unwrap(), "/api/v1/devices").await;
+    // The devices list is read through the same proxy, for the same client (a device's address
+    // is the one it last came from).
+    let devices: Value = s
+        .client_from(loopback(1))
+        .get(s.url("/api/v1/devices"))
+        .bearer_auth(t["token"].as_str().unwrap())
+        .header("X-Forwarded-For", "198.51.100.7")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(devices[0]["ip"], "198.51.100.7");
     let r = s
         .client_from(loopback(9))
@@ -339,7 +351,17 @@ async fn p3_forwarded_for_is_believed_only_from_a_trusted_proxy() {
         .await
         .unwrap();
     let t: Value = r.json().await.unwrap();
-    let (_, devices) = s.get(t["token"].as_str().unwrap(), "/api/v1/devices").await;
+    let devices: Value = s
+        .client_from(loopback(9))
+        .get(s.url("/api/v1/devices"))
+        .bearer_auth(t["token"].as_str().unwrap())
+        .header("X-Forwarded-For", "198.51.100.8")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let me = devices
         .as_array()
         .unwrap()
