@@ -20,6 +20,8 @@ pub struct AccountsConfig {
     pub touch_interval_secs: i64,
     pub throttle: ThrottlePolicy,
     pub playback: crate::playback::PlaybackTiming,
+    /// The key app passwords are sealed with (kept outside the database).
+    pub subsonic_key: crate::subsonic::SealKey,
 }
 
 impl std::fmt::Debug for AccountsConfig {
@@ -49,6 +51,8 @@ impl AccountsConfig {
             touch_interval_secs: 60,
             throttle: ThrottlePolicy::default(),
             playback: crate::playback::PlaybackTiming::default(),
+            // A key for this process only; the server reads its own from the key file.
+            subsonic_key: crate::subsonic::SealKey::generate(&clef_core::OsRandom),
         }
     }
 }

@@ -8,6 +8,12 @@ pub enum AccountsError {
     /// Wrong user name or password; deliberately says nothing about which.
     #[error("invalid user name or password")]
     InvalidCredentials,
+    /// An OpenSubsonic API key Clef does not know.
+    #[error("invalid API key")]
+    InvalidApiKey,
+    /// A Subsonic token login's salt was already used for something else.
+    #[error("this token and salt were already used")]
+    SaltReused,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
     /// The password was right but the account is full.

@@ -21,6 +21,8 @@ pub enum EventKind {
     DeviceAuthorized,
     AppRegistered,
     AppDeleted,
+    AppPasswordCreated,
+    ApiKeyCreated,
 }
 
 impl EventKind {
@@ -44,6 +46,8 @@ impl EventKind {
             EventKind::DeviceAuthorized => "device_authorized",
             EventKind::AppRegistered => "app_registered",
             EventKind::AppDeleted => "app_deleted",
+            EventKind::AppPasswordCreated => "app_password_created",
+            EventKind::ApiKeyCreated => "api_key_created",
         }
     }
 
@@ -68,6 +72,8 @@ impl EventKind {
             "device_authorized" => "Device signed in by code",
             "app_registered" => "App registered",
             "app_deleted" => "App deleted",
+            "app_password_created" => "App password created for a Subsonic app",
+            "api_key_created" => "API key created for a Subsonic app",
             _ => "Event",
         }
     }

@@ -12,6 +12,7 @@ mod playback;
 mod service;
 mod setup;
 mod signin;
+pub mod subsonic;
 mod throttle;
 mod users;
 

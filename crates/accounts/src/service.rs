@@ -159,17 +159,24 @@ impl Accounts {
             }
             r => r?,
         };
-        let Some(Presented {
+        match found {
+            Some(p) if p.credential.kind.is_bearer() => self.check_presented(p, ip).await,
+            _ => Err(AccountsError::Unauthenticated),
+        }
+    }
+
+    /// The checks every presented credential passes, whatever carried it: not revoked, its user
+    /// enabled, not expired, not idle too long; records its use.
+    pub(crate) async fn check_presented(
+        &self,
+        presented: Presented,
+        ip: &str,
+    ) -> AccountsResult<AuthContext> {
+        let Presented {
             credential,
             device,
             user,
-        }) = found
-        else {
-            return Err(AccountsError::Unauthenticated);
-        };
-        if !credential.kind.is_bearer() {
-            return Err(AccountsError::Unauthenticated);
-        }
+        } = presented;
         if let Some(r) = credential.revoked.as_ref().or(device.revoked.as_ref()) {
             return Err(self.signed_out(r, &device.id).await?);
         }

@@ -29,6 +29,22 @@ pub struct SignedIn {
     pub device_id: DeviceId,
 }
 
+/// The credential a new device gets.
+pub(crate) struct Issue {
+    /// The credential's id (an app password is sealed bound to it).
+    pub id: String,
+    pub kind: CredentialKind,
+    pub origin: DeviceOrigin,
+    pub token: SecretToken,
+    /// The secret sealed with the server's key, for app passwords.
+    pub sealed: Option<String>,
+    /// Empty for full access.
+    pub scopes: clef_core::ScopeSet,
+    pub lifetime_secs: i64,
+    /// The log entry, when not a sign-in's ("signed in" or "new device").
+    pub announce: Option<(EventKind, String)>,
+}
+
 /// How long the "free a slot and continue" ticket of a refused sign-in lasts.
 const CONTINUE_TTL_SECS: i64 = 10 * 60;
 
@@ -87,10 +103,11 @@ impl Accounts {
             return Err(AccountsError::AccountDisabled);
         }
         let want_ticket = attempt.credential == CredentialKind::WebSession;
+        let issue = self.sign_in_credential(attempt.credential);
         self.admit(
             &user,
             &attempt.device,
-            attempt.credential,
+            issue,
             &attempt.ip,
             attempt.replace,
             want_ticket,
@@ -127,55 +144,75 @@ impl Accounts {
             device_type: clef_core::DeviceType::parse(&pending.device_type)?,
             client: pending.client,
         };
-        self.admit(
-            &user,
-            &device,
-            CredentialKind::WebSession,
-            ip,
-            Some(replace),
-            true,
-        )
-        .await
+        let issue = self.sign_in_credential(CredentialKind::WebSession);
+        self.admit(&user, &device, issue, ip, Some(replace), true)
+            .await
     }
 
-    async fn admit(
+    /// A sign-in's credential: a new random token with full access, for the absolute lifetime.
+    fn sign_in_credential(&self, kind: CredentialKind) -> Issue {
+        Issue {
+            id: self.rng.id(),
+            kind,
+            origin: match kind {
+                CredentialKind::WebSession => DeviceOrigin::WebSession,
+                _ => DeviceOrigin::ApiToken,
+            },
+            token: self.rng.token(),
+            sealed: None,
+            scopes: clef_core::ScopeSet::EMPTY,
+            lifetime_secs: self.cfg.absolute_lifetime_secs,
+            announce: None,
+        }
+    }
+
+    /// Creates a device holding the credential `issue` under the device limit (signing out
+    /// `replace` to make room), and records it.
+    pub(crate) async fn admit(
         &self,
         user: &User,
         info: &DeviceInfo,
-        credential: CredentialKind,
+        issue: Issue,
         ip: &str,
         replace: Option<DeviceId>,
         want_ticket: bool,
     ) -> AccountsResult<SignedIn> {
         let now = self.clock.now();
-        let token = self.rng.token();
-        let expires_at = now.plus_secs(self.cfg.absolute_lifetime_secs);
+        let Issue {
+            id: credential_id,
+            kind: credential,
+            origin,
+            token,
+            sealed,
+            scopes,
+            lifetime_secs,
+            announce,
+        } = issue;
+        let expires_at = now.plus_secs(lifetime_secs);
         let device = NewDevice {
             id: DeviceId(self.rng.id()),
             user_id: user.id.clone(),
             name: info.name.as_str().to_owned(),
             device_type: info.device_type.as_str().to_owned(),
             client: info.client.clone(),
-            origin: match credential {
-                CredentialKind::WebSession => DeviceOrigin::WebSession,
-                _ => DeviceOrigin::ApiToken,
-            },
+            origin,
             grant_id: None,
             ip: ip.to_owned(),
             now,
             expires_at,
         };
         let first = NewCredential {
-            id: self.rng.id(),
+            id: credential_id,
             user_id: user.id.clone(),
             device_id: device.id.clone(),
             grant_id: None,
             parent_id: None,
             kind: credential,
             token_hash: token.hash(),
-            scopes: clef_core::ScopeSet::EMPTY,
+            scopes,
             now,
             expires_at,
+            sealed,
         };
         let replaced = match &replace {
             Some(id) => Some(self.device_of(&user.id, id).await?),
@@ -253,7 +290,9 @@ impl Accounts {
             .await?;
         }
         // One entry per sign-in: "from a new device" says it signed in, too.
-        let (kind, detail) = if known {
+        let (kind, detail) = if let Some(a) = announce {
+            a
+        } else if known {
             (EventKind::SignedIn, created.client.clone())
         } else {
             (

@@ -142,6 +142,10 @@ fn accounts_error(e: AccountsError) -> Response {
         AccountsError::InvalidCredentials => {
             body(StatusCode::UNAUTHORIZED, "invalid_credentials", &msg, none)
         }
+        // Subsonic logins only; the API never meets them.
+        AccountsError::InvalidApiKey | AccountsError::SaltReused => {
+            body(StatusCode::UNAUTHORIZED, "invalid_credentials", &msg, none)
+        }
         AccountsError::Throttled { retry_after_secs } => {
             let mut r = body(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -3,6 +3,7 @@
 //! the one mapping from service errors to HTTP. What every front-end shares is `clef-http`.
 
 mod admin;
+mod app_passwords;
 mod apps;
 mod dto;
 mod error;
@@ -18,7 +19,6 @@ mod playlists;
 pub mod scopes;
 mod sessions;
 mod stream;
-mod transcode;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, patch, post, put};
@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/apps", get(apps::list).post(apps::register))
         .route("/api/v1/apps/{client_id}", delete(apps::delete))
         .route("/api/v1/me/apps", get(apps::grants))
+        .route("/api/v1/app-passwords", post(app_passwords::create))
         .route("/api/v1/me/apps/{grant_id}", delete(apps::remove_access))
         .route(
             "/.well-known/oauth-authorization-server",

@@ -2,8 +2,8 @@
 //! in-memory catalog snapshot.
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+
+use axum::response::Response;
 use axum::Json;
 use clef_library::{AlbumSort, LibraryError};
 use serde::Deserialize;
@@ -132,18 +132,7 @@ pub struct CoverQuery {
     pub size: Option<u32>,
 }
 
-fn cover_response(c: clef_library::Cover) -> Response {
-    clef_http::media(
-        (
-            [
-                (header::CONTENT_TYPE, c.mime),
-                (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
-            ],
-            c.bytes,
-        )
-            .into_response(),
-    )
-}
+use clef_http::cover_response;
 
 fn check_size(size: Option<u32>) -> Result<Option<u32>, ApiError> {
     match size {

@@ -22,13 +22,27 @@ pub fn paths(err: &Value) -> Value {
         "/api/v1/me/apps": { "get": { "summary": "Every app with access to this account (the Apps page)",
             "responses": { "200": ok(json!({ "type": "array", "items": { "$ref": "#/components/schemas/AppAccess" } })), "401": err, "403": err } } },
         "/api/v1/me/apps/{grant_id}": { "delete": { "summary": "Remove access: the grant, its tokens and the devices authorised through it end at once", "parameters": grant_param,
-            "responses": { "204": { "description": "removed" }, "403": err, "404": err } } }
+            "responses": { "204": { "description": "removed" }, "403": err, "404": err } } },
+        "/api/v1/app-passwords": { "post": { "summary": "An app password or API key for a Subsonic app: a new device of this account (under its device limit), the secret in this answer only",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewAppPassword" } } } },
+            "responses": { "201": ok(json!({ "$ref": "#/components/schemas/AppPassword" })), "401": err, "403": err, "409": err, "422": err } } }
     })
 }
 
 pub fn schemas() -> Value {
     let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     json!({
+        "NewAppPassword": { "type": "object", "additionalProperties": false, "required": ["name"], "properties": {
+            "name": { "type": "string", "minLength": 1, "maxLength": 64, "description": "the device's name, such as Anna's phone" },
+            "type": { "type": "string", "enum": ["computer", "phone", "tablet", "speaker", "tv", "car", "web", "app"], "default": "phone" },
+            "kind": { "type": "string", "enum": ["app_password", "api_key"], "default": "app_password" },
+            "replace_device_id": { "type": "string", "description": "at the device limit, sign this device out to make room" } } },
+        "AppPassword": { "type": "object", "properties": {
+            "username": { "type": "string", "description": "the Subsonic user name (u)" },
+            "kind": { "type": "string", "enum": ["app_password", "api_key"] },
+            "password": { "type": "string", "description": "an app password: 28 letters and digits in groups of four (p, or t and s)" },
+            "api_key": { "type": "string", "description": "an OpenSubsonic API key (apiKey)" },
+            "device_id": { "type": "string" } } },
         "NewApp": { "type": "object", "additionalProperties": false, "required": ["name", "redirect_uris"], "properties": {
             "name": { "type": "string", "minLength": 1, "maxLength": 80 },
             "redirect_uris": { "type": "array", "minItems": 1, "maxItems": 10, "items": { "type": "string" },

@@ -1,31 +1,23 @@
 //! Streaming a track's file with HTTP Range, holding the device's stream slot, and cutting the
 //! connection when the device is signed out or another device takes over its playback.
 
-use std::io::SeekFrom;
-
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::{Extension, Json};
 use clef_accounts::AccountsError;
 
 use clef_core::DeviceId;
-use clef_http::{reset_when_stopped, stopped_body, ConnectionAbort};
+use clef_http::play::{play, PlayError, PlayRequest};
+use clef_http::transcode::requested;
+use clef_http::ConnectionAbort;
 use clef_library::LibraryError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
-
-use clef_formats::range::{parse_range, RangeRequest};
 
 use crate::extract::{ApiJson, ApiQuery, Auth};
 use crate::ApiError;
 use clef_http::AppState;
-
-/// Bytes read from disk at a time: 128 KiB kept 1 MiB ranges above 1.2 GB/s while holding memory
-/// under load about 10 MB lower than 256 KiB (bench/library.sh).
-const CHUNK: usize = 128 * 1024;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,17 +30,7 @@ pub struct StreamQuery {
     pub bitrate: Option<u16>,
 }
 
-pub fn content_type(format: &str) -> &'static str {
-    match format {
-        "mp3" => "audio/mpeg",
-        "flac" => "audio/flac",
-        "m4a" => "audio/mp4",
-        "ogg" | "opus" => "audio/ogg",
-        "wav" => "audio/wav",
-        "aiff" => "audio/aiff",
-        _ => "application/octet-stream",
-    }
-}
+pub use clef_http::play::content_type;
 
 #[derive(Debug, Serialize)]
 pub struct PlayingDto {
@@ -107,93 +89,26 @@ pub(crate) async fn stream(
         None => None,
         Some(t) => Some(DeviceId::parse(t).ok_or(AccountsError::NotFound("playing device"))?),
     };
-    if let Some(settings) = crate::transcode::requested(q.format.as_deref(), q.bitrate, &record)? {
-        tokio::fs::metadata(&record.path)
-            .await
-            .map_err(|_| LibraryError::NotFound("track file"))?;
-        let place = s
-            .limits
-            .transcodes
-            .take(&ctx.device.id.to_string())
-            .map_err(ApiError::TooManyTranscodes)?;
-        let started = crate::transcode::start(&record, settings, place).await?;
-        let handle = s
-            .accounts
-            .open_stream(&ctx, &record.id, takeover)
-            .await
-            .map_err(|e| limit_error(&s, e))?;
-        reset_when_stopped(&handle, connection);
-        return Ok(started.respond(handle));
-    }
-    let mut file = tokio::fs::File::open(&record.path)
+    let settings =
+        requested(q.format.as_deref(), q.bitrate, &record).map_err(|e| play_error(&s, e))?;
+    let req = PlayRequest { settings, takeover };
+    play(&s, &ctx, &record, req, &headers, connection)
         .await
-        .map_err(|_| LibraryError::NotFound("track file"))?;
-    let size = file
-        .metadata()
-        .await
-        .map_err(|e| LibraryError::Io(e.to_string()))?
-        .len();
-    let etag = format!("\"{:x}-{:x}\"", size, record.mtime);
-    let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    // If-Range with another validator means the client's copy is stale: send it all.
-    let if_range_ok = headers
-        .get(header::IF_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v == etag);
-    let range = if if_range_ok {
-        parse_range(range_header, size)
-    } else {
-        RangeRequest::Full
-    };
-    if range == RangeRequest::Unsatisfiable {
-        return Ok((
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            [
-                (header::CONTENT_RANGE, format!("bytes */{size}")),
-                (header::ACCEPT_RANGES, "bytes".to_owned()),
-            ],
-        )
-            .into_response());
+        .map_err(|e| play_error(&s, e))
+}
+
+fn play_error(s: &AppState, e: PlayError) -> ApiError {
+    match e {
+        PlayError::FileMissing => LibraryError::NotFound("track file").into(),
+        PlayError::BadRequest(message) => ApiError::BadRequest {
+            code: "invalid_input",
+            message,
+        },
+        PlayError::TooManyTranscodes(full) => ApiError::TooManyTranscodes(full),
+        PlayError::CannotTranscode(reason) => ApiError::CannotTranscode(reason),
+        PlayError::Accounts(e) => limit_error(s, e),
+        PlayError::Io(e) => LibraryError::Io(e).into(),
     }
-    let handle = s
-        .accounts
-        .open_stream(&ctx, &record.id, takeover)
-        .await
-        .map_err(|e| limit_error(&s, e))?;
-    reset_when_stopped(&handle, connection);
-    let (status, start, len) = match range {
-        RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, r.start, r.end - r.start + 1),
-        _ => (StatusCode::OK, 0, size),
-    };
-    if start > 0 {
-        file.seek(SeekFrom::Start(start))
-            .await
-            .map_err(|e| LibraryError::Io(e.to_string()))?;
-    }
-    let reader = ReaderStream::with_capacity(file.take(len), CHUNK);
-    let mut response = Response::new(stopped_body(reader, handle));
-    *response.status_mut() = status;
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&record.format)),
-    );
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-transform"),
-    );
-    if status == StatusCode::PARTIAL_CONTENT {
-        let v = format!("bytes {}-{}/{size}", start, start + len - 1);
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            h.insert(header::CONTENT_RANGE, v);
-        }
-    }
-    Ok(clef_http::media(response))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,8 +1,9 @@
 //! What every Clef front-end (the REST API, the web pages, the OAuth endpoints, and the Subsonic
 //! API to come) shares over HTTP, so that no front-end depends on another: the state handlers
 //! reach, the client's address and credential, same-origin checks, security headers, the `Host`
-//! guard, the connection a stream can reset, the stream body that can be cut, work limits, Range
-//! parsing, and the messages a signed-out device is told.
+//! guard, the connection a stream can reset, the stream body that can be cut, playing a track
+//! (Range or transcoded, under the stream slot), work limits, and the messages a signed-out
+//! device is told.
 
 mod client;
 mod connection;
@@ -11,6 +12,8 @@ mod headers;
 mod host;
 pub mod limits;
 mod messages;
+pub mod play;
+pub mod transcode;
 
 pub use clef_formats::range::{parse_range, ByteRange, RangeRequest};
 pub use client::{bearer_or_cookie, same_origin, session_cookie_value, ClientIp};
@@ -19,6 +22,7 @@ pub use cut::{reset_when_stopped, stopped_body};
 pub use headers::{media, security_headers, MEDIA_POLICY};
 pub use host::{host_guard, host_of_url};
 pub use messages::{signed_out_message, signed_out_message_by};
+pub use play::cover_response;
 
 use std::net::IpAddr;
 

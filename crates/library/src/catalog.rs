@@ -570,6 +570,31 @@ impl Catalog {
         a.cover_track.map(|t| &self.tracks[t].rec)
     }
 
+    /// Every track, in the catalog's stable order (by file), for paging through the whole library.
+    pub fn tracks(&self) -> impl Iterator<Item = &TrackView> {
+        self.tracks.iter().map(|t| &t.view)
+    }
+
+    /// An album without copying its tracks.
+    pub fn album_view(&self, id: &str) -> Option<&AlbumView> {
+        self.album_by_id.get(id).map(|&i| &self.albums[i].view)
+    }
+
+    /// An artist without copying its albums.
+    pub fn artist_view(&self, id: &str) -> Option<&ArtistView> {
+        self.artist_by_id.get(id).map(|&i| &self.artists[i].view)
+    }
+
+    /// The first of the artist's albums that has a cover: the picture that stands for an artist,
+    /// who has none of its own.
+    pub fn artist_cover_album(&self, id: &str) -> Option<&AlbumView> {
+        let a = &self.artists[*self.artist_by_id.get(id)?];
+        a.albums
+            .iter()
+            .map(|&i| &self.albums[i].view)
+            .find(|v| v.has_cover)
+    }
+
     pub fn genres(&self) -> &[GenreView] {
         &self.genres
     }

@@ -18,6 +18,8 @@ pub struct Config {
     pub database_url: Option<String>,
     pub pepper: Option<String>,
     pub pepper_file: Option<PathBuf>,
+    /// The key app passwords are sealed with; default `app-password.key` in the data folder.
+    pub app_password_key_file: Option<PathBuf>,
     pub idle_timeout_days: i64,
     pub absolute_lifetime_days: i64,
     pub default_max_devices: i64,
@@ -51,6 +53,7 @@ impl Default for Config {
             database_url: None,
             pepper: None,
             pepper_file: None,
+            app_password_key_file: None,
             idle_timeout_days: 30,
             absolute_lifetime_days: 30,
             default_max_devices: 6,
@@ -73,6 +76,7 @@ struct FileLayer {
     database_url: Option<String>,
     pepper: Option<String>,
     pepper_file: Option<PathBuf>,
+    app_password_key_file: Option<PathBuf>,
     idle_timeout_days: Option<i64>,
     absolute_lifetime_days: Option<i64>,
     default_max_devices: Option<i64>,
@@ -91,6 +95,7 @@ const ENV_KEYS: &[&str] = &[
     "CLEF_DATABASE_URL",
     "CLEF_PEPPER",
     "CLEF_PEPPER_FILE",
+    "CLEF_APP_PASSWORD_KEY_FILE",
     "CLEF_IDLE_TIMEOUT_DAYS",
     "CLEF_ABSOLUTE_LIFETIME_DAYS",
     "CLEF_DEFAULT_MAX_DEVICES",
@@ -181,6 +186,7 @@ impl Config {
             database_url,
             pepper,
             pepper_file,
+            app_password_key_file,
             export_quota_mb
         );
     }
@@ -222,6 +228,9 @@ impl Config {
         }
         if let Some(v) = env("CLEF_PEPPER_FILE") {
             self.pepper_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("CLEF_APP_PASSWORD_KEY_FILE") {
+            self.app_password_key_file = Some(PathBuf::from(v));
         }
         for (k, slot) in [
             ("CLEF_IDLE_TIMEOUT_DAYS", &mut self.idle_timeout_days),
@@ -339,6 +348,30 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The key app passwords are sealed with: read from its file, or created once in the data
+    /// folder. Every node of a cluster needs the same file, as it needs the same pepper.
+    pub fn app_password_key(&self) -> anyhow::Result<clef_accounts::subsonic::SealKey> {
+        let path = self
+            .app_password_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("app-password.key"));
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return clef_accounts::subsonic::SealKey::from_hex(&text)
+                .with_context(|| format!("reading {}", path.display()));
+        }
+        if self.app_password_key_file.is_some() {
+            bail!("app_password_key_file {} does not exist", path.display());
+        }
+        let key = clef_accounts::subsonic::SealKey::generate(&clef_core::OsRandom);
+        write_private(&path, &key.to_hex())?;
+        tracing::info!(path = %path.display(), "created a new app password key; back it up with the database");
+        Ok(key)
+    }
+}
+
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
@@ -437,5 +470,34 @@ mod tests {
         };
         let s = format!("{c:?}");
         assert!(!s.contains("s3cret") && !s.contains("pw@"), "{s}");
+    }
+
+    #[test]
+    fn the_app_password_key_is_made_once_kept_private_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let first = c.app_password_key().unwrap().to_hex();
+        let path = dir.path().join("app-password.key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(c.app_password_key().unwrap().to_hex(), first, "kept");
+        std::fs::write(&path, "not a key").unwrap();
+        let e = c.app_password_key().unwrap_err();
+        assert!(
+            format!("{e:#}").contains("64 hexadecimal characters"),
+            "{e:#}"
+        );
+        let named = Config {
+            app_password_key_file: Some(dir.path().join("missing.key")),
+            ..c
+        };
+        assert!(format!("{:#}", named.app_password_key().unwrap_err()).contains("does not exist"));
     }
 }

@@ -58,6 +58,7 @@ pub async fn open_services_with(
             .context("opening the database")?,
     );
     let mut acfg = AccountsConfig::with_pepper(cfg.pepper()?);
+    acfg.subsonic_key = cfg.app_password_key()?;
     acfg.idle_timeout_secs = cfg.idle_timeout_days * 86_400;
     acfg.absolute_lifetime_secs = cfg.absolute_lifetime_days * 86_400;
     acfg.default_max_devices = cfg.default_max_devices;
@@ -109,7 +110,18 @@ pub async fn open_library(
         .context("loading the library")
 }
 
-/// Builds the whole application: REST API, web pages and security headers.
+/// Every hour, forgets the Subsonic token-login salts older than their window.
+async fn forget_salts(accounts: Accounts) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        if let Err(e) = accounts.forget_old_salts().await {
+            tracing::warn!(error = %e, "could not forget old Subsonic salts");
+        }
+    }
+}
+
+/// Builds the whole application: REST API, Subsonic API, web pages and security headers.
 pub async fn build_app(
     cfg: &Config,
     clock: Arc<dyn Clock>,
@@ -143,6 +155,8 @@ pub async fn build_app_with(
     }
     // Cuts open streams of signed-out devices and renews the leases of the others.
     tokio::spawn(accounts.clone().run_stream_sweeper());
+    // Forgets Subsonic token-login salts past their window.
+    tokio::spawn(forget_salts(accounts.clone()));
     // Picks up scans made by `clef scan` or by another node.
     tokio::spawn(
         library
@@ -160,6 +174,7 @@ pub async fn build_app_with(
         limits: clef_http::limits::WorkLimits::default(),
     };
     let router = clef_web::router(state.clone())
+        .merge(clef_subsonic::router(state.clone()))
         .merge(clef_api::router(state))
         .layer(axum::middleware::from_fn(clef_http::security_headers))
         .layer(axum::middleware::from_fn_with_state(

@@ -52,6 +52,11 @@ stored_enum! {
         OAuthAccess = "oauth_access",
         /// An app's OAuth refresh token, replaced at each use.
         OAuthRefresh = "oauth_refresh",
+        /// A Subsonic client's app password: presented as `p` or through `t`+`s` on `/rest` only,
+        /// so it is kept sealed (encrypted) besides its hash.
+        AppPassword = "app_password",
+        /// An OpenSubsonic API key: presented as `apiKey` on `/rest` only.
+        ApiKey = "api_key",
     }
 }
 
@@ -59,7 +64,15 @@ impl CredentialKind {
     /// Whether it is presented as a bearer token on requests (refresh tokens only go to the token
     /// endpoint).
     pub fn is_bearer(self) -> bool {
-        !matches!(self, CredentialKind::OAuthRefresh)
+        !matches!(
+            self,
+            CredentialKind::OAuthRefresh | CredentialKind::AppPassword | CredentialKind::ApiKey
+        )
+    }
+
+    /// Whether it is presented on `/rest` (and only there).
+    pub fn is_subsonic(self) -> bool {
+        matches!(self, CredentialKind::AppPassword | CredentialKind::ApiKey)
     }
 }
 
@@ -75,6 +88,10 @@ stored_enum! {
         /// The seat of an app authorised by its user (authorization code flow); listed on the Apps
         /// page, not among devices, and not counted against the device limit.
         App = "app",
+        /// A Subsonic client given an app password.
+        AppPassword = "app_password",
+        /// A Subsonic client given an OpenSubsonic API key.
+        ApiKey = "api_key",
     }
 }
 
@@ -136,9 +153,10 @@ impl Credential {
     pub fn access(&self) -> Access {
         match self.kind {
             CredentialKind::WebSession | CredentialKind::ApiToken => Access::Full,
-            CredentialKind::OAuthAccess | CredentialKind::OAuthRefresh => {
-                Access::Scoped(self.scopes)
-            }
+            CredentialKind::OAuthAccess
+            | CredentialKind::OAuthRefresh
+            | CredentialKind::AppPassword
+            | CredentialKind::ApiKey => Access::Scoped(self.scopes),
         }
     }
 }
@@ -156,6 +174,26 @@ pub struct NewCredential {
     pub scopes: ScopeSet,
     pub now: Timestamp,
     pub expires_at: Timestamp,
+    /// An app password sealed with the server's key (Subsonic token login needs it back).
+    pub sealed: Option<String>,
+}
+
+/// A live app password of a user, still sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedSecret {
+    pub credential_id: String,
+    pub sealed: String,
+}
+
+/// How a Subsonic salt was met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaltUse {
+    /// Never seen for this user.
+    Fresh,
+    /// Seen before for the same request target (a player asking for another range of a stream).
+    SameTarget,
+    /// Seen before for something else: a replay.
+    Replayed,
 }
 
 /// What one revocation covers. Every sign-out in Clef is one of these, run in one transaction.

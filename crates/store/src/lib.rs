@@ -17,7 +17,7 @@ pub use model::*;
 pub use oauth_model::*;
 pub use repo::{
     AccountStore, CredentialStore, ExportStore, LibraryStore, OAuthStore, PlaylistStore, Store,
-    StreamStore,
+    StreamStore, SubsonicStore,
 };
 pub use sql::{Backend, SqlStore};
 

@@ -280,6 +280,19 @@ const COMMON_V7: &[&str] = &[
         device_id TEXT)",
 ];
 
+/// Subsonic clients: an app password's sealed copy beside its hash, and the salts of token
+/// logins already seen (each accepted once).
+const COMMON_V8: &[&str] = &[
+    "ALTER TABLE credentials ADD COLUMN sealed TEXT",
+    "CREATE TABLE subsonic_salts (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        salt TEXT NOT NULL,
+        target TEXT NOT NULL,
+        seen_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, salt))",
+    "CREATE INDEX subsonic_salts_by_time ON subsonic_salts (seen_at)",
+];
+
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -316,10 +329,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: COMMON_V7,
         postgres: COMMON_V7,
     },
+    Migration {
+        version: 8,
+        sqlite: COMMON_V8,
+        postgres: COMMON_V8,
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Applies every migration newer than the database's version, up to `target`.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend, target: i64) -> StoreResult<()> {

@@ -262,10 +262,35 @@ pub trait ExportStore: Send + Sync + 'static {
     async fn delete_export(&self, user: &UserId, id: &str) -> StoreResult<bool>;
 }
 
+/// What Subsonic token login needs: app passwords still sealed, and the salts already met.
+#[async_trait]
+pub trait SubsonicStore: Send + Sync + 'static {
+    /// The user's app passwords that are neither revoked nor expired, on devices that are not.
+    async fn sealed_app_passwords(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<SealedSecret>>;
+    /// Records `salt` of `user` as used for `target`, in one statement that two nodes cannot
+    /// both win: says whether it is new, was met before for the same target, or is a replay.
+    async fn use_salt(
+        &self,
+        user: &UserId,
+        salt: &str,
+        target: &str,
+        now: Timestamp,
+    ) -> StoreResult<SaltUse>;
+    /// Forgets salts met before `cutoff`.
+    async fn forget_salts(&self, cutoff: Timestamp) -> StoreResult<u64>;
+    /// Names the app a Subsonic device uses (its `c`), as shown on the Devices page.
+    async fn set_device_client(&self, device: &DeviceId, client: &str) -> StoreResult<()>;
+}
+
 pub trait Store:
     AccountStore
     + CredentialStore
     + OAuthStore
+    + SubsonicStore
     + LibraryStore
     + PlaylistStore
     + StreamStore
@@ -276,6 +301,7 @@ impl<T> Store for T where
     T: AccountStore
         + CredentialStore
         + OAuthStore
+        + SubsonicStore
         + LibraryStore
         + PlaylistStore
         + StreamStore

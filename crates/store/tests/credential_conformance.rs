@@ -34,6 +34,7 @@ fn app_token(
         scopes: ScopeSet::parse("library:read stream").unwrap(),
         now: T0,
         expires_at: T0.plus_secs(3600),
+        sealed: None,
     };
     (c, token)
 }

@@ -76,6 +76,7 @@ fn app_token(
         scopes,
         now: T0,
         expires_at,
+        sealed: None,
     };
     (c, token)
 }

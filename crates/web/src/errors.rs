@@ -51,6 +51,10 @@ pub fn describe(e: &AccountsError) -> Problem {
         AccountsError::InvalidCredentials => {
             Problem::new(StatusCode::UNAUTHORIZED, "Wrong user name or password.")
         }
+        // Subsonic logins only; a page never meets them.
+        AccountsError::InvalidApiKey | AccountsError::SaltReused => {
+            Problem::new(StatusCode::UNAUTHORIZED, "That sign-in is not valid.")
+        }
         AccountsError::Throttled { retry_after_secs } => Problem {
             status: StatusCode::TOO_MANY_REQUESTS,
             message: match retry_after_secs {

@@ -22,9 +22,9 @@ use axum::Router;
 use clef_http::{AppState, MAX_BODY_BYTES};
 
 use pages::{
-    account, admin, admin_users, apps, apps_registered, consent, converted, device_code, devices,
-    export, library, library_admin, limit, missing, new_password, playlist_add, playlists,
-    security, setup, signin,
+    account, admin, admin_users, app_passwords, apps, apps_registered, consent, converted,
+    device_code, devices, export, library, library_admin, limit, missing, new_password,
+    playlist_add, playlists, security, setup, signin,
 };
 
 /// The web pages' routes.
@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/signout", post(devices::sign_out_this))
         .route("/devices", get(devices::show))
         .route("/devices/{id}/signout", post(devices::sign_out))
+        .route("/devices/app-passwords", post(app_passwords::create))
         .route("/apps", get(apps::show))
         .route("/apps/{grant_id}/remove", post(apps::remove))
         .route("/apps/registered", post(apps_registered::register))

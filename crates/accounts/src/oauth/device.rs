@@ -271,6 +271,7 @@ impl Accounts {
             scopes,
             now: clef_core::Timestamp(0),
             expires_at: clef_core::Timestamp(0),
+            sealed: None,
         };
         let (tokens, access, refresh) = self.token_pair(scopes, &template);
         self.store.issue(None, &[refresh, access.clone()]).await?;

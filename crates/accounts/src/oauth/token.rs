@@ -217,6 +217,7 @@ impl Accounts {
             scopes: code.scopes,
             now: Timestamp(0),
             expires_at: Timestamp(0),
+            sealed: None,
         };
         let (tokens, access, refresh) = self.token_pair(code.scopes, &template);
         self.store.issue(Some(&hash), &[refresh, access]).await?;
@@ -236,6 +237,7 @@ impl Accounts {
             scopes: ScopeSet::EMPTY,
             now: Timestamp(0),
             expires_at: Timestamp(0),
+            sealed: None,
         };
         let (mut tokens, access, refresh) = self.token_pair(ScopeSet::EMPTY, &template);
         let rotation = self

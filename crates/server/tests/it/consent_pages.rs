@@ -183,20 +183,6 @@ async fn consent_from_a_browser_not_signed_in_then_allow_and_deny() {
     finish(outcome, vec![b]).await;
 }
 
-/// The id of the device named `name`, from the devices list of `token`'s user.
-async fn device_id(s: &TestServer, token: &str, name: &str) -> String {
-    let (_, devices) = s.get(token, "/api/v1/devices").await;
-    devices
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {devices}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// Types `user_code` as a person might (lower case, no dash) on `/device` and continues.
 async fn type_code(b: &Browser, s: &TestServer, user_code: &str) {
     b.goto(s, "/device").await;
@@ -307,7 +293,7 @@ async fn a_tv_is_signed_in_by_code_and_at_the_limit_one_slot_is_freed_on_the_spo
         names.sort();
         assert_eq!(names, vec!["Chromium", "Living room TV", "anna's laptop"]);
         at_both_sizes(&b, "device-limit", &mut problems).await;
-        let living_room = device_id(&s, &token, "Living room TV").await;
+        let living_room = crate::player::device_id(&s, &token, "Living room TV").await;
         b.find(&format!(".replace[data-device-id='{living_room}']"))
             .await
             .click()

@@ -181,16 +181,7 @@ async fn at_the_device_limit_approval_offers_to_sign_one_out() {
         page.contains("anna&#39;s laptop") || page.contains("anna's laptop"),
         "{page}"
     );
-    let (_, devices) = s.get(&t, "/api/v1/devices").await;
-    let laptop = devices
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "anna's laptop")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let laptop = crate::player::device_id(&s, &t, "anna's laptop").await;
     let (status, page) = answer(&s, &b, code, "approve", Some(&laptop)).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let (status, body) = s.get(&t, "/api/v1/albums").await;

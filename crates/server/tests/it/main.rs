@@ -36,6 +36,7 @@ mod revocation_matrix;
 mod security;
 mod slow_clients;
 mod streams;
+mod subsonic;
 mod third_party_wavs;
 mod throttle;
 mod transcode;

@@ -457,7 +457,7 @@ async fn library_pages_work_without_script() {
 }
 
 /// The id of the user's device with this name, as another device sees it.
-async fn device_id(s: &TestServer, token: &str, name: &str) -> String {
+pub(crate) async fn device_id(s: &TestServer, token: &str, name: &str) -> String {
     let (status, body) = s.get(token, "/api/v1/devices").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body.as_array()

@@ -1,11 +1,12 @@
 //! The revocation matrix (SECURITY.md S4) over every kind of credential that exists: a web
-//! session, an API token, an app's access and refresh tokens (code flow), and a TV's (device
-//! grant), plus another user's token. Each action kills exactly the credentials in its scope on
+//! session, an API token, an app's access and refresh tokens (code flow), a TV's (device grant),
+//! a Subsonic app's app password and another's API key, plus another user's token. Each action kills exactly the credentials in its scope on
 //! their next request, and cuts exactly their open streams within a second.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use clef_store::AccountStore;
 use clef_testkit::{write_wav, Music, Options, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -20,14 +21,27 @@ enum Who {
     Api,
     App,
     Tv,
+    /// A Subsonic app signed in with an app password.
+    Pass,
+    /// A Subsonic app signed in with an OpenSubsonic API key.
+    Key,
     Bob,
 }
 
-const ALL: [Who; 5] = [Who::Web, Who::Api, Who::App, Who::Tv, Who::Bob];
+const ALL: [Who; 7] = [
+    Who::Web,
+    Who::Api,
+    Who::App,
+    Who::Tv,
+    Who::Pass,
+    Who::Key,
+    Who::Bob,
+];
 
 #[derive(Debug, Clone, Copy)]
 enum Action {
     SignOutTv,
+    SignOutPhone,
     EverywhereKeepingThis,
     EverywhereWithApps,
     PasswordChange,
@@ -43,11 +57,12 @@ impl Action {
         use Who::*;
         match self {
             Action::SignOutTv => (&[Tv], "signed_out_by_user"),
-            Action::EverywhereKeepingThis => (&[Web, Tv], "signed_out_everywhere"),
-            Action::EverywhereWithApps => (&[Web, Tv, App], "signed_out_everywhere"),
-            Action::PasswordChange => (&[Web, Tv], "password_changed"),
-            Action::PasswordReset => (&[Web, Api, Tv], "password_reset"),
-            Action::AdminDisable => (&[Web, Api, App, Tv], "account_disabled"),
+            Action::SignOutPhone => (&[Pass], "signed_out_by_user"),
+            Action::EverywhereKeepingThis => (&[Web, Tv, Pass, Key], "signed_out_everywhere"),
+            Action::EverywhereWithApps => (&[Web, Tv, App, Pass, Key], "signed_out_everywhere"),
+            Action::PasswordChange => (&[Web, Tv, Pass, Key], "password_changed"),
+            Action::PasswordReset => (&[Web, Api, Tv, Pass, Key], "password_reset"),
+            Action::AdminDisable => (&[Web, Api, App, Tv, Pass, Key], "account_disabled"),
             Action::RemoveAppAccess => (&[App], "access_removed"),
             Action::AppRevokesItsRefreshToken => (&[App], "token_revoked"),
         }
@@ -64,6 +79,9 @@ struct World {
     app_id: String,
     tv: (String, String),
     tv_id: String,
+    /// The app password's query (`u`, `p`, `c`), and the API key's (`apiKey`).
+    pass: String,
+    key: String,
     bob: String,
     admin: String,
 }
@@ -119,6 +137,9 @@ async fn world() -> World {
     s.create_user("bob", PW, false).await;
     s.create_user("root", PW, true).await;
     let api = s.token("anna", PW, "anna's laptop").await;
+    // Room for every holder: laptop, two browsers, the TV, the phone and the player.
+    let anna = s.store.user_by_name("anna").await.unwrap().unwrap();
+    s.store.set_limits(&anna.id, Some(10), None).await.unwrap();
     let web = web_session(&s).await;
     let bob = s.token("bob", PW, "bob's phone").await;
     let admin = s.token("root", PW, "admin console").await;
@@ -209,6 +230,10 @@ async fn world() -> World {
         t["access_token"].as_str().unwrap().to_owned(),
         t["refresh_token"].as_str().unwrap().to_owned(),
     );
+    let pass = crate::subsonic::app_password(&s, &api, "anna's phone", "app_password").await;
+    let key = crate::subsonic::app_password(&s, &api, "anna's player", "api_key").await;
+    let pass = format!("u=anna&p={pass}&c=DSub");
+    let key = format!("apiKey={key}&c=Feishin");
     let track = s
         .library
         .catalog()
@@ -227,6 +252,8 @@ async fn world() -> World {
         app_id,
         tv,
         tv_id,
+        pass,
+        key,
         bob,
         admin,
     }
@@ -239,24 +266,52 @@ impl World {
             Who::Api => &self.api,
             Who::App => &self.app.0,
             Who::Tv => &self.tv.0,
+            Who::Pass => &self.pass,
+            Who::Key => &self.key,
             Who::Bob => &self.bob,
+        }
+    }
+
+    /// Whether `who` still has access: its next request, and the reason it is told if not.
+    async fn next_request(&self, who: Who) -> Result<(), String> {
+        if matches!(who, Who::Pass | Who::Key) {
+            let (ok, code, message) =
+                crate::subsonic::rest(&self.s, &format!("/rest/ping?f=json&{}", self.access(who)))
+                    .await;
+            return match ok {
+                true => Ok(()),
+                false => {
+                    assert_eq!(code, if who == Who::Key { 44 } else { 40 }, "{message}");
+                    assert!(message.contains("Create a new app password"), "{message}");
+                    Err(message)
+                }
+            };
+        }
+        let (status, body) = self.s.get(self.access(who), "/api/v1/albums").await;
+        match status {
+            StatusCode::OK => Ok(()),
+            StatusCode::UNAUTHORIZED => Err(body["reason"].as_str().unwrap_or("").to_owned()),
+            other => panic!("{who:?}: {other} {body}"),
+        }
+    }
+
+    /// The stream `who` plays `track` through.
+    fn stream_path(&self, who: Who) -> String {
+        match who {
+            Who::Pass | Who::Key => format!("/rest/stream?id={}&{}", self.track, self.access(who)),
+            _ => format!("/api/v1/tracks/{}/stream", self.track),
         }
     }
 
     async fn act(&self, action: Action) {
         let s = &self.s;
         let status = match action {
-            Action::SignOutTv => {
-                let (_, devices) = s.get(&self.api, "/api/v1/devices").await;
-                let tv = devices
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|d| d["name"] == "Living room TV")
-                    .unwrap()["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
+            Action::SignOutTv | Action::SignOutPhone => {
+                let name = match action {
+                    Action::SignOutTv => "Living room TV",
+                    _ => "anna's phone",
+                };
+                let tv = crate::player::device_id(s, &self.api, name).await;
                 s.call(Method::DELETE, &self.api, &format!("/api/v1/devices/{tv}"), None).await.0
             }
             Action::EverywhereKeepingThis | Action::EverywhereWithApps => {
@@ -326,13 +381,12 @@ impl World {
 
 async fn check(action: Action) {
     let w = world().await;
-    let path = format!("/api/v1/tracks/{}/stream", w.track);
     let mut readers = Vec::new();
-    for who in [Who::Web, Who::Api, Who::App, Who::Tv] {
+    for who in [Who::Web, Who::Api, Who::App, Who::Tv, Who::Pass, Who::Key] {
         let (_, task) = bitrate_reader::open(
             w.s.addr,
             w.access(who),
-            &path,
+            &w.stream_path(who),
             176_400,
             Duration::from_secs(3),
         )
@@ -343,20 +397,15 @@ async fn check(action: Action) {
     let cut_at = Instant::now();
     let (dead, reason) = action.kills();
     for who in ALL {
-        let (status, body) = w.s.get(w.access(who), "/api/v1/albums").await;
-        if dead.contains(&who) {
-            assert_eq!(
-                status,
-                StatusCode::UNAUTHORIZED,
-                "{action:?}: {who:?} still works"
-            );
-            assert_eq!(body["reason"], reason, "{action:?}: {who:?}: {body}");
-        } else {
-            assert_eq!(
-                status,
-                StatusCode::OK,
-                "{action:?}: {who:?} should still work: {body}"
-            );
+        match w.next_request(who).await {
+            Err(told) if dead.contains(&who) => {
+                if !matches!(who, Who::Pass | Who::Key) {
+                    assert_eq!(told, reason, "{action:?}: {who:?}");
+                }
+            }
+            Ok(()) if !dead.contains(&who) => {}
+            Ok(()) => panic!("{action:?}: {who:?} still works"),
+            Err(told) => panic!("{action:?}: {who:?} should still work: {told}"),
         }
     }
     // Refresh tokens: dead with their grant or device, alive otherwise.
@@ -393,6 +442,7 @@ async fn check(action: Action) {
 async fn each_action_kills_exactly_its_credentials_and_streams() {
     for action in [
         Action::SignOutTv,
+        Action::SignOutPhone,
         Action::EverywhereKeepingThis,
         Action::EverywhereWithApps,
         Action::PasswordChange,

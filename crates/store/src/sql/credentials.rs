@@ -77,8 +77,8 @@ pub(super) async fn insert_credential(
     c: &NewCredential,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO credentials (id, user_id, device_id, grant_id, parent_id, kind, token_hash, scopes, created_at, expires_at, last_used) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)",
+        "INSERT INTO credentials (id, user_id, device_id, grant_id, parent_id, kind, token_hash, scopes, created_at, expires_at, last_used, sealed) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $11)",
     )
     .bind(&c.id)
     .bind(c.user_id.as_str())
@@ -90,6 +90,7 @@ pub(super) async fn insert_credential(
     .bind(c.scopes.to_string())
     .bind(c.now.0)
     .bind(c.expires_at.0)
+    .bind(c.sealed.clone())
     .execute(&mut *conn)
     .await
     .map_err(|e| match &e {

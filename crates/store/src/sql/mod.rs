@@ -10,6 +10,7 @@ mod exports;
 mod library;
 mod oauth;
 mod streams;
+mod subsonic;
 
 use std::path::Path;
 use std::str::FromStr;

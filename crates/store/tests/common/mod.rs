@@ -109,6 +109,7 @@ pub fn cred(d: &NewDevice) -> NewCredential {
         scopes: clef_core::ScopeSet::EMPTY,
         now: d.now,
         expires_at: d.expires_at,
+        sealed: None,
     }
 }
 

@@ -111,6 +111,7 @@ pub async fn show(
             }
         }
         p.meta { "Limit: " (ctx.user.max_devices) " devices. " (devices.len()) " signed in." }
+        (crate::pages::app_passwords::form(csrf.value(), "", "phone", "app_password"))
     };
     signed_in_page(
         &ctx,

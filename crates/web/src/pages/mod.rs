@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_users;
+pub mod app_passwords;
 pub mod apps;
 pub mod apps_registered;
 pub mod confirm;

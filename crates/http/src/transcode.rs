@@ -1,7 +1,6 @@
-//! Transcoded streams (`GET /api/v1/tracks/{id}/stream?format=mp3&bitrate=192`, or
-//! `format=aac`, ADTS): the export
-//! pipeline encoding into the response as the client reads, under the same stream slot and
-//! cut-off as the original file. A transcoded stream has no length and no ranges.
+//! Transcoded streams (MP3, or AAC in ADTS): the export pipeline encoding into the response as
+//! the client reads, under the same stream slot and cut-off as the original file. A transcoded
+//! stream has no length and no ranges.
 
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -16,23 +15,20 @@ use clef_media::{
 use clef_store::TrackRecord;
 use futures::StreamExt;
 
-use crate::ApiError;
+use crate::play::PlayError;
 
 /// Encoded bytes held between the encoder and the client: small, so the first bytes leave
 /// early and a paused client pauses the encoder.
 const BUFFER: usize = 16 * 1024;
 const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// What the query asks for: `None` means the original file.
-pub(crate) fn requested(
+/// What the request asks for: `None` means the original file.
+pub fn requested(
     format: Option<&str>,
     bitrate: Option<u16>,
     track: &TrackRecord,
-) -> Result<Option<Settings>, ApiError> {
-    let bad = |message: String| ApiError::BadRequest {
-        code: "invalid_input",
-        message,
-    };
+) -> Result<Option<Settings>, PlayError> {
+    let bad = PlayError::BadRequest;
     let format = match format.map(str::to_ascii_lowercase).as_deref() {
         None if bitrate.is_none() => return Ok(None),
         Some("raw") => return Ok(None),
@@ -80,8 +76,8 @@ pub(crate) struct Started {
 pub(crate) async fn start(
     track: &TrackRecord,
     settings: Settings,
-    place: clef_http::limits::Place<String>,
-) -> Result<Started, ApiError> {
+    place: crate::limits::Place<String>,
+) -> Result<Started, PlayError> {
     let (writer, stream) = clef_export::pipe::pipe(CHUNKS_IN_FLIGHT);
     let content_type = match settings.format {
         FormatSettings::Aac { .. } => "audio/aac",
@@ -125,9 +121,9 @@ pub(crate) async fn start(
     });
     match ready.await {
         Ok(Ok(())) => {}
-        Ok(Err(reason)) => return Err(ApiError::CannotTranscode(reason)),
+        Ok(Err(reason)) => return Err(PlayError::CannotTranscode(reason)),
         Err(_) => {
-            return Err(ApiError::CannotTranscode(
+            return Err(PlayError::CannotTranscode(
                 "the conversion stopped before it began".into(),
             ))
         }
@@ -145,7 +141,7 @@ impl Started {
             stream,
             content_type,
         } = self;
-        let body = clef_http::stopped_body(stream.map(|r| r.map(Bytes::from)), handle);
+        let body = crate::stopped_body(stream.map(|r| r.map(Bytes::from)), handle);
         let mut response = Response::new(body);
         let h = response.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -154,6 +150,6 @@ impl Started {
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-transform"),
         );
-        clef_http::media(response)
+        crate::media(response)
     }
 }

@@ -1,0 +1,644 @@
+//! The Subsonic/OpenSubsonic API (`/rest`): real client libraries drive it, and SECURITY.md L1–L3
+//! each have a test of their own — the account password refused, app passwords and keys as
+//! devices, no credential in the logs — with replayed token logins and the API key's errors.
+
+use clef_testkit::TestServer;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::oauth::PW;
+
+/// Creates an app password (`kind` `app_password`) or API key (`api_key`) for a new device of
+/// `token`'s user; returns the secret.
+pub(crate) async fn app_password(s: &TestServer, token: &str, name: &str, kind: &str) -> String {
+    let (status, body) = s
+        .call(
+            Method::POST,
+            token,
+            "/api/v1/app-passwords",
+            Some(json!({ "name": name, "kind": kind })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let field = if kind == "api_key" {
+        "api_key"
+    } else {
+        "password"
+    };
+    body[field].as_str().unwrap().to_owned()
+}
+
+/// A `/rest` call answered in JSON: (ok, error code, error message).
+pub(crate) async fn rest(s: &TestServer, path_and_query: &str) -> (bool, i64, String) {
+    let r = s.client().get(s.url(path_and_query)).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "Subsonic answers failures with 200 too"
+    );
+    let body: Value = r.json().await.unwrap();
+    let root = &body["subsonic-response"];
+    assert_eq!(root["openSubsonic"], true, "{body}");
+    assert_eq!(root["type"], "clef", "{body}");
+    match root["status"].as_str() {
+        Some("ok") => (true, 0, String::new()),
+        _ => (
+            false,
+            root["error"]["code"].as_i64().unwrap(),
+            root["error"]["message"].as_str().unwrap().to_owned(),
+        ),
+    }
+}
+
+fn md5_hex(text: &str) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(text.as_bytes()))
+}
+
+async fn setup() -> (TestServer, String) {
+    let s = TestServer::with_sample_library().await;
+    s.create_user("anna", PW, false).await;
+    let t = s.token("anna", PW, "anna's laptop").await;
+    (s, t)
+}
+
+fn ids(list: &Value, key: &str) -> Vec<String> {
+    list[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// py-sonic (token login, then `p=enc:`) and py-opensonic (API key) browse, search, page through
+/// everything, keep playlists, fetch cover art and play (raw with Range, and as MP3); what they
+/// see is what the REST API says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_clients_browse_search_keep_playlists_and_play() {
+    let (s, t) = setup().await;
+    let pass = app_password(&s, &t, "anna's phone", "app_password").await;
+    let key = app_password(&s, &t, "anna's desktop", "api_key").await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/subsonic_clients.py"
+    );
+    let out = tokio::process::Command::new("python3")
+        .arg(script)
+        .env("CLEF_HOST", "http://127.0.0.1")
+        .env("CLEF_PORT", s.addr.port().to_string())
+        .env("CLEF_USER", "anna")
+        .env("APP_PASSWORD", &pass)
+        .env("API_KEY", &key)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the Subsonic clients failed (python3 needs py-sonic and py-opensonic; .ci/run installs them):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, albums) = s.get(&t, "/api/v1/albums?sort=name").await;
+    let (_, by_year) = s.get(&t, "/api/v1/albums?sort=year").await;
+    let (_, artists) = s.get(&t, "/api/v1/artists").await;
+    let mut artist_names: Vec<String> = artists["artists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect();
+    artist_names.sort();
+    let by_name = ids(&albums, "albums");
+    let mut all_tracks = Vec::new();
+    for id in &by_name {
+        let (_, album) = s.get(&t, &format!("/api/v1/albums/{id}")).await;
+        all_tracks.extend(ids(&album, "tracks"));
+    }
+
+    let tok = &seen["token_login"];
+    assert_eq!(tok["ping"], true);
+    let mut names: Vec<String> = serde_json::from_value(tok["artists"].clone()).unwrap();
+    names.sort();
+    assert_eq!(names, artist_names, "getArtists");
+    let mut names: Vec<String> = serde_json::from_value(tok["indexes"].clone()).unwrap();
+    names.sort();
+    assert_eq!(names, artist_names, "getIndexes");
+    let list = |t: &str| -> Vec<String> {
+        tok["album_lists"][t]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(list("alphabeticalByName"), by_name);
+    let mut years: Vec<i64> = tok["album_lists"]["byYear"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["year"].as_i64().unwrap())
+        .collect();
+    assert!(
+        years.windows(2).all(|w| w[0] <= w[1]),
+        "byYear oldest first: {years:?}"
+    );
+    years.reverse();
+    let rest_years: Vec<i64> = by_year["albums"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["year"].as_i64().unwrap())
+        .collect();
+    assert_eq!(years, rest_years);
+    let mut random = list("random");
+    random.sort();
+    let mut sorted = by_name.clone();
+    sorted.sort();
+    assert_eq!(random, sorted, "random holds every album once");
+    let genre = tok["genre_asked"].as_str().unwrap();
+    assert!(!list("byGenre").is_empty());
+    for a in tok["album_lists"]["byGenre"].as_array().unwrap() {
+        assert_eq!(
+            a["genre"].as_str().map(str::to_lowercase),
+            Some(genre.to_lowercase())
+        );
+    }
+    for t in ["starred", "frequent", "recent", "highest"] {
+        assert!(
+            list(t).is_empty(),
+            "{t}: nothing starred, played or rated yet"
+        );
+    }
+    let (_, first) = s.get(&t, &format!("/api/v1/albums/{}", by_name[0])).await;
+    assert_eq!(tok["album"]["name"], first["album"]["name"]);
+    let songs: Vec<String> = serde_json::from_value(tok["album"]["songs"].clone()).unwrap();
+    assert_eq!(songs, ids(&first, "tracks"), "getAlbum's songs in order");
+    let song = &tok["song"];
+    let rest_song = &first["tracks"][0];
+    assert_eq!(song["title"], rest_song["title"]);
+    assert_eq!(
+        song["duration"].as_i64().unwrap(),
+        rest_song["duration_ms"].as_i64().unwrap() / 1000
+    );
+    assert_eq!(song["albumId"], first["album"]["id"]);
+    assert!(!song["path"]
+        .as_str()
+        .unwrap()
+        .contains(s.dir.path().to_str().unwrap()));
+    assert!(song["created"].as_str().unwrap().ends_with('Z'), "{song}");
+    let mut synced: Vec<String> = serde_json::from_value(tok["search_all"].clone()).unwrap();
+    let n = synced.len();
+    synced.sort();
+    synced.dedup();
+    all_tracks.sort();
+    assert_eq!(
+        (n, synced),
+        (all_tracks.len(), all_tracks.clone()),
+        "every song once, page by page"
+    );
+    let word = tok["search_word"].as_str().unwrap().to_lowercase();
+    let hits = tok["search_hits"].as_array().unwrap();
+    assert!(
+        !hits.is_empty()
+            && hits
+                .iter()
+                .all(|h| h.as_str().unwrap().to_lowercase().contains(&word))
+    );
+    assert_eq!(tok["playlist"]["name"], "Road trip 2");
+    let kept: Vec<String> = serde_json::from_value(tok["playlist"]["songs"].clone()).unwrap();
+    assert_eq!(kept, vec![songs[1].clone(), songs[songs.len() - 1].clone()]);
+    assert_eq!(tok["playlists_after_delete"], 0);
+    let head = tok["cover"]["head"].as_str().unwrap();
+    assert!(
+        head.starts_with("ffd8") || head == "89504e47",
+        "a JPEG or PNG: {head}"
+    );
+    assert_eq!(tok["mp3"]["content_type"], "audio/mpeg");
+    let mp3 = tok["mp3"]["head"].as_str().unwrap();
+    assert!(mp3 == "494433" || mp3.starts_with("fff"), "an MP3: {mp3}");
+
+    let legacy = &seen["legacy_login"];
+    assert_eq!(legacy["ping"], true);
+    assert_eq!(legacy["albums"].as_u64().unwrap() as usize, by_name.len());
+
+    let keyed = &seen["api_key"];
+    assert_eq!(keyed["ping"], true);
+    assert_eq!(keyed["token_user"], "anna");
+    let names: Vec<String> = serde_json::from_value(keyed["artists"].clone()).unwrap();
+    assert_eq!(names, artist_names);
+    let found: Vec<String> = serde_json::from_value(keyed["search_all"].clone()).unwrap();
+    assert_eq!(found, all_tracks);
+    assert_eq!(keyed["range"]["status"], 206);
+    assert_eq!(keyed["range"]["content_length"], "100");
+    assert!(keyed["range"]["content_range"]
+        .as_str()
+        .unwrap()
+        .starts_with("bytes 0-99/"));
+
+    // Both apps are devices, named as the apps name themselves.
+    let (_, devices) = s.get(&t, "/api/v1/devices").await;
+    let client_of = |name: &str| {
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {devices}"))["client"]
+            .clone()
+    };
+    assert_eq!(client_of("anna's desktop"), "py-opensonic test");
+    assert!(client_of("anna's phone")
+        .as_str()
+        .unwrap()
+        .starts_with("py-sonic"));
+}
+
+/// L1: the account password is refused on `/rest` — plain, `enc:`, and as a token login — with a
+/// message that says to create an app password; it is stored nowhere in a readable form.
+#[tokio::test]
+async fn l1_the_account_password_is_refused_and_never_stored_readably() {
+    let (s, t) = setup().await;
+    let pass = app_password(&s, &t, "anna's phone", "app_password").await;
+    let enc = hex::encode(PW);
+    let salt = "c19b2d";
+    let token = md5_hex(&format!("{PW}{salt}"));
+    for q in [
+        format!("u=anna&p={}", urlencode(PW)),
+        format!("u=anna&p=enc:{enc}"),
+        format!("u=anna&t={token}&s={salt}"),
+    ] {
+        let (ok, code, message) = rest(&s, &format!("/rest/ping.view?f=json&{q}")).await;
+        assert!(!ok);
+        assert_eq!(code, 40, "{message}");
+        assert!(message.contains("app password"), "{message}");
+    }
+    // The app password works in every form a client sends it.
+    let salt2 = "a1b2c3d4";
+    for q in [
+        format!("u=anna&p={pass}"),
+        format!("u=anna&p=enc:{}", hex::encode(&pass)),
+        format!("u=anna&t={}&s={salt2}", md5_hex(&format!("{pass}{salt2}"))),
+        format!("u=anna&p={}", pass.replace('-', "").to_uppercase()),
+    ] {
+        let (ok, code, message) = rest(&s, &format!("/rest/ping?f=json&{q}")).await;
+        assert!(ok, "{q}: {code} {message}");
+    }
+    // Neither password is in the database file in readable form.
+    let data = s.dir.path().join("data");
+    let db = std::fs::read(data.join("clef.db")).unwrap();
+    let wal = std::fs::read(data.join("clef.db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains(PW),
+            "the account password is stored readably"
+        );
+        assert!(!text.contains(&pass), "the app password is stored readably");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace(' ', "%20")
+}
+
+/// L2: app passwords and API keys are devices: listed with their type, counted against the limit
+/// (which names the devices holding the slots and lets one be signed out to make room), usable
+/// only on `/rest`, and never for account or admin methods.
+#[tokio::test]
+async fn l2_app_passwords_are_devices_limited_and_without_account_rights() {
+    let (s, t) = setup().await;
+    let pass = app_password(&s, &t, "anna's phone", "app_password").await;
+    let key = app_password(&s, &t, "anna's desktop", "api_key").await;
+    let (_, devices) = s.get(&t, "/api/v1/devices").await;
+    assert_eq!(devices.as_array().unwrap().len(), 3, "{devices}");
+    let anna = s.store.user_by_name("anna").await.unwrap().unwrap();
+    use clef_store::AccountStore;
+    s.store.set_limits(&anna.id, Some(3), None).await.unwrap();
+    let (status, body) = s
+        .call(
+            Method::POST,
+            &t,
+            "/api/v1/app-passwords",
+            Some(json!({ "name": "anna's tablet" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "device_limit_reached");
+    let phone = body["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "anna's phone")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = s
+        .call(
+            Method::POST,
+            &t,
+            "/api/v1/app-passwords",
+            Some(json!({ "name": "anna's tablet", "type": "tablet", "replace_device_id": phone })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (ok, code, message) = rest(&s, &format!("/rest/ping?f=json&u=anna&p={pass}")).await;
+    assert!(
+        !ok && code == 40 && message.contains("signed out"),
+        "{code} {message}"
+    );
+    let tablet = body["password"].as_str().unwrap();
+    let as_tablet = format!("f=json&u=anna&p={tablet}");
+    // Account and admin methods: error 50.
+    for m in [
+        "createUser",
+        "changePassword",
+        "deleteUser",
+        "getUsers",
+        "updateUser",
+    ] {
+        let (ok, code, _) = rest(
+            &s,
+            &format!("/rest/{m}?{as_tablet}&username=anna&password=x"),
+        )
+        .await;
+        assert!(!ok && code == 50, "{m}: {code}");
+    }
+    let (ok, code, _) = rest(&s, &format!("/rest/getUser?{as_tablet}&username=root")).await;
+    assert!(!ok && code == 50);
+    let (ok, _, _) = rest(&s, &format!("/rest/getUser?{as_tablet}&username=anna")).await;
+    assert!(ok);
+    let (ok, code, _) = rest(&s, &format!("/rest/startScan?{as_tablet}")).await;
+    assert!(!ok && code == 50, "scanning is for admins");
+    // Only on /rest: not a bearer token anywhere else.
+    for secret in [tablet, key.as_str()] {
+        let (status, _) = s.get(secret, "/api/v1/albums").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // An app's token cannot make app passwords.
+    let (client_id, _) =
+        crate::oauth::register(&s, &t, "Scrobbler", &[crate::oauth::NATIVE_CB], false).await;
+    s.store.set_limits(&anna.id, Some(10), None).await.unwrap();
+    let b = crate::oauth::browser(&s, "anna").await;
+    let tokens = crate::oauth::tokens_for(&s, &b, &client_id, "library:read").await;
+    let (status, body) = s
+        .call(
+            Method::POST,
+            tokens["access_token"].as_str().unwrap(),
+            "/api/v1/app-passwords",
+            Some(json!({ "name": "sneaky" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+/// A token login's salt is accepted once; a player asking for another range of the same stream
+/// URL is served; the API key's error codes.
+#[tokio::test]
+async fn replayed_salts_and_api_key_errors() {
+    let (s, t) = setup().await;
+    let pass = app_password(&s, &t, "anna's phone", "app_password").await;
+    let key = app_password(&s, &t, "anna's desktop", "api_key").await;
+    let salt = "5a1t0nce";
+    let login = format!("u=anna&t={}&s={salt}", md5_hex(&format!("{pass}{salt}")));
+    assert!(
+        rest(&s, &format!("/rest/getArtists?f=json&{login}"))
+            .await
+            .0
+    );
+    let (ok, code, message) = rest(&s, &format!("/rest/getArtists?f=json&{login}")).await;
+    assert!(
+        !ok && code == 40 && message.contains("already used"),
+        "{message}"
+    );
+    let (ok, _, _) = rest(&s, &format!("/rest/ping?f=json&{login}")).await;
+    assert!(!ok, "nor for another method");
+    // The same stream URL, range after range.
+    let track = s.library.catalog().records().next().unwrap().id.clone();
+    let salt = "r4ng3s4lt";
+    let url = s.url(&format!(
+        "/rest/stream?id={track}&u=anna&t={}&s={salt}",
+        md5_hex(&format!("{pass}{salt}"))
+    ));
+    for range in ["bytes=0-9", "bytes=10-19"] {
+        let r = s
+            .client()
+            .get(&url)
+            .header("Range", range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(r.bytes().await.unwrap().len(), 10);
+    }
+    // API keys.
+    let (ok, code, _) = rest(&s, &format!("/rest/ping?f=json&apiKey={key}&u=anna")).await;
+    assert!(!ok && code == 43);
+    let (ok, code, _) = rest(&s, &format!("/rest/ping?f=json&apiKey={key}&t=x&s=y")).await;
+    assert!(!ok && code == 43);
+    let (ok, code, _) = rest(&s, "/rest/ping?f=json&apiKey=not-a-key").await;
+    assert!(!ok && code == 44);
+    assert!(rest(&s, &format!("/rest/ping?f=json&apiKey={key}")).await.0);
+    // Signed out, the key is refused with 44, saying why.
+    let desktop = crate::player::device_id(&s, &t, "anna's desktop").await;
+    s.call(
+        Method::DELETE,
+        &t,
+        &format!("/api/v1/devices/{desktop}"),
+        None,
+    )
+    .await;
+    let (ok, code, message) = rest(&s, &format!("/rest/ping?f=json&apiKey={key}")).await;
+    assert!(
+        !ok && code == 44 && message.contains("signed out"),
+        "{message}"
+    );
+    // Answers in XML by default, in the Subsonic namespace; unknown formats are refused.
+    let xml = s
+        .client()
+        .get(s.url(&format!("/rest/ping.view?u=anna&p={pass}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        xml.contains("xmlns=\"http://subsonic.org/restapi\"") && xml.contains("status=\"ok\""),
+        "{xml}"
+    );
+}
+
+/// L3: no credential of a Subsonic request reaches the log — not `p`, `t`, `s`, `apiKey`, nor the
+/// query string — whether the login works or fails.
+#[tokio::test]
+async fn l3_subsonic_credentials_never_reach_the_log() {
+    let (s, t) = setup().await;
+    let pass = app_password(&s, &t, "l3 phone", "app_password").await;
+    let key = app_password(&s, &t, "l3 desktop", "api_key").await;
+    let salt = "l3uniquesalt";
+    let token = md5_hex(&format!("{pass}{salt}"));
+    let wrong_key = "l3-wrong-key-value";
+    for q in [
+        format!("u=anna&p={pass}"),
+        format!("u=anna&p=enc:{}", hex::encode(&pass)),
+        format!("u=anna&t={token}&s={salt}"),
+        format!("u=anna&t={token}&s={salt}"),
+        format!("apiKey={key}"),
+        format!("apiKey={wrong_key}"),
+        format!("u=anna&p={}", urlencode(PW)),
+    ] {
+        rest(&s, &format!("/rest/getAlbumList2?f=json&type=newest&{q}")).await;
+    }
+    let logs = clef_testkit::logs();
+    assert!(logs.contains("/rest/getAlbumList2"), "requests are logged");
+    for secret in [
+        pass.as_str(),
+        &hex::encode(&pass),
+        &token,
+        salt,
+        &key,
+        wrong_key,
+        PW,
+        "type=newest",
+    ] {
+        assert!(!logs.contains(secret), "{secret} leaked into the log");
+    }
+}
+
+/// Fifty phones, each with its own app password, start a stream at once: exactly the account's
+/// stream limit (6) play; the others are told who is playing what.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_app_password_devices_starting_at_once_get_exactly_six_streams() {
+    use clef_store::AccountStore;
+    let (s, t) = setup().await;
+    let anna = s.store.user_by_name("anna").await.unwrap().unwrap();
+    s.store.set_limits(&anna.id, Some(60), None).await.unwrap();
+    let mut passwords = Vec::new();
+    for i in 0..50 {
+        passwords.push(app_password(&s, &t, &format!("phone {i}"), "app_password").await);
+    }
+    let track = s.library.catalog().records().next().unwrap().id.clone();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(passwords.len()));
+    let tasks = passwords.into_iter().map(|p| {
+        let url = s.url(&format!("/rest/stream?id={track}&u=anna&p={p}&f=json"));
+        let (client, barrier) = (s.client(), barrier.clone());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            let r = client.get(url).send().await.unwrap();
+            let audio = r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("audio/");
+            if audio {
+                // Returned unread: the stream stays open, its slot taken, until all have asked.
+                (Some(r), String::new())
+            } else {
+                (None, r.text().await.unwrap())
+            }
+        })
+    });
+    let answers: Vec<(Option<reqwest::Response>, String)> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let playing = answers.iter().filter(|(audio, _)| audio.is_some()).count();
+    assert_eq!(playing, 6, "exactly the stream limit plays");
+    for (_, body) in answers.iter().filter(|(audio, _)| audio.is_none()) {
+        assert!(
+            body.contains("its limit") && body.contains("phone "),
+            "the refusal names who is playing: {body}"
+        );
+    }
+}
+
+/// The Devices page in Chromium, at phone and desktop sizes: an app password made through its
+/// form is shown once with the server and user name, works on `/rest`, and the new device is
+/// listed; at the limit, signing one out to make room works on the spot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_devices_page_makes_app_passwords_and_frees_a_slot_at_the_limit() {
+    use crate::chromium::{finish, Driver};
+    use crate::viewport::{fit, screenshot, set_viewport, DESKTOP, PHONE};
+    use clef_store::AccountStore;
+    use futures::FutureExt;
+
+    let (s, t) = setup().await;
+    let driver = Driver::start().await;
+    let b = driver.browser().await;
+    let outcome = std::panic::AssertUnwindSafe(async {
+        let mut problems = Vec::new();
+        b.sign_in(&s, "anna", PW, "Chromium").await;
+        b.goto(&s, "/devices").await;
+        b.wait("#app-password-form").await;
+        for v in [PHONE, DESKTOP] {
+            set_viewport(&b, v).await;
+            problems.extend(fit(&b, &format!("devices with Subsonic form ({})", v.name)).await);
+            screenshot(&b, v, &format!("devices-subsonic-{}", v.name)).await;
+        }
+        b.fill("#subsonic-name", "Anna's tablet").await;
+        b.find("#subsonic-type option[value=tablet]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.find("#create-app-password").await.click().await.unwrap();
+        let secret = b.wait("#subsonic-secret").await.text().await.unwrap();
+        assert_eq!(secret.len(), 34, "{secret}");
+        assert_eq!(
+            b.find("#subsonic-username").await.text().await.unwrap(),
+            "anna"
+        );
+        assert_eq!(
+            b.find("#subsonic-server").await.text().await.unwrap(),
+            s.url("")
+        );
+        for v in [PHONE, DESKTOP] {
+            set_viewport(&b, v).await;
+            problems.extend(fit(&b, &format!("new app password ({})", v.name)).await);
+            screenshot(&b, v, &format!("devices-app-password-{}", v.name)).await;
+        }
+        assert!(
+            rest(&s, &format!("/rest/ping?f=json&u=anna&p={secret}"))
+                .await
+                .0
+        );
+        b.goto(&s, "/devices").await;
+        let names = b.texts("#devices .device-name").await;
+        assert!(names.contains(&"Anna's tablet".to_owned()), "{names:?}");
+
+        // At the limit (laptop, this browser, the tablet), the tablet's slot is freed on the spot.
+        let anna = s.store.user_by_name("anna").await.unwrap().unwrap();
+        s.store.set_limits(&anna.id, Some(3), None).await.unwrap();
+        b.fill("#subsonic-name", "Car stereo").await;
+        b.find("#subsonic-type option[value=car]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.find("#subsonic-kind-key").await.click().await.unwrap();
+        b.find("#create-app-password").await.click().await.unwrap();
+        b.wait("#device-limit").await;
+        let mut holding = b.texts("tr[data-device-id] td.name").await;
+        holding.sort();
+        assert_eq!(holding.len(), 3, "{holding:?}");
+        set_viewport(&b, PHONE).await;
+        problems.extend(fit(&b, "app password at the device limit (phone)").await);
+        screenshot(&b, PHONE, "devices-app-password-limit-phone").await;
+        let tablet = crate::player::device_id(&s, &t, "Anna's tablet").await;
+        b.find(&format!(".replace[data-device-id='{tablet}']"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        let key = b.wait("#subsonic-secret").await.text().await.unwrap();
+        assert!(rest(&s, &format!("/rest/ping?f=json&apiKey={key}")).await.0);
+        let (ok, code, _) = rest(&s, &format!("/rest/ping?f=json&u=anna&p={secret}")).await;
+        assert!(!ok && code == 40, "the tablet was signed out to make room");
+        assert!(problems.is_empty(), "{problems:#?}");
+    })
+    .catch_unwind()
+    .await;
+    finish(outcome, vec![b]).await;
+}
