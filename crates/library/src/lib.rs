@@ -1,15 +1,17 @@
 //! The music library: scanning music folders into the store, the in-memory catalog served to
-//! clients, cover art with cached thumbnails, playlists with M3U8, and the sample library made on
-//! first run.
+//! clients, cover art with cached thumbnails, lyrics from the files' tags, playlists with M3U8,
+//! and the sample library made on first run.
 
 mod catalog;
 mod covers;
 mod error;
+mod lyrics;
 mod playlists;
 mod sample;
 mod scan;
 mod selection;
 mod tags;
+mod user_data;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -23,11 +25,13 @@ pub use catalog::{
 };
 pub use covers::{Cover, THUMBNAIL_SIZES};
 pub use error::{LibraryError, LibraryResult};
+pub use lyrics::{parse_lyrics, Lyrics, LyricsLine, UNKNOWN_LANGUAGE};
 pub use playlists::{PlaylistEdit, PlaylistView, MAX_PLAYLIST_TRACKS};
 pub use sample::write_sample_library;
 pub use scan::{ScanProgress, ScanReport};
 pub use selection::{Selected, Selection};
 pub use tags::{read_facts, FileFacts, AUDIO_EXTENSIONS};
+pub use user_data::{item_kind, Playing, UserData, MAX_QUEUE_TRACKS};
 
 /// Where the music is and how to scan it.
 #[derive(Debug, Clone)]

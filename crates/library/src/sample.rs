@@ -1,6 +1,7 @@
 //! The sample library written on first run when no music folder is configured: a few short tunes
-//! synthesised here, written as FLAC, WAV and AIFF with tags and cover art, so a fresh install
-//! has something to browse and play.
+//! synthesised here, written as FLAC, WAV and AIFF with tags, cover art and, on two of them,
+//! lyrics (LRC timed to the tune in a FLAC, plain lines in a WAV), so a fresh install has
+//! something to browse, play and sing along to.
 
 use std::f32::consts::TAU;
 use std::path::Path;
@@ -9,7 +10,7 @@ use lofty::config::WriteOptions;
 use lofty::file::{AudioFile, TaggedFileExt};
 use lofty::picture::{MimeType, Picture, PictureType};
 use lofty::prelude::{Accessor, ItemKey};
-use lofty::tag::Tag;
+use lofty::tag::{ItemValue, Tag, TagItem, TagType};
 
 const RATE: u32 = 44_100;
 
@@ -20,7 +21,25 @@ struct SampleTrack {
     melody: &'static [u8],
     root_hz: f32,
     embed_cover: bool,
+    lyrics: Option<&'static str>,
 }
+
+/// Timed to "Morning Scale": a line every four beats (two seconds).
+const MORNING_SCALE_LRC: &str = "[ar:The Placeholders]
+[ti:Morning Scale]
+[00:00.00]Up the steps the morning climbs
+[00:02.00]and down again to rest
+[00:04.00]One note higher, second time
+[00:06.00]then quiet does the rest
+";
+
+/// Plain lyrics for "Carrier Wave", two verses.
+const CARRIER_WAVE_LYRICS: &str = "Carrier wave, carry me
+over static, over sea
+
+Every packet finds its way
+home before the end of day
+";
 
 struct SampleAlbum {
     artist: &'static str,
@@ -50,6 +69,7 @@ const ALBUMS: &[SampleAlbum] = &[
                 melody: &[1, 3, 5, 8, 5, 3, 1, 0, 2, 4, 6, 8, 6, 4, 2, 0],
                 root_hz: 261.63,
                 embed_cover: true,
+                lyrics: Some(MORNING_SCALE_LRC),
             },
             SampleTrack {
                 title: "Open Window",
@@ -57,6 +77,7 @@ const ALBUMS: &[SampleAlbum] = &[
                 melody: &[5, 0, 5, 6, 5, 3, 1, 0, 3, 4, 5, 3, 2, 1, 2, 0],
                 root_hz: 293.66,
                 embed_cover: true,
+                lyrics: None,
             },
             SampleTrack {
                 title: "Tea Steam",
@@ -64,6 +85,7 @@ const ALBUMS: &[SampleAlbum] = &[
                 melody: &[8, 7, 6, 5, 4, 3, 2, 1, 3, 5, 8, 5, 3, 1, 0, 0],
                 root_hz: 246.94,
                 embed_cover: false,
+                lyrics: None,
             },
         ],
     },
@@ -82,6 +104,7 @@ const ALBUMS: &[SampleAlbum] = &[
                 melody: &[1, 1, 5, 5, 6, 6, 5, 0, 4, 4, 3, 3, 2, 2, 1, 0],
                 root_hz: 220.0,
                 embed_cover: true,
+                lyrics: Some(CARRIER_WAVE_LYRICS),
             },
             SampleTrack {
                 title: "Quiet Relay",
@@ -89,6 +112,7 @@ const ALBUMS: &[SampleAlbum] = &[
                 melody: &[3, 5, 3, 5, 6, 5, 3, 0, 2, 3, 2, 1, 2, 3, 1, 0],
                 root_hz: 196.0,
                 embed_cover: true,
+                lyrics: None,
             },
             SampleTrack {
                 title: "Last Packet",
@@ -96,6 +120,7 @@ const ALBUMS: &[SampleAlbum] = &[
                 melody: &[8, 0, 6, 0, 5, 0, 3, 0, 5, 6, 5, 3, 2, 1, 1, 0],
                 root_hz: 174.61,
                 embed_cover: true,
+                lyrics: None,
             },
         ],
     },
@@ -206,7 +231,7 @@ fn aiff(samples: &[i32]) -> Vec<u8> {
 }
 
 /// The samples (interleaved stereo, 16-bit) as a FLAC stream, by clef-media's encoder.
-fn flac(samples: &[i32]) -> Result<Vec<u8>, String> {
+pub(crate) fn flac(samples: &[i32]) -> Result<Vec<u8>, String> {
     let out = std::io::Cursor::new(Vec::new());
     let frames = (samples.len() / 2) as u64;
     let mut writer = clef_media::FlacWriter::with_seek_table(out, 5, RATE, 2, 16, frames)?;
@@ -243,6 +268,18 @@ fn tag_file(
                 .mime_type(MimeType::Jpeg)
                 .build(),
         );
+    }
+    if let Some(text) = track.lyrics {
+        // ID3v2 (WAV, AIFF) keeps lyrics in USLT, which has a language; lofty's `Lyrics` key is
+        // for the others (Vorbis `LYRICS`).
+        let key = if tag.tag_type() == TagType::Id3v2 {
+            ItemKey::UnsyncLyrics
+        } else {
+            ItemKey::Lyrics
+        };
+        let mut item = TagItem::new(key, ItemValue::Text(text.into()));
+        item.set_lang(*b"eng");
+        tag.insert(item);
     }
     file.insert_tag(tag);
     file.save_to_path(path, WriteOptions::default())

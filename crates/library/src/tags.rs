@@ -79,7 +79,10 @@ fn chain(e: &dyn std::error::Error) -> String {
 
 /// Opens a file, retrying leniently when a damaged tag stops the strict parse: one bad frame
 /// should not hide a playable file.
-fn open(path: &Path, read_cover_art: bool) -> Result<(TaggedFile, Option<Mp4Codec>), String> {
+pub(crate) fn open(
+    path: &Path,
+    read_cover_art: bool,
+) -> Result<(TaggedFile, Option<Mp4Codec>), String> {
     let mut first_error = None;
     for attempt in [Attempt::Strict, Attempt::Relaxed, Attempt::NoTags] {
         match open_with(path, options(read_cover_art, attempt)) {
@@ -112,7 +115,7 @@ fn open_with(path: &Path, opts: ParseOptions) -> Result<(TaggedFile, Option<Mp4C
 
 /// Refuses, before lofty sees them, Ogg streams that declare no channels: lofty panics on them
 /// after allocating some 170 MB (the panic is caught, but the memory is not worth spending).
-fn precheck(path: &Path) -> Result<(), String> {
+pub(crate) fn precheck(path: &Path) -> Result<(), String> {
     use std::io::Read;
     let mut head = [0u8; 128];
     let n = File::open(path)

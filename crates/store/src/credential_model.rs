@@ -5,8 +5,6 @@
 
 use clef_core::{Access, DeviceId, ScopeSet, Timestamp, TokenHash, UserId};
 
-use crate::StoreError;
-
 macro_rules! stored_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal,)+ }) => {
         $(#[$m])*
@@ -25,8 +23,8 @@ macro_rules! stored_enum {
                 match s { $($s => Some($name::$v),)+ _ => None }
             }
 
-            pub(crate) fn read(s: &str) -> Result<$name, StoreError> {
-                $name::parse(s).ok_or_else(|| StoreError::UnknownValue {
+            pub(crate) fn read(s: &str) -> Result<$name, $crate::StoreError> {
+                $name::parse(s).ok_or_else(|| $crate::StoreError::UnknownValue {
                     what: stringify!($name),
                     value: s.chars().take(40).collect(),
                 })

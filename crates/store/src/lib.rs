@@ -1,6 +1,7 @@
 //! Persistence for Clef: repository traits (what the services need) and one SQL implementation that
 //! runs on SQLite (embedded, the default) and PostgreSQL (scale-out), chosen by the URL's scheme.
 
+#[macro_use]
 mod credential_model;
 mod export_model;
 mod library_model;
@@ -9,15 +10,17 @@ mod model;
 mod oauth_model;
 mod repo;
 mod sql;
+mod user_data_model;
 
 pub use credential_model::*;
 pub use export_model::*;
 pub use library_model::*;
 pub use model::*;
 pub use oauth_model::*;
+pub use user_data_model::*;
 pub use repo::{
     AccountStore, CredentialStore, ExportStore, LibraryStore, OAuthStore, PlaylistStore, Store,
-    StreamStore, SubsonicStore,
+    StreamStore, SubsonicStore, UserDataStore,
 };
 pub use sql::{Backend, SqlStore};
 

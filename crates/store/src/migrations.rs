@@ -293,6 +293,33 @@ const COMMON_V8: &[&str] = &[
     "CREATE INDEX subsonic_salts_by_time ON subsonic_salts (seen_at)",
 ];
 
+/// What each user keeps about the music: stars, ratings and plays of songs, albums and artists
+/// (by catalog id, so they outlive rescans), what each device plays now, and the play queue.
+const COMMON_V9: &[&str] = &[
+    "CREATE TABLE annotations (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        starred_at BIGINT,
+        rating BIGINT NOT NULL DEFAULT 0,
+        play_count BIGINT NOT NULL DEFAULT 0,
+        played_at BIGINT,
+        PRIMARY KEY (user_id, item_id))",
+    "CREATE TABLE now_playing (
+        device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        track_id TEXT NOT NULL,
+        since BIGINT NOT NULL)",
+    "CREATE INDEX now_playing_by_user ON now_playing (user_id, since)",
+    "CREATE TABLE play_queues (
+        user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        track_ids TEXT NOT NULL,
+        current_id TEXT,
+        position_ms BIGINT NOT NULL,
+        changed_at BIGINT NOT NULL,
+        changed_by TEXT NOT NULL)",
+];
+
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -334,10 +361,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: COMMON_V8,
         postgres: COMMON_V8,
     },
+    Migration {
+        version: 9,
+        sqlite: COMMON_V9,
+        postgres: COMMON_V9,
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Applies every migration newer than the database's version, up to `target`.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend, target: i64) -> StoreResult<()> {

@@ -9,6 +9,7 @@ use crate::export_model::*;
 use crate::library_model::*;
 use crate::model::*;
 use crate::oauth_model::*;
+use crate::user_data_model::*;
 use crate::StoreResult;
 
 /// Users, devices, the security log and pending sign-ins.
@@ -286,11 +287,49 @@ pub trait SubsonicStore: Send + Sync + 'static {
     async fn set_device_client(&self, device: &DeviceId, client: &str) -> StoreResult<()>;
 }
 
+/// What each user keeps about the music: stars, ratings, plays, now playing, the play queue.
+#[async_trait]
+pub trait UserDataStore: Send + Sync + 'static {
+    /// Stars `items` at `at`, or unstars them when `at` is `None`, in one transaction.
+    async fn set_starred(
+        &self,
+        user: &UserId,
+        items: &[ItemRef<'_>],
+        at: Option<Timestamp>,
+    ) -> StoreResult<()>;
+    /// Rates an item 1 to 5, or removes its rating with 0.
+    async fn set_rating(&self, user: &UserId, item: ItemRef<'_>, rating: i64) -> StoreResult<()>;
+    /// Counts one play of each of `items` at `at`, in one transaction; concurrent plays all
+    /// count, and "last played" never goes back in time.
+    async fn record_plays(
+        &self,
+        user: &UserId,
+        items: &[ItemRef<'_>],
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Everything the user annotated.
+    async fn annotations(&self, user: &UserId) -> StoreResult<Vec<Annotation>>;
+    /// Records what a device of `user` is playing now (one entry per device).
+    async fn set_now_playing(
+        &self,
+        user: &UserId,
+        device: &DeviceId,
+        track_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// What the user's live devices said they were playing since `since`, newest first.
+    async fn now_playing(&self, user: &UserId, since: Timestamp) -> StoreResult<Vec<NowPlaying>>;
+    /// Replaces the user's play queue; an empty queue removes it.
+    async fn save_play_queue(&self, user: &UserId, queue: &PlayQueue) -> StoreResult<()>;
+    async fn play_queue(&self, user: &UserId) -> StoreResult<Option<PlayQueue>>;
+}
+
 pub trait Store:
     AccountStore
     + CredentialStore
     + OAuthStore
     + SubsonicStore
+    + UserDataStore
     + LibraryStore
     + PlaylistStore
     + StreamStore
@@ -302,6 +341,7 @@ impl<T> Store for T where
         + CredentialStore
         + OAuthStore
         + SubsonicStore
+        + UserDataStore
         + LibraryStore
         + PlaylistStore
         + StreamStore

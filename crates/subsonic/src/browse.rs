@@ -19,7 +19,7 @@ use crate::response::Element;
 pub use folders::{get_artists, get_indexes, get_music_directory, IGNORED_ARTICLES};
 pub use library::{
     get_album, get_album_info, get_album_info2, get_artist, get_artist_info, get_artist_info2,
-    get_genres, get_lyrics_by_song_id, get_song,
+    get_genres, get_song,
 };
 pub use lists::{get_album_list, get_album_list2, get_random_songs, get_songs_by_genre};
 pub use search::{search2, search3};
@@ -66,7 +66,6 @@ pub const METHODS: &[&str] = &[
     "getRandomSongs",
     "getSongsByGenre",
     "getGenres",
-    "getLyricsBySongId",
     "search2",
     "search3",
 ];
@@ -100,7 +99,6 @@ pub fn dispatch(
         "getRandomSongs" => get_random_songs(catalog, params, rng),
         "getSongsByGenre" => get_songs_by_genre(catalog, params),
         "getGenres" => get_genres(catalog),
-        "getLyricsBySongId" => get_lyrics_by_song_id(catalog, params),
         "search2" => search2(catalog, params),
         "search3" => search3(catalog, params),
         _ => return None,

@@ -12,6 +12,8 @@ mod fixture;
 
 mod account;
 mod auth;
+mod listening;
+mod lyrics;
 mod media;
 mod playlists;
 mod refusal;

@@ -142,7 +142,12 @@ impl Params {
 
     /// `true` or `false` (`1` and `0` too); `default` when absent.
     pub fn bool(&self, name: &str, default: bool) -> Result<bool, SubsonicError> {
-        match self.get(name).map(str::trim) {
+        // Case aside: Python clients send `True` and `False`.
+        match self
+            .get(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None => Ok(default),
             Some("true" | "1") => Ok(true),
             Some("false" | "0") => Ok(false),
@@ -212,8 +217,9 @@ mod tests {
 
     #[test]
     fn booleans() {
-        let p = Params::from_pairs([("a", "true"), ("b", "0"), ("c", "yes")]);
+        let p = Params::from_pairs([("a", "true"), ("b", "0"), ("c", "yes"), ("d", "False")]);
         assert!(p.bool("a", false).unwrap());
+        assert!(!p.bool("d", true).unwrap(), "as Python clients send it");
         assert!(!p.bool("b", true).unwrap());
         assert!(p.bool("absent", true).unwrap());
         assert_eq!(p.bool("c", false).unwrap_err().code, 0);

@@ -11,10 +11,12 @@ use axum::{Extension, Router};
 use clef_accounts::AuthContext;
 use clef_core::{OsRandom, Scope};
 use clef_http::{AppState, ClientIp, ConnectionAbort};
+use clef_library::UserData;
 
 use crate::auth;
-use crate::browse::{self, UserLists};
+use crate::browse;
 use crate::error::SubsonicError;
+use crate::listening;
 use crate::params::{method_name, Params};
 use crate::response::{render, Element, Format};
 
@@ -138,9 +140,15 @@ async fn call(st: &AppState, ctx: &AuthContext, req: &Request) -> Result<Element
             return Ok(crate::account::scan_status(st));
         }
         "startScan" => return crate::account::start_scan(st, ctx),
+        "getLyricsBySongId" => {
+            require(ctx, Scope::LibraryRead)?;
+            return crate::lyrics::get(st, p).await;
+        }
         "getPlaylists" | "getPlaylist" => {
             require(ctx, Scope::PlaylistsRead)?;
-            return crate::playlists::read(st, ctx, method, p).await;
+            let mut answer = crate::playlists::read(st, ctx, method, p).await?;
+            listening::annotate(&mut answer, &user_data(st, ctx).await?);
+            return Ok(answer);
         }
         "createPlaylist" | "updatePlaylist" | "deletePlaylist" => {
             require(ctx, Scope::PlaylistsWrite)?;
@@ -148,10 +156,73 @@ async fn call(st: &AppState, ctx: &AuthContext, req: &Request) -> Result<Element
         }
         _ => {}
     }
+    if let Some(answer) = listening(st, ctx, method, p).await {
+        return answer;
+    }
     require(ctx, Scope::LibraryRead)?;
     let catalog = st.library.catalog();
-    match browse::dispatch(method, &catalog, p, &OsRandom, &UserLists::default()) {
-        Some(answer) => answer,
+    let data = user_data(st, ctx).await?;
+    let lists = listening::user_lists(&data);
+    match browse::dispatch(method, &catalog, p, &OsRandom, &lists) {
+        Some(answer) => answer.map(|mut e| {
+            listening::annotate(&mut e, &data);
+            e
+        }),
         None => Err(SubsonicError::not_found("method", method)),
     }
+}
+
+async fn user_data(st: &AppState, ctx: &AuthContext) -> Result<UserData, SubsonicError> {
+    st.library
+        .user_data(&ctx.user.id)
+        .await
+        .map_err(crate::refusal::from_library)
+}
+
+/// The methods about what the user keeps (stars, ratings, plays, the queue); `None` for others.
+/// Reading needs `library:read`; changing needs `stream`, as a player has.
+async fn listening(
+    st: &AppState,
+    ctx: &AuthContext,
+    method: &str,
+    p: &Params,
+) -> Option<Result<Element, SubsonicError>> {
+    let scope = match method {
+        "getStarred" | "getStarred2" | "getNowPlaying" | "getPlayQueue" => Scope::LibraryRead,
+        "star" | "unstar" | "setRating" | "scrobble" | "savePlayQueue" => Scope::Stream,
+        _ => return None,
+    };
+    if let Err(e) = require(ctx, scope) {
+        return Some(Err(e));
+    }
+    Some(match method {
+        "getStarred" | "getStarred2" => match user_data(st, ctx).await {
+            Ok(data) => {
+                let mut e =
+                    listening::get_starred(&st.library.catalog(), &data, method == "getStarred2");
+                listening::annotate(&mut e, &data);
+                Ok(e)
+            }
+            Err(e) => Err(e),
+        },
+        "getNowPlaying" | "getPlayQueue" => {
+            let answer = if method == "getNowPlaying" {
+                listening::get_now_playing(st, ctx).await
+            } else {
+                listening::get_play_queue(st, ctx).await
+            };
+            match (answer, user_data(st, ctx).await) {
+                (Ok(mut e), Ok(data)) => {
+                    listening::annotate(&mut e, &data);
+                    Ok(e)
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
+        "star" => listening::star(st, ctx, p, true).await,
+        "unstar" => listening::star(st, ctx, p, false).await,
+        "setRating" => listening::set_rating(st, ctx, p).await,
+        "scrobble" => listening::scrobble(st, ctx, p).await,
+        _ => listening::save_play_queue(st, ctx, p).await,
+    })
 }

@@ -23,7 +23,7 @@ use clef_http::{AppState, MAX_BODY_BYTES};
 
 use pages::{
     account, admin, admin_users, app_passwords, apps, apps_registered, consent, converted,
-    device_code, devices, export, library, library_admin, limit, missing, new_password,
+    device_code, devices, export, kept, library, library_admin, limit, missing, new_password,
     playlist_add, playlists, security, setup, signin,
 };
 
@@ -79,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         .route("/library/artists", get(library::artists))
         .route("/library/artists/{id}", get(library::artist))
         .route("/library/albums/{id}", get(library::album))
+        .route("/library/albums/{id}/star", post(kept::star_album))
+        .route("/library/albums/{id}/rating", post(kept::rate_album))
         .route("/library/search", get(library::search))
         .route(
             "/library/playlists",

@@ -99,6 +99,38 @@ def libsonic_run(conn):
     mp3 = conn.stream(songs[0]["id"], tformat="mp3", maxBitRate=128)
     body = mp3.read()
     out["mp3"] = {"content_type": mp3.headers.get("Content-Type"), "len": len(body), "head": body[:3].hex()}
+    out["listening"] = listening(conn, [a["id"] for a in lists["alphabeticalByName"]])
+    return out
+
+
+def listening(conn, album_ids):
+    """Stars, ratings, scrobbles, now playing and the play queue, as a phone uses them."""
+    a0, a1 = album_ids[0], album_ids[1]
+    s0, s1 = [s["id"] for s in as_list(conn.getAlbum(a0)["album"].get("song"))][:2]
+    x = as_list(conn.getAlbum(a1)["album"].get("song"))[0]["id"]
+    artist = conn.getSong(s0)["song"]["artistId"]
+    out = {"a0": a0, "a1": a1, "s0": s0, "s1": s1, "x": x, "artist": artist}
+    conn.star(sids=[s0], albumIds=[a0], artistIds=[artist])
+    conn.setRating(s0, 4)
+    conn.setRating(a1, 5)
+    conn.scrobble(s1, submission=False)
+    now = conn.getNowPlaying()["nowPlaying"]
+    out["now_playing"] = [{"id": e["id"], "username": e.get("username"), "minutesAgo": e.get("minutesAgo")}
+                          for e in as_list(now.get("entry"))]
+    conn.scrobble(s0)
+    conn.scrobble(s0)
+    conn.scrobble(x, listenTime=1600000000)
+    starred = conn.getStarred2()["starred2"]
+    out["starred2"] = {k: [e["id"] for e in as_list(starred.get(k))] for k in ("artist", "album", "song")}
+    song = conn.getSong(s0)["song"]
+    out["song"] = {k: song.get(k) for k in ("starred", "userRating", "playCount", "played")}
+    album = conn.getAlbum(a0)["album"]
+    out["album"] = {k: album.get(k) for k in ("starred", "userRating", "playCount")}
+    out["lists"] = {t: [a["id"] for a in as_list(conn.getAlbumList2(ltype=t, size=50)["albumList2"].get("album"))]
+                    for t in ("starred", "frequent", "recent", "highest")}
+    conn.unstar(sids=[s0])
+    out["songs_starred_after_unstar"] = [e["id"] for e in as_list(conn.getStarred()["starred"].get("song"))]
+    conn.savePlayQueue([s1, s0, x], current=s0, position=42000)
     return out
 
 
@@ -120,6 +152,26 @@ def opensonic_run(conn):
         "content_length": r.headers.get("Content-Length"),
     }
     r.release()
+    # Lyrics (OpenSubsonic songLyrics) of every song, as the library parsed them.
+    out["lyrics"] = {
+        sid: [
+            {
+                "lang": l.lang,
+                "synced": l.synced,
+                "offset": l.offset,
+                "display_artist": l.display_artist,
+                "display_title": l.display_title,
+                "lines": [{"start": x.start, "value": x.value} for x in l.line],
+            }
+            for l in conn.get_lyrics_by_song_id(sid)
+        ]
+        for sid in out["search_all"]
+    }
+    try:
+        conn.get_lyrics_by_song_id("no-such-song")
+        out["lyrics_unknown"] = "answered"
+    except libopensonic.errors.DataNotFoundError as e:
+        out["lyrics_unknown"] = type(e).__name__
     return out
 
 
@@ -135,6 +187,14 @@ def main():
     keyed = libopensonic.Connection(HOST, api_key=API_KEY, port=PORT, app_name="py-opensonic test")
     try:
         report["api_key"] = opensonic_run(keyed)
+        # The queue the phone saved, picked up on the desktop.
+        q = keyed.get_play_queue()
+        report["api_key"]["play_queue"] = {
+            "current": q.current,
+            "position": q.position,
+            "changed_by": q.changed_by,
+            "entries": [e.id for e in (q.entry or [])],
+        }
     finally:
         keyed.cleanup()
     json.dump(report, sys.stdout)

@@ -25,6 +25,7 @@ mod exports;
 mod first_run;
 mod library_api;
 mod limits;
+mod listening_pages;
 mod media_headers;
 mod not_found;
 mod oauth;

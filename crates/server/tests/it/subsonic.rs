@@ -218,6 +218,8 @@ async fn real_clients_browse_search_keep_playlists_and_play() {
     let mp3 = tok["mp3"]["head"].as_str().unwrap();
     assert!(mp3 == "494433" || mp3.starts_with("fff"), "an MP3: {mp3}");
 
+    listening_was_kept(&tok["listening"], &seen["api_key"]["play_queue"]);
+
     let legacy = &seen["legacy_login"];
     assert_eq!(legacy["ping"], true);
     assert_eq!(legacy["albums"].as_u64().unwrap() as usize, by_name.len());
@@ -252,6 +254,110 @@ async fn real_clients_browse_search_keep_playlists_and_play() {
         .as_str()
         .unwrap()
         .starts_with("py-sonic"));
+
+    // Lyrics (OpenSubsonic `songLyrics`) as py-opensonic read them: the sample's LRC in
+    // "Morning Scale" (a FLAC's LYRICS), its plain lines in "Carrier Wave" (a WAV's ID3v2 USLT,
+    // in English), none in the other songs; an unknown song is error 70. The client reads
+    // numbers as floats.
+    let mut title_of = std::collections::HashMap::new();
+    for id in &by_name {
+        let (_, album) = s.get(&t, &format!("/api/v1/albums/{id}")).await;
+        for track in album["tracks"].as_array().unwrap() {
+            title_of.insert(
+                track["id"].as_str().unwrap().to_owned(),
+                track["title"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+    let lyrics = keyed["lyrics"].as_object().unwrap();
+    assert_eq!(lyrics.len(), all_tracks.len(), "{lyrics:?}");
+    let timed = |lines: &[(f64, &str)]| -> Vec<Value> {
+        lines
+            .iter()
+            .map(|(start, value)| json!({ "start": start, "value": value }))
+            .collect()
+    };
+    let plain = |lines: &[&str]| -> Vec<Value> {
+        lines
+            .iter()
+            .map(|value| json!({ "start": null, "value": value }))
+            .collect()
+    };
+    for (id, sets) in lyrics {
+        let title = title_of[id].as_str();
+        let expected = match title {
+            "Morning Scale" => json!([{
+                "lang": "xxx",
+                "synced": true,
+                "offset": 0.0,
+                "display_artist": "The Placeholders",
+                "display_title": "Morning Scale",
+                "lines": timed(&[
+                    (0.0, "Up the steps the morning climbs"),
+                    (2000.0, "and down again to rest"),
+                    (4000.0, "One note higher, second time"),
+                    (6000.0, "then quiet does the rest"),
+                ]),
+            }]),
+            "Carrier Wave" => json!([{
+                "lang": "eng",
+                "synced": false,
+                "offset": 0.0,
+                "display_artist": "Mira Oak",
+                "display_title": "Carrier Wave",
+                "lines": plain(&[
+                    "Carrier wave, carry me",
+                    "over static, over sea",
+                    "",
+                    "Every packet finds its way",
+                    "home before the end of day",
+                ]),
+            }]),
+            _ => json!([]),
+        };
+        assert_eq!(sets, &expected, "{title}");
+    }
+    assert!(
+        title_of.values().any(|t| t == "Morning Scale")
+            && title_of.values().any(|t| t == "Carrier Wave"),
+        "{title_of:?}"
+    );
+    assert_eq!(keyed["lyrics_unknown"], "DataNotFoundError");
+}
+
+/// What the phone starred, rated, scrobbled and queued, as the clients read it back.
+fn listening_was_kept(l: &Value, queue: &Value) {
+    let id = |k: &str| l[k].as_str().unwrap().to_owned();
+    let (a0, a1, s0, s1, x) = (id("a0"), id("a1"), id("s0"), id("s1"), id("x"));
+    let now: Vec<&str> = l["now_playing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(now, [s1.as_str()], "getNowPlaying");
+    assert_eq!(l["now_playing"][0]["username"], "anna");
+    assert_eq!(l["now_playing"][0]["minutesAgo"], 0);
+    assert_eq!(l["starred2"]["song"], json!([s0]));
+    assert_eq!(l["starred2"]["album"], json!([a0]));
+    assert_eq!(l["starred2"]["artist"], json!([id("artist")]));
+    assert!(l["song"]["starred"].as_str().unwrap().ends_with('Z'));
+    assert!(l["song"]["played"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        (&l["song"]["userRating"], &l["song"]["playCount"]),
+        (&json!(4), &json!(2))
+    );
+    assert_eq!(l["album"]["playCount"], 2);
+    assert!(l["album"]["starred"].is_string());
+    assert_eq!(l["lists"]["starred"], json!([a0]));
+    assert_eq!(l["lists"]["frequent"], json!([a0, a1]), "two plays, then one");
+    assert_eq!(l["lists"]["recent"], json!([a0, a1]), "now, then 2020");
+    assert_eq!(l["lists"]["highest"], json!([a1]));
+    assert_eq!(l["songs_starred_after_unstar"], json!([]));
+    assert_eq!(queue["entries"], json!([s1, s0, x]));
+    assert_eq!(queue["current"], json!(s0));
+    assert_eq!(queue["position"], 42000);
+    assert!(queue["changed_by"].as_str().unwrap().starts_with("py-sonic"));
 }
 
 /// L1: the account password is refused on `/rest` — plain, `enc:`, and as a token login — with a

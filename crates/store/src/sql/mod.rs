@@ -11,6 +11,7 @@ mod library;
 mod oauth;
 mod streams;
 mod subsonic;
+mod user_data;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -67,7 +67,6 @@ const LISTS: &[&str] = &[
     "isrc",
     "musicFolder",
     "similarArtist",
-    "structuredLyrics",
     "versions",
 ];
 
@@ -98,7 +97,6 @@ fn calls(c: &Catalog) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         ("getRandomSongs", one("size", "4")),
         ("getSongsByGenre", one("genre", "ROCK")),
         ("getGenres", vec![]),
-        ("getLyricsBySongId", one("id", &track_id(1))),
         ("search2", one("query", "")),
         ("search2", one("query", "the")),
         ("search3", one("query", "\"\"")),

@@ -1,5 +1,5 @@
 //! One artist, album or song by id (ID3 methods), their "info" (empty: Clef looks nothing up
-//! elsewhere), genres and lyrics.
+//! elsewhere) and genres.
 
 use clef_library::Catalog;
 
@@ -65,11 +65,4 @@ pub fn get_genres(catalog: &Catalog) -> Result<Element, SubsonicError> {
             .text(g.name.as_str())
     });
     Ok(Element::response().child(Element::new("genres").list("genre", genres)))
-}
-
-/// `getLyricsBySongId` (OpenSubsonic `songLyrics`): Clef keeps no lyrics yet, so a known song has
-/// an empty list.
-pub fn get_lyrics_by_song_id(catalog: &Catalog, params: &Params) -> Result<Element, SubsonicError> {
-    lookup(params, "song", |id| catalog.track(id))?;
-    Ok(Element::response().child(Element::new("lyricsList").list("structuredLyrics", [])))
 }

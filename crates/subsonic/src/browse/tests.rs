@@ -62,7 +62,6 @@ fn missing_parameters_are_error_10_and_unknown_ids_error_70() {
         "getAlbumInfo",
         "getAlbumInfo2",
         "getSong",
-        "getLyricsBySongId",
     ] {
         let e = call(&c, method, &[]).unwrap_err();
         assert_eq!((e.code, method), (10, method));
@@ -82,7 +81,7 @@ fn missing_parameters_are_error_10_and_unknown_ids_error_70() {
         assert_eq!(call(&c, method, &[("id", &song)]).unwrap_err().code, 70);
     }
     let album = album_id(&c, "Abbey Road");
-    for method in ["getSong", "getArtistInfo2", "getLyricsBySongId"] {
+    for method in ["getSong", "getArtistInfo2"] {
         assert_eq!(call(&c, method, &[("id", &album)]).unwrap_err().code, 70);
     }
     let missing = |method, pairs: &[(&str, &str)], name: &str| {
@@ -340,10 +339,4 @@ fn the_fixed_answers() {
             ("Rock", 4, 2)
         ]
     );
-    let e = ok(&c, "getLyricsBySongId", &[("id", &track_id(1))]);
-    assert!(e
-        .find("lyricsList")
-        .unwrap()
-        .items("structuredLyrics")
-        .is_empty());
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use clef_accounts::AuthContext;
 use clef_http::AppState;
-use clef_library::{AlbumSort, AlbumView, ArtistRef, PlaylistView, TrackView};
+use clef_library::{AlbumSort, AlbumView, ArtistRef, PlaylistView, TrackView, UserData};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -17,6 +17,7 @@ use crate::csrf::CsrfToken;
 use crate::errors::describe_library;
 use crate::format::{count, duration, query_value, total};
 use crate::layout::{csrf_field, Flash, Section};
+use crate::pages::kept::{self, badges, PERSONAL_SORTS};
 use crate::pages::missing::{self, Missing};
 use crate::pages::{library_page, signed_in_problem};
 
@@ -67,7 +68,7 @@ fn cover(album_id: &str, name: &str, has_cover: bool, size: u32) -> Markup {
 }
 
 /// The grid of album cards.
-pub(crate) fn album_grid(albums: &[AlbumView]) -> Markup {
+pub(crate) fn album_grid(albums: &[AlbumView], data: &UserData) -> Markup {
     html! {
         ul.albums {
             @for a in albums {
@@ -78,6 +79,7 @@ pub(crate) fn album_grid(albums: &[AlbumView]) -> Markup {
                     }
                     span.album-artist { (a.artist) }
                     @if let Some(y) = a.year { span.album-year { (y) } }
+                    (badges(data, &a.id))
                 }
             }
         }
@@ -121,6 +123,8 @@ pub(crate) struct TrackTable<'a> {
     pub add_to: Option<(&'a [PlaylistView], &'a str, &'a str)>,
     /// More actions for a row (by position), such as a playlist's remove and move.
     pub extra: Option<RowExtra<'a>>,
+    /// The user's stars, ratings and plays, shown beside each title.
+    pub kept: &'a UserData,
 }
 
 fn number(t: &TrackView, i: usize, n: Numbering) -> String {
@@ -180,7 +184,7 @@ pub(crate) fn track_table(tracks: &[TrackView], opts: &TrackTable<'_>) -> Markup
                             data-cover=(if t.has_cover { format!("/api/v1/tracks/{}/cover?size=64", t.id) } else { String::new() }) {
                             td.no { (number(t, i, opts.numbering)) }
                             td.title {
-                                span.track-title { (t.title) }
+                                span.track-title { (t.title) " " (badges(opts.kept, &t.id)) }
                                 span.track-sub { (artist_names(&t.artists)) }
                             }
                             td.artists-col { (artist_links(&t.artists)) }
@@ -248,6 +252,7 @@ pub async fn albums(
     let catalog = st.library.catalog();
     let sort_key = SORTS
         .iter()
+        .chain(PERSONAL_SORTS)
         .map(|(k, _)| *k)
         .find(|k| Some(*k) == q.sort.as_deref())
         .unwrap_or("name");
@@ -271,7 +276,15 @@ pub async fn albums(
         .unwrap_or(1)
         .max(1);
     let offset = (page - 1).saturating_mul(ALBUMS_PER_PAGE);
-    let (total_albums, shown) = catalog.albums(sort, genre, offset, ALBUMS_PER_PAGE);
+    let data = kept::kept(&st, &ctx).await;
+    let (total_albums, shown) = match kept::personal_albums(&catalog, &data, sort_key, genre) {
+        Some(all) => (
+            all.len(),
+            all.into_iter().skip(offset).take(ALBUMS_PER_PAGE).collect(),
+        ),
+        None => catalog.albums(sort, genre, offset, ALBUMS_PER_PAGE),
+    };
+    let personal = PERSONAL_SORTS.iter().any(|(k, _)| *k == sort_key);
     let pages = total_albums.div_ceil(ALBUMS_PER_PAGE).max(1);
     let page_link = |p: usize| {
         let mut href = format!("/library?sort={sort_key}&page={p}");
@@ -293,6 +306,11 @@ pub async fn albums(
                     @for (k, label) in SORTS {
                         option value=(k) selected[*k == sort_key] { (label) }
                     }
+                    optgroup label="Yours" {
+                        @for (k, label) in PERSONAL_SORTS {
+                            option value=(k) selected[*k == sort_key] { (label) }
+                        }
+                    }
                 }
             }
             @if !catalog.genres().is_empty() {
@@ -313,12 +331,14 @@ pub async fn albums(
         }
         @if total_albums == 0 {
             p.empty #no-albums {
-                @if genre.is_some() { "No albums in this genre." }
+                @if personal {
+                    "None yet: albums you star, rate or play (here or in a Subsonic app) show up here."
+                } @else if genre.is_some() { "No albums in this genre." }
                 @else { "The library is empty. Add music to the music folder and scan." }
             }
         } @else {
             p.meta { (count(total_albums, "album", "albums")) " · " (count(catalog.track_count(), "track", "tracks")) " in the library" }
-            (album_grid(&shown))
+            (album_grid(&shown, &data))
             @if pages > 1 {
                 nav.pager aria-label="Pages" {
                     @if page > 1 { a #prev-page rel="prev" href=(page_link(page - 1)) { "← Previous" } }
@@ -371,12 +391,13 @@ pub async fn artist(
     let Some((artist, albums)) = st.library.catalog().artist(&id) else {
         return not_found(&ctx, &csrf, "artist");
     };
+    let data = kept::kept(&st, &ctx).await;
     let body = html! {
         (subnav("", ""))
         p.crumbs { a href="/library/artists" { "Artists" } }
         h1 #artist-name { (artist.name) }
         p.meta { (count(artist.album_count, "album", "albums")) ", " (count(artist.track_count, "track", "tracks")) }
-        (album_grid(&albums))
+        (album_grid(&albums, &data))
     };
     library_page(&ctx, &csrf, StatusCode::OK, &artist.name, None, body)
 }
@@ -432,6 +453,7 @@ pub async fn album(
         return not_found(&ctx, &csrf, "album");
     };
     let playlists = own_playlists(&st, &ctx).await;
+    let data = kept::kept(&st, &ctx).await;
     let back = format!("/library/albums/{}", album.id);
     let all_ids = tracks
         .iter()
@@ -451,6 +473,7 @@ pub async fn album(
                     (count(album.track_count, "track", "tracks")) " · " (total(album.duration_ms))
                     @if !album.genres.is_empty() { " · " (album.genres.join(", ")) }
                 }
+                (kept::album_panel(&album.id, &data, csrf.value()))
                 div.album-actions {
                     button #play-album .primary.js-only type="button" { "▶ Play album" }
                     button #queue-album .js-only type="button" { "Add album to queue" }
@@ -478,6 +501,7 @@ pub async fn album(
             show_album: false,
             add_to: Some((&playlists, &back, csrf.value())),
             extra: None,
+            kept: &data,
         }))
     };
     library_page(
@@ -509,6 +533,7 @@ pub async fn search(
     let text: String = q.q.trim().chars().take(MAX_QUERY_CHARS).collect();
     let results = st.library.catalog().search(&text, SEARCH_LIMIT);
     let playlists = own_playlists(&st, &ctx).await;
+    let data = kept::kept(&st, &ctx).await;
     let back = format!("/library/search?q={}", query_value(&text));
     let nothing =
         results.artists.is_empty() && results.albums.is_empty() && results.tracks.is_empty();
@@ -539,7 +564,7 @@ pub async fn search(
             @if !results.albums.is_empty() {
                 section #album-results {
                     h2 { "Albums" }
-                    (album_grid(&results.albums))
+                    (album_grid(&results.albums, &data))
                 }
             }
             @if !results.tracks.is_empty() {
@@ -550,6 +575,7 @@ pub async fn search(
                         show_album: true,
                         add_to: Some((&playlists, &back, csrf.value())),
                         extra: None,
+                        kept: &data,
                     }))
                 }
             }

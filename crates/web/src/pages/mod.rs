@@ -12,6 +12,7 @@ pub mod converted;
 pub mod device_code;
 pub mod devices;
 pub mod export;
+pub mod kept;
 pub mod library;
 pub mod library_admin;
 pub mod limit;

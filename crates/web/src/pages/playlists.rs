@@ -347,6 +347,7 @@ async fn render_playlist(
         Err(e) => return library_problem(ctx, csrf, &e),
     };
     let editable = stored == Some(tracks.len());
+    let data = crate::pages::kept::kept(st, ctx).await;
     let len = tracks.len();
     let token = csrf.value().to_owned();
     let pid = p.id.clone();
@@ -373,6 +374,7 @@ async fn render_playlist(
                 show_album: true,
                 add_to: None,
                 extra: if editable { Some(&extra) } else { None },
+                kept: &data,
             }))
         }
         div.panels {
