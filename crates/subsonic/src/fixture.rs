@@ -1,20 +1,17 @@
-//! Test catalogs, a repeatable source of randomness, and readers that turn an XML or a JSON answer
-//! into the same flat list of (path, value) pairs so the two formats can be compared.
+//! Test catalogs and a repeatable source of randomness; the readers that compare the two formats
+//! are in [`crate::wire`].
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use clef_core::{Random, Timestamp};
 use clef_library::Catalog;
 use clef_store::TrackRecord;
-use quick_xml::events::Event;
-use quick_xml::name::{Namespace, ResolveResult};
-use quick_xml::NsReader;
+
+pub use crate::wire::{json_pairs, xml_pairs};
 
 /// Where the fixture's files "are": no answer may ever contain it.
 pub const SECRET_ROOT: &str = "/srv/secret-music";
-pub const NAMESPACE: &str = "http://subsonic.org/restapi";
 /// 2020-09-13T12:26:40Z.
 pub const T0: i64 = 1_600_000_000_000;
 const DAY: i64 = 86_400_000;
@@ -177,163 +174,4 @@ impl Random for SeqRandom {
             chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
         }
     }
-}
-
-/// Flat (path, value) pairs of an answer. Every element is a path (`/a[0]/b[2]`) whose value is
-/// `{}`; attributes and text (`value`) are paths below it. An element that is only text (an item
-/// of a list of plain values) is its text.
-pub type Pairs = BTreeMap<String, String>;
-
-fn put(pairs: &mut Pairs, path: String, value: String) {
-    let dup = pairs.insert(path.clone(), value);
-    assert!(dup.is_none(), "{path} appears twice");
-}
-
-/// Reads an XML answer, checking that it is well-formed and that every element is in the
-/// Subsonic namespace.
-pub fn xml_pairs(xml: &str) -> Pairs {
-    struct Frame {
-        path: String,
-        counts: BTreeMap<String, usize>,
-        attrs: usize,
-        children: usize,
-        text: String,
-    }
-    let mut reader = NsReader::from_str(xml);
-    let mut pairs = Pairs::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut roots = 0;
-    loop {
-        let (ns, event) = reader.read_resolved_event().expect("well-formed XML");
-        let ns_ok = matches!(ns, ResolveResult::Bound(Namespace(n)) if n == NAMESPACE.as_bytes());
-        let empty = matches!(event, Event::Empty(_));
-        match event {
-            Event::Start(e) | Event::Empty(e) => {
-                assert!(ns_ok, "element outside the Subsonic namespace: {ns:?}");
-                let name = String::from_utf8(e.local_name().as_ref().to_vec()).expect("utf-8");
-                let path = match stack.last_mut() {
-                    Some(parent) => {
-                        parent.children += 1;
-                        let i = parent.counts.entry(name.clone()).or_default();
-                        *i += 1;
-                        format!("{}/{name}[{}]", parent.path, *i - 1)
-                    }
-                    None => {
-                        roots += 1;
-                        format!("/{name}[0]")
-                    }
-                };
-                let mut attrs = 0;
-                for a in e.attributes() {
-                    let a = a.expect("attribute");
-                    let key = String::from_utf8(a.key.as_ref().to_vec()).expect("utf-8");
-                    if key == "xmlns" {
-                        continue;
-                    }
-                    let value = a
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .expect("attribute value");
-                    put(&mut pairs, format!("{path}/{key}"), value.into_owned());
-                    attrs += 1;
-                }
-                stack.push(Frame {
-                    path,
-                    counts: BTreeMap::new(),
-                    attrs,
-                    children: 0,
-                    text: String::new(),
-                });
-                if !empty {
-                    continue;
-                }
-                close(&mut pairs, stack.pop());
-            }
-            Event::End(_) => close(&mut pairs, stack.pop()),
-            Event::Text(t) => {
-                if let Some(f) = stack.last_mut() {
-                    f.text.push_str(&t.decode().expect("utf-8"));
-                }
-            }
-            Event::GeneralRef(r) => {
-                let c = match r.resolve_char_ref().expect("character reference") {
-                    Some(c) => c.to_string(),
-                    None => {
-                        let name = r.decode().expect("utf-8");
-                        quick_xml::escape::resolve_predefined_entity(&name)
-                            .expect("a predefined entity")
-                            .to_owned()
-                    }
-                };
-                if let Some(f) = stack.last_mut() {
-                    f.text.push_str(&c);
-                }
-            }
-            Event::Eof => break,
-            Event::Decl(_) => {}
-            other => panic!("unexpected XML: {other:?}"),
-        }
-    }
-    assert_eq!(roots, 1, "one root element");
-    assert!(stack.is_empty(), "every element closed");
-
-    fn close(pairs: &mut Pairs, frame: Option<Frame>) {
-        let f = frame.expect("an open element");
-        if f.attrs == 0 && f.children == 0 && !f.text.is_empty() {
-            put(pairs, f.path, f.text);
-        } else {
-            put(pairs, f.path.clone(), "{}".into());
-            if !f.text.is_empty() {
-                put(pairs, format!("{}/value", f.path), f.text);
-            }
-        }
-    }
-    pairs
-}
-
-/// Reads a JSON answer into the same pairs as [`xml_pairs`].
-pub fn json_pairs(json: &serde_json::Value) -> Pairs {
-    fn scalar(v: &serde_json::Value) -> Option<String> {
-        match v {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            serde_json::Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
-    }
-    fn walk(pairs: &mut Pairs, path: String, v: &serde_json::Value) {
-        if let Some(s) = scalar(v) {
-            return put(pairs, path, s);
-        }
-        let obj = v.as_object().expect("an object");
-        if obj.len() == 1 {
-            if let Some(s) = obj.get("value").and_then(scalar) {
-                return put(pairs, path, s);
-            }
-        }
-        put(pairs, path.clone(), "{}".into());
-        for (k, child) in obj {
-            match child {
-                serde_json::Value::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        walk(pairs, format!("{path}/{k}[{i}]"), item);
-                    }
-                }
-                serde_json::Value::Object(_) => walk(pairs, format!("{path}/{k}[0]"), child),
-                other => put(
-                    pairs,
-                    format!("{path}/{k}"),
-                    scalar(other).expect("no nulls in answers"),
-                ),
-            }
-        }
-    }
-    let root = json.as_object().expect("an object");
-    assert_eq!(root.len(), 1, "one root: subsonic-response");
-    let mut pairs = Pairs::new();
-    walk(
-        &mut pairs,
-        "/subsonic-response[0]".into(),
-        &json["subsonic-response"],
-    );
-    pairs
 }

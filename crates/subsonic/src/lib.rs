@@ -9,6 +9,8 @@ pub mod response;
 
 #[cfg(test)]
 mod fixture;
+#[cfg(any(test, feature = "test-support"))]
+pub mod wire;
 
 mod account;
 mod auth;

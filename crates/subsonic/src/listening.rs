@@ -191,10 +191,18 @@ pub(crate) async fn get_now_playing(
         song(&catalog, &p.track)
             .attr("username", ctx.user.username.as_str())
             .attr("minutesAgo", p.minutes_ago)
-            .attr("playerId", p.entry.device_id.as_str())
+            .attr("playerId", player_number(p.entry.device_id.as_str()))
             .attr("playerName", p.entry.device_name.as_str())
     });
     Ok(Element::response().child(Element::new("nowPlaying").list("entry", entries)))
+}
+
+/// The protocol types a player's id as a number: a stable one made from the device's id.
+fn player_number(device_id: &str) -> i64 {
+    let h = device_id.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    i64::from(h & 0x7fff_ffff)
 }
 
 /// `getPlayQueue`: the saved queue, or an empty answer when there is none.

@@ -38,6 +38,7 @@ mod security;
 mod slow_clients;
 mod streams;
 mod subsonic;
+mod subsonic_formats;
 mod third_party_wavs;
 mod throttle;
 mod transcode;

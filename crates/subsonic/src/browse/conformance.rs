@@ -10,66 +10,6 @@ use super::*;
 use crate::fixture::{json_pairs, small, track_id, xml_pairs, SeqRandom, SECRET_ROOT};
 use crate::response::{render, Format};
 
-const STRINGS: &[&str] = &[
-    "id",
-    "parent",
-    "albumId",
-    "artistId",
-    "coverArt",
-    "title",
-    "name",
-    "album",
-    "artist",
-    "created",
-    "path",
-    "suffix",
-    "contentType",
-    "type",
-    "mediaType",
-    "displayArtist",
-    "displayAlbumArtist",
-    "comment",
-    "displayComposer",
-    "genre",
-    "message",
-    "status",
-    "version",
-    "serverVersion",
-    "ignoredArticles",
-];
-const INTEGERS: &[&str] = &[
-    "duration",
-    "size",
-    "songCount",
-    "albumCount",
-    "track",
-    "year",
-    "discNumber",
-    "bitRate",
-    "bitDepth",
-    "samplingRate",
-    "channelCount",
-    "lastModified",
-    "code",
-];
-const BOOLEANS: &[&str] = &["isDir", "isVideo", "isCompilation", "valid", "openSubsonic"];
-/// Keys the protocol defines as lists wherever they appear below the answer's top level.
-const LISTS: &[&str] = &[
-    "song",
-    "album",
-    "artist",
-    "child",
-    "index",
-    "genre",
-    "genres",
-    "artists",
-    "albumArtists",
-    "isrc",
-    "musicFolder",
-    "similarArtist",
-    "versions",
-];
-
 /// Each method with parameters that make it answer something.
 fn calls(c: &Catalog) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     let artist = artist_id(c, "The Beatles");
@@ -182,54 +122,11 @@ fn every_method_says_the_same_in_xml_and_json() {
         }
         let json: Value = serde_json::from_str(&json_text).unwrap();
         assert_eq!(xml_pairs(&xml), json_pairs(&json), "{method} {pairs:?}");
-        check_types(&json["subsonic-response"], 0, "subsonic-response");
+        crate::wire::check_json_types(&json);
         covered.insert(method);
     }
     let all: BTreeSet<&str> = METHODS.iter().copied().collect();
     assert_eq!(covered, all, "every method is checked");
-}
-
-/// The protocol's JSON types, recursively.
-fn check_types(v: &Value, depth: usize, at: &str) {
-    let Some(obj) = v.as_object() else {
-        return;
-    };
-    for (k, child) in obj {
-        let here = format!("{at}.{k}");
-        if depth > 0 && LISTS.contains(&k.as_str()) {
-            // (`album` and `artist` are also a song's plain names.)
-            assert!(!child.is_object(), "{here} is a list, not an object");
-        }
-        let items: Vec<&Value> = match child {
-            Value::Array(items) => items.iter().collect(),
-            other => vec![other],
-        };
-        for item in items {
-            if item.is_object() {
-                check_types(item, depth + 1, &here);
-                continue;
-            }
-            let k = k.as_str();
-            if k == "id" && at.ends_with("musicFolder") {
-                assert!(item.is_i64(), "{here}: folder ids are integers");
-            } else if STRINGS.contains(&k) {
-                assert!(item.is_string(), "{here} is a string: {item}");
-            } else if INTEGERS.contains(&k) {
-                assert!(item.is_i64(), "{here} is a whole number: {item}");
-            } else if BOOLEANS.contains(&k) {
-                assert!(item.is_boolean(), "{here} is true or false: {item}");
-            }
-            if k == "created" {
-                let s = item.as_str().unwrap();
-                let rfc3339 = &time::format_description::well_known::Rfc3339;
-                assert!(
-                    time::OffsetDateTime::parse(s, rfc3339).is_ok(),
-                    "{here}: {s}"
-                );
-                assert!(s.ends_with('Z') && s.len() == 24, "{here}: {s}");
-            }
-        }
-    }
 }
 
 #[test]
