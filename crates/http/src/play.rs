@@ -1,9 +1,13 @@
 //! Playing a track for every front-end (the REST API and Subsonic's `stream` and `download`):
 //! the original file with HTTP Range, or transcoded, holding the device's stream slot, and cut
-//! when the device is signed out or another device takes its playback over.
+//! when the device is signed out or another device takes its playback over; and a transcoded
+//! body held to a length promised ahead.
 
 use std::io::SeekFrom;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -12,6 +16,7 @@ use clef_core::DeviceId;
 use clef_formats::range::{parse_range, RangeRequest};
 use clef_media::Settings;
 use clef_store::TrackRecord;
+use futures::Stream;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
@@ -171,4 +176,118 @@ pub async fn play(
         }
     }
     Ok(crate::media(response))
+}
+
+/// Zero bytes to follow a transcoded body that ended before its promised length.
+static ZEROS: [u8; 16 * 1024] = [0; 16 * 1024];
+
+/// Sends `response`'s body as exactly `len` bytes under `Content-Length: len`, for a transcoded
+/// stream whose length is promised before it is encoded (Subsonic's `estimateContentLength`):
+/// a shorter body is followed by zero bytes, a longer one is cut. A length the body breaks fails
+/// the whole response instead (hyper closes the connection when a body ends early, an HTTP/2
+/// proxy resets the stream, and players retry or give up), so the promise is kept. The caller
+/// promises the encoder's own length where it can be known (a CBR MP3, cut only after its last
+/// frame of audio) and an upper bound otherwise (ADTS readers skip the zeros while they look for
+/// another frame). A body that fails (the stream cut at sign-out) still fails.
+pub fn exact_length(response: Response, len: u64) -> Response {
+    let (mut parts, body) = response.into_parts();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    let body = Body::from_stream(ExactLength {
+        inner: body.into_data_stream(),
+        left: len,
+        ended: false,
+    });
+    Response::from_parts(parts, body)
+}
+
+struct ExactLength<S> {
+    inner: S,
+    left: u64,
+    ended: bool,
+}
+
+impl<S, E> Stream for ExactLength<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    type Item = Result<Bytes, E>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        if !self.ended {
+            match Pin::new(&mut self.inner).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(mut bytes))) => {
+                    let n = bytes.len() as u64;
+                    if n > self.left {
+                        tracing::debug!(
+                            over = n - self.left,
+                            "a transcoded stream outgrew the length promised for it: its end is cut"
+                        );
+                        bytes.truncate(usize::try_from(self.left).unwrap_or(usize::MAX));
+                    }
+                    self.left -= bytes.len() as u64;
+                    return Poll::Ready(Some(Ok(bytes)));
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => self.ended = true,
+            }
+        }
+        let n = usize::try_from(self.left).map_or(ZEROS.len(), |left| left.min(ZEROS.len()));
+        self.left -= n as u64;
+        Poll::Ready(Some(Ok(Bytes::from_static(&ZEROS[..n]))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+
+    async fn collect(
+        chunks: Vec<Result<&'static [u8], &'static str>>,
+        len: u64,
+    ) -> Vec<Result<Vec<u8>, &'static str>> {
+        let inner = futures::stream::iter(chunks.into_iter().map(|c| c.map(Bytes::from_static)));
+        ExactLength {
+            inner,
+            left: len,
+            ended: false,
+        }
+        .map(|r| r.map(|b| b.to_vec()))
+        .collect()
+        .await
+    }
+
+    fn joined(parts: &[Result<Vec<u8>, &'static str>]) -> Vec<u8> {
+        parts.iter().flat_map(|p| p.clone().unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_body_is_padded_with_zeros_or_cut_to_the_promised_length() {
+        let short = collect(vec![Ok(b"abc"), Ok(b"de")], 40_000).await;
+        let bytes = joined(&short);
+        assert_eq!(bytes.len(), 40_000);
+        assert_eq!(&bytes[..5], b"abcde");
+        assert!(bytes[5..].iter().all(|b| *b == 0));
+        assert_eq!(
+            joined(&collect(vec![Ok(b"abc"), Ok(b"def")], 4).await),
+            b"abcd"
+        );
+        assert_eq!(
+            joined(&collect(vec![Ok(b"abcd"), Ok(b"ef")], 4).await),
+            b"abcd"
+        );
+        assert_eq!(joined(&collect(vec![Ok(b"abcd")], 4).await), b"abcd");
+    }
+
+    #[tokio::test]
+    async fn a_failing_body_still_fails() {
+        let parts = collect(vec![Ok(b"ab"), Err("cut"), Ok(b"cd")], 100).await;
+        assert_eq!(parts[1], Err("cut"));
+    }
 }

@@ -19,7 +19,7 @@ use clef_store::SqlStore;
 
 pub use config::Config;
 pub use listen::ListenLimits;
-pub use telemetry::init_tracing;
+pub use telemetry::{init_tracing, install_panic_hook};
 
 /// A wired application, ready to serve.
 #[derive(Clone)]

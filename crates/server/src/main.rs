@@ -9,6 +9,8 @@ const BLOCKING_GRACE: Duration = Duration::from_secs(2);
 fn main() -> std::process::ExitCode {
     let cli = clef_server::cli::Cli::parse_checked();
     clef_server::init_tracing(cli.default_log());
+    // Panics are logged like everything else, with the secrets in their messages taken out.
+    clef_server::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

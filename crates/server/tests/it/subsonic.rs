@@ -748,3 +748,144 @@ async fn the_devices_page_makes_app_passwords_and_frees_a_slot_at_the_limit() {
     .await;
     finish(outcome, vec![b]).await;
 }
+
+/// `estimateContentLength=true` on a transcoded `stream` (MP3 at 128 and 320 kbit/s, AAC at 256,
+/// from 44.1 kHz, 96 kHz and 24 kHz mono sources): the answer promises a `Content-Length` and
+/// keeps it, so a client reading the whole body gets exactly that many bytes and no connection
+/// error. For MP3 they are LAME's own stream to the byte (its length follows from the duration
+/// and the rate); for AAC an upper bound, the encoder's stream followed by zeros. ffmpeg decodes
+/// each without an error. Where the encoder would lower the rate (AAC above what one channel at
+/// 24 kHz holds), nothing is promised. Without the parameter nothing is promised either, and the
+/// original file (`format=raw`) keeps its own exact length.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn estimated_content_length_is_kept_and_the_stream_decodes() {
+    use std::process::Command;
+    let music = tempfile::tempdir().unwrap();
+    for (name, rate, channels) in [("cd", 44_100, 2), ("hires", 96_000, 2), ("mono", 24_000, 1)] {
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg("sine=frequency=330:duration=12.3")
+            .args(["-ac", &channels.to_string(), "-ar", &rate.to_string()])
+            .args(["-metadata", &format!("title={name}")])
+            .arg(music.path().join(format!("{name}.flac")))
+            .output()
+            .expect("ffmpeg (Debian's package) must be installed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let s = TestServer::start_with(clef_testkit::Options {
+        music: clef_testkit::Music::Dirs(vec![music.path().to_path_buf()]),
+        ..Default::default()
+    })
+    .await;
+    s.create_user("anna", PW, false).await;
+    let t = s.token("anna", PW, "anna's laptop").await;
+    let pass = app_password(&s, &t, "anna's phone", "app_password").await;
+    // Token login with a new salt for every request, as real clients send them.
+    let mut salt = 0;
+    let mut url = |query: String| {
+        salt += 1;
+        let salt = format!("estimate{salt}");
+        let token = md5_hex(&format!("{pass}{salt}"));
+        s.url(&format!(
+            "/rest/stream?u=anna&t={token}&s={salt}&v=1.16.1&c=test&{query}"
+        ))
+    };
+    let records: Vec<_> = s.library.catalog().records().cloned().collect();
+    assert_eq!(records.len(), 3);
+    for record in &records {
+        let id = &record.id;
+        for (format, kbps, content_type) in [
+            ("mp3", 128, "audio/mpeg"),
+            ("mp3", 320, "audio/mpeg"),
+            ("aac", 256, "audio/aac"),
+        ] {
+            let case = format!("{} as {format} {kbps}", record.title);
+            let asked = format!("id={id}&format={format}&maxBitRate={kbps}");
+            let plain = s.client().get(url(asked.clone())).send().await.unwrap();
+            assert_eq!(plain.status(), StatusCode::OK, "{case}");
+            assert!(plain.headers().get("content-length").is_none(), "{case}");
+            let plain = plain.bytes().await.unwrap();
+
+            let r = s
+                .client()
+                .get(url(format!("{asked}&estimateContentLength=true")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{case}");
+            assert_eq!(r.headers()["content-type"], content_type, "{case}");
+            assert_eq!(r.headers()["x-content-duration"], "12.300", "{case}");
+            let promised: Option<usize> = r
+                .headers()
+                .get("content-length")
+                .map(|v| v.to_str().unwrap().parse().unwrap());
+            // The whole body arrives: one that ended short would be a connection error here.
+            let body = r.bytes().await.unwrap();
+            match promised {
+                None => {
+                    assert_eq!(case, "mono as aac 256", "only there is nothing promised");
+                    assert_eq!(body, plain, "{case}");
+                }
+                Some(promised) if format == "mp3" => {
+                    assert_eq!(body.len(), promised, "{case}");
+                    // LAME's stream to the byte; or, for a track a little longer than its
+                    // duration in milliseconds says, without its last frame of padding.
+                    assert!(
+                        plain.len() == promised || plain.len() - promised < 1045,
+                        "{case}: {} bytes, {promised} promised",
+                        plain.len()
+                    );
+                    assert_eq!(body, plain[..promised], "{case}: the encoder's stream");
+                }
+                Some(promised) => {
+                    assert_eq!(body.len(), promised, "{case}");
+                    assert!(plain.len() <= promised, "{case}: an upper bound");
+                    assert_eq!(body[..plain.len()], plain, "{case}: the encoder's stream");
+                    assert!(body[plain.len()..].iter().all(|b| *b == 0), "{case}");
+                    assert!(
+                        promised - plain.len() < promised / 50,
+                        "{case}: {} bytes of zeros",
+                        promised - plain.len()
+                    );
+                }
+            }
+            let file = s
+                .dir
+                .path()
+                .join(format!("{}-{kbps}.{format}", record.title));
+            std::fs::write(&file, &body).unwrap();
+            let out = Command::new("ffmpeg")
+                .args(["-v", "error", "-i"])
+                .arg(&file)
+                .args(["-f", "null", "-"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success() && out.stderr.is_empty(),
+                "{case}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let probe = crate::exports::ffprobe(&file);
+            assert_eq!(probe["streams"][0]["codec_name"], format, "{case}: {probe}");
+        }
+    }
+    // The original file has its exact length already; nothing is estimated.
+    let record = &records[0];
+    let r = s
+        .client()
+        .get(url(format!(
+            "id={}&format=raw&estimateContentLength=true",
+            record.id
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-length"], record.size.to_string());
+    assert!(r.headers().get("x-content-duration").is_none());
+    assert_eq!(r.bytes().await.unwrap().len() as i64, record.size);
+}
