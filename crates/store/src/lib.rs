@@ -17,12 +17,12 @@ pub use export_model::*;
 pub use library_model::*;
 pub use model::*;
 pub use oauth_model::*;
-pub use user_data_model::*;
 pub use repo::{
     AccountStore, CredentialStore, ExportStore, LibraryStore, OAuthStore, PlaylistStore, Store,
     StreamStore, SubsonicStore, UserDataStore,
 };
 pub use sql::{Backend, SqlStore};
+pub use user_data_model::*;
 
 /// Everything that can go wrong talking to the database.
 #[derive(Debug, thiserror::Error)]

@@ -350,14 +350,21 @@ fn listening_was_kept(l: &Value, queue: &Value) {
     assert_eq!(l["album"]["playCount"], 2);
     assert!(l["album"]["starred"].is_string());
     assert_eq!(l["lists"]["starred"], json!([a0]));
-    assert_eq!(l["lists"]["frequent"], json!([a0, a1]), "two plays, then one");
+    assert_eq!(
+        l["lists"]["frequent"],
+        json!([a0, a1]),
+        "two plays, then one"
+    );
     assert_eq!(l["lists"]["recent"], json!([a0, a1]), "now, then 2020");
     assert_eq!(l["lists"]["highest"], json!([a1]));
     assert_eq!(l["songs_starred_after_unstar"], json!([]));
     assert_eq!(queue["entries"], json!([s1, s0, x]));
     assert_eq!(queue["current"], json!(s0));
     assert_eq!(queue["position"], 42000);
-    assert!(queue["changed_by"].as_str().unwrap().starts_with("py-sonic"));
+    assert!(queue["changed_by"]
+        .as_str()
+        .unwrap()
+        .starts_with("py-sonic"));
 }
 
 /// L1: the account password is refused on `/rest` — plain, `enc:`, and as a token login — with a
