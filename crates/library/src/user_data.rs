@@ -40,6 +40,11 @@ impl UserData {
         }
     }
 
+    /// Whether the user annotated nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
     pub fn get(&self, id: &str) -> Option<&Annotation> {
         self.by_id.get(id)
     }

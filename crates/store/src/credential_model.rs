@@ -176,10 +176,10 @@ pub struct NewCredential {
     pub sealed: Option<String>,
 }
 
-/// A live app password of a user, still sealed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A live app password of a user, still sealed, with what it signs in as once it matches.
+#[derive(Debug, Clone)]
 pub struct SealedSecret {
-    pub credential_id: String,
+    pub presented: Presented,
     pub sealed: String,
 }
 

@@ -266,10 +266,12 @@ pub trait ExportStore: Send + Sync + 'static {
 /// What Subsonic token login needs: app passwords still sealed, and the salts already met.
 #[async_trait]
 pub trait SubsonicStore: Send + Sync + 'static {
-    /// The user's app passwords that are neither revoked nor expired, on devices that are not.
+    /// The app passwords of the user so named that are neither revoked nor expired, on devices
+    /// that are not, each with its credential, device and user (one statement: token login is
+    /// on every request of a Subsonic app).
     async fn sealed_app_passwords(
         &self,
-        user: &UserId,
+        username: &str,
         now: Timestamp,
     ) -> StoreResult<Vec<SealedSecret>>;
     /// Records `salt` of `user` as used for `target`, in one statement that two nodes cannot

@@ -14,6 +14,7 @@ conformance!(
     only_live_app_passwords_are_handed_out_sealed,
     a_salt_is_accepted_once_or_again_for_the_same_target,
     twenty_nodes_racing_with_one_salt_admit_one,
+    many_logins_at_once_each_get_their_own_answer,
 );
 
 /// An app-password device of `u` whose credential holds `sealed`.
@@ -46,7 +47,7 @@ async fn only_live_app_passwords_are_handed_out_sealed(s: SqlStore) {
         .await
         .unwrap();
     let mut got: Vec<String> = s
-        .sealed_app_passwords(&anna.id, T0)
+        .sealed_app_passwords("anna", T0)
         .await
         .unwrap()
         .into_iter()
@@ -66,16 +67,21 @@ async fn only_live_app_passwords_are_handed_out_sealed(s: SqlStore) {
     )
     .await
     .unwrap();
-    let left = s.sealed_app_passwords(&anna.id, T0).await.unwrap();
-    assert_eq!(
-        left,
-        vec![SealedSecret {
-            credential_id: phone.id.clone(),
-            sealed: "v1:phone".into()
-        }]
-    );
+    let left = s.sealed_app_passwords("anna", T0).await.unwrap();
+    let view: Vec<_> = left
+        .iter()
+        .map(|x| {
+            (
+                x.presented.credential.id.as_str(),
+                x.presented.device.name.as_str(),
+                x.presented.user.username.as_str(),
+                x.sealed.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(view, vec![(phone.id.as_str(), "phone", "anna", "v1:phone")]);
     assert!(s
-        .sealed_app_passwords(&anna.id, phone.expires_at)
+        .sealed_app_passwords("anna", phone.expires_at)
         .await
         .unwrap()
         .is_empty());
@@ -214,4 +220,29 @@ async fn a_schema_7_database_upgrades_on_sqlite() {
 #[tokio::test]
 async fn a_schema_7_database_upgrades_on_postgres() {
     upgrade_from_schema_7(&postgres_url().await).await;
+}
+
+/// Two hundred token logins at once (written together in batches): each of a hundred salts is
+/// presented twice for different targets, and exactly one of each pair is fresh.
+async fn many_logins_at_once_each_get_their_own_answer(s: SqlStore) {
+    let anna = user("anna");
+    s.create_user(&anna).await.unwrap();
+    let barrier = Arc::new(tokio::sync::Barrier::new(200));
+    let tasks = (0..200).map(|i| {
+        let (s, id, barrier) = (s.clone(), anna.id.clone(), barrier.clone());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            let salt = format!("salt-{}", i % 100);
+            let used = s.use_salt(&id, &salt, &format!("getSong {i}"), T0).await;
+            (salt, used.unwrap())
+        })
+    });
+    let mut fresh = std::collections::BTreeMap::<String, usize>::new();
+    for t in futures::future::join_all(tasks).await {
+        let (salt, used) = t.unwrap();
+        assert_ne!(used, SaltUse::SameTarget, "no two asks share a target");
+        *fresh.entry(salt).or_default() += usize::from(used == SaltUse::Fresh);
+    }
+    assert_eq!(fresh.len(), 100);
+    assert!(fresh.values().all(|n| *n == 1), "{fresh:?}");
 }

@@ -276,7 +276,7 @@ async fn upgrade_from_schema_8(url: &str) {
     drop(old);
     let s = SqlStore::connect(url).await.unwrap();
     let anna = s.user_by_name("anna").await.unwrap().unwrap();
-    let sealed = s.sealed_app_passwords(&anna.id, T0).await.unwrap();
+    let sealed = s.sealed_app_passwords("anna", T0).await.unwrap();
     assert_eq!(sealed.len(), 1);
     assert_eq!(
         s.raw_strings("SELECT name FROM playlists").await.unwrap(),

@@ -21,12 +21,15 @@ const ANNOTATED: &[&str] = &["song", "child", "entry", "album", "artist", "direc
 /// Adds `starred`, `userRating`, `playCount` and `played` to every song, album, artist and
 /// directory in `e` that the user annotated.
 pub fn annotate(e: &mut Element, data: &UserData) {
+    if data.is_empty() {
+        return;
+    }
     if ANNOTATED.contains(&e.name) {
-        let id = match e.get("id") {
-            Some(Attr::Str(id)) => Some(id.clone()),
+        let found = match e.get("id") {
+            Some(Attr::Str(id)) => data.get(id),
             _ => None,
         };
-        if let Some(a) = id.as_deref().and_then(|id| data.get(id)) {
+        if let Some(a) = found {
             if let Some(t) = a.starred_at {
                 e.attrs.push(("starred", Attr::Str(iso8601(t.0))));
             }

@@ -91,7 +91,7 @@ mod tests {
     }
 
     fn json_of(e: &Element) -> Value {
-        let (_, body) = render(Format::Json, &Ok(e.clone()));
+        let (_, body) = render(Format::Json, Ok(e.clone()));
         serde_json::from_slice::<Value>(&body).unwrap()["subsonic-response"].clone()
     }
 
@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn xml_says_the_same_with_each_line_as_text() {
         let e = answer(&[synced(), unsynced()]);
-        let (_, xml) = render(Format::Xml, &Ok(e.clone()));
+        let (_, xml) = render(Format::Xml, Ok(e.clone()));
         let xml = String::from_utf8(xml).unwrap();
         assert!(
             xml.contains(
@@ -143,7 +143,7 @@ mod tests {
             xml.contains("<line>Carrier wave</line><line>over sea</line>"),
             "{xml}"
         );
-        let (_, json) = render(Format::Json, &Ok(e));
+        let (_, json) = render(Format::Json, Ok(e));
         let json: Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(xml_pairs(&xml), json_pairs(&json));
     }

@@ -252,18 +252,19 @@ impl Format {
 }
 
 /// The content type and body of an answer. Subsonic answers failures with HTTP 200 too.
-pub fn render(format: Format, answer: &Result<Element, SubsonicError>) -> (&'static str, Vec<u8>) {
+pub fn render(format: Format, answer: Result<Element, SubsonicError>) -> (&'static str, Vec<u8>) {
     match answer {
         Ok(payload) => render_ok(format, payload),
-        Err(e) => render_error(format, e),
+        Err(e) => render_error(format, &e),
     }
 }
 
-/// A successful answer carrying `payload`'s attributes and children.
-pub fn render_ok(format: Format, payload: &Element) -> (&'static str, Vec<u8>) {
+/// A successful answer carrying `payload`'s attributes and children (moved, not copied: an
+/// album list is hundreds of elements).
+pub fn render_ok(format: Format, payload: Element) -> (&'static str, Vec<u8>) {
     let mut root = envelope("ok");
-    root.attrs.extend(payload.attrs.iter().cloned());
-    root.children.extend(payload.children.iter().cloned());
+    root.attrs.extend(payload.attrs);
+    root.children = payload.children;
     write(format, &root)
 }
 

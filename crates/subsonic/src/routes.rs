@@ -60,7 +60,7 @@ fn form_body<'a>(headers: &HeaderMap, body: &'a Bytes) -> Option<&'a [u8]> {
 }
 
 /// Writes an answer in `format`.
-pub(crate) fn answer(format: Format, result: &Result<Element, SubsonicError>) -> Response {
+pub(crate) fn answer(format: Format, result: Result<Element, SubsonicError>) -> Response {
     let (content_type, body) = render(format, result);
     let mut r = body.into_response();
     r.headers_mut()
@@ -81,31 +81,31 @@ async fn handle(
 ) -> Response {
     let params = match Params::from_request(query.as_deref(), form_body(&headers, &body)) {
         Ok(p) => p,
-        Err(e) => return answer(Format::Xml, &Err(e)),
+        Err(e) => return answer(Format::Xml, Err(e)),
     };
     let format = match Format::from_params(&params) {
         Ok(f) => f,
-        Err(e) => return answer(Format::Xml, &Err(e)),
+        Err(e) => return answer(Format::Xml, Err(e)),
     };
     let req = Request {
         method: method_name(&segment).to_owned(),
         params,
     };
     if PUBLIC_METHODS.contains(&req.method.as_str()) {
-        return answer(format, &browse::get_open_subsonic_extensions());
+        return answer(format, browse::get_open_subsonic_extensions());
     }
     let ctx = match sign_in(&st, &req, &ip).await {
         Ok(c) => c,
-        Err(e) => return answer(format, &Err(e)),
+        Err(e) => return answer(format, Err(e)),
     };
     match req.method.as_str() {
         "stream" | "download" | "getCoverArt" => {
             match crate::media::serve(&st, &ctx, &req, &headers, connection).await {
                 Ok(r) => r,
-                Err(e) => answer(format, &Err(e)),
+                Err(e) => answer(format, Err(e)),
             }
         }
-        _ => answer(format, &call(&st, &ctx, &req).await),
+        _ => answer(format, call(&st, &ctx, &req).await),
     }
 }
 

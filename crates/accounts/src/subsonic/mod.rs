@@ -244,10 +244,7 @@ impl Accounts {
                 username,
                 token,
                 salt,
-            } => match self.match_token(username, token, salt, target, now).await? {
-                Some(p) => (CredentialKind::AppPassword, p),
-                None => return Ok(None),
-            },
+            } => return self.match_token(username, token, salt, target, now).await,
         };
         let found = match self
             .store
@@ -266,7 +263,8 @@ impl Accounts {
         }))
     }
 
-    /// The app password whose `md5(password + salt)` is `token`, if the salt is fresh.
+    /// The app password whose `md5(password + salt)` is `token`, with its device and user, if the
+    /// salt is fresh.
     async fn match_token(
         &self,
         username: &str,
@@ -274,33 +272,26 @@ impl Accounts {
         salt: &str,
         target: &str,
         now: Timestamp,
-    ) -> Result<Option<String>, StoreOr> {
+    ) -> Result<Option<Presented>, StoreOr> {
         if salt.is_empty() || salt.len() > 128 || token.len() != 32 {
             return Ok(None);
         }
         let Ok(name) = Username::parse(username) else {
             return Ok(None);
         };
-        let Some(user) = self
-            .store
-            .user_by_name(name.as_str())
-            .await
-            .map_err(StoreOr::Store)?
-        else {
-            return Ok(None);
-        };
         let token = token.to_ascii_lowercase();
-        let sealed = self
-            .store
-            .sealed_app_passwords(&user.id, now)
-            .await
-            .map_err(StoreOr::Store)?;
+        let sealed = match self.store.sealed_app_passwords(name.as_str(), now).await {
+            // A credential of a kind this build does not know is no match.
+            Err(StoreError::UnknownValue { .. }) => return Ok(None),
+            r => r.map_err(StoreOr::Store)?,
+        };
         let key = &self.cfg.subsonic_key;
         let mut matched = None;
-        for s in &sealed {
-            let Some(password) = key.open(&s.credential_id, &s.sealed) else {
+        for s in sealed {
+            let id = &s.presented.credential.id;
+            let Some(password) = key.open(id, &s.sealed) else {
                 tracing::error!(
-                    credential = %s.credential_id,
+                    credential = %id,
                     "an app password does not open with this server's key (a different key file?)"
                 );
                 continue;
@@ -309,20 +300,21 @@ impl Accounts {
                 .iter()
                 .any(|form| bool::from(md5_hex(form, salt).as_bytes().ct_eq(token.as_bytes())));
             if hit {
-                matched = Some(password);
+                matched = Some(s.presented);
                 break;
             }
         }
-        let Some(password) = matched else {
+        let Some(presented) = matched else {
             return Ok(None);
         };
+        let user = &presented.user;
         match self
             .store
             .use_salt(&user.id, salt, target, now)
             .await
             .map_err(StoreOr::Store)?
         {
-            SaltUse::Fresh | SaltUse::SameTarget => Ok(Some(password)),
+            SaltUse::Fresh | SaltUse::SameTarget => Ok(Some(presented)),
             SaltUse::Replayed => {
                 tracing::warn!(user = %user.username, "a Subsonic token and salt were presented again");
                 Err(StoreOr::Accounts(AccountsError::SaltReused))

@@ -28,7 +28,7 @@ const CRED_COLS: [&str; 13] = [
     "revoked_by",
 ];
 
-fn cred_aliases() -> String {
+pub(super) fn cred_aliases() -> String {
     CRED_COLS
         .iter()
         .map(|c| format!("c.{c} AS c_{c}"))
@@ -52,7 +52,7 @@ pub(super) fn revocation_from(r: &AnyRow, prefix: &str) -> StoreResult<Option<Re
     }))
 }
 
-fn credential_from(r: &AnyRow) -> StoreResult<Credential> {
+pub(super) fn credential_from(r: &AnyRow) -> StoreResult<Credential> {
     let scopes: String = r.try_get("c_scopes")?;
     Ok(Credential {
         id: r.try_get("c_id")?,

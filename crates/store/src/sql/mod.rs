@@ -35,6 +35,8 @@ pub struct SqlStore {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    /// Token-login salts waiting to be written together (see `subsonic.rs`).
+    salts: std::sync::Arc<subsonic::SaltQueue>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -75,6 +77,7 @@ impl SqlStore {
                     read,
                     write,
                     backend,
+                    salts: std::sync::Arc::default(),
                 }
             }
             Backend::Postgres => {
@@ -86,6 +89,7 @@ impl SqlStore {
                     read: pool.clone(),
                     write: pool,
                     backend,
+                    salts: std::sync::Arc::default(),
                 }
             }
         };

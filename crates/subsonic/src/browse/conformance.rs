@@ -106,8 +106,8 @@ fn every_method_says_the_same_in_xml_and_json() {
         let params = Params::from_pairs(pairs.clone());
         let answer = dispatch(method, &c, &params, &rng, &lists).expect("a catalog method");
         let answer = Ok(answer.unwrap_or_else(|e| panic!("{method} {pairs:?}: {e}")));
-        let (_, xml) = render(Format::Xml, &answer);
-        let (_, json) = render(Format::Json, &answer);
+        let (_, xml) = render(Format::Xml, answer.clone());
+        let (_, json) = render(Format::Json, answer.clone());
         let xml = String::from_utf8(xml).unwrap();
         let json_text = String::from_utf8(json).unwrap();
         for body in [&xml, &json_text] {
@@ -136,7 +136,7 @@ fn lists_of_one_stay_arrays_and_ids_stay_strings_in_json() {
         let params = Params::from_pairs(pairs.iter().copied());
         let rng = SeqRandom::new(1);
         let answer = dispatch(method, &c, &params, &rng, &UserLists::default()).unwrap();
-        let (_, body) = render(Format::Json, &answer);
+        let (_, body) = render(Format::Json, answer.clone());
         serde_json::from_slice::<Value>(&body).unwrap()["subsonic-response"].clone()
     };
     let kind_of_blue = c.track(&track_id(3)).unwrap().album_id.clone();

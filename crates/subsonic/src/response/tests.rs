@@ -25,13 +25,13 @@ fn sample() -> Element {
 }
 
 fn xml(e: &Element) -> String {
-    let (ct, body) = render_ok(Format::Xml, e);
+    let (ct, body) = render_ok(Format::Xml, e.clone());
     assert!(ct.starts_with("text/xml"));
     String::from_utf8(body).unwrap()
 }
 
 fn json(e: &Element) -> serde_json::Value {
-    let (ct, body) = render_ok(Format::Json, e);
+    let (ct, body) = render_ok(Format::Json, e.clone());
     assert_eq!(ct, "application/json");
     serde_json::from_slice(&body).unwrap()
 }
@@ -106,19 +106,19 @@ fn xml_writes_lists_as_repeated_elements_and_values_as_text() {
 #[test]
 fn failures_carry_code_and_message_in_both_formats() {
     let e = SubsonicError::missing_parameter("id");
-    let (_, body) = render(Format::Xml, &Err(e.clone()));
+    let (_, body) = render(Format::Xml, Err(e.clone()));
     let x = xml_pairs(std::str::from_utf8(&body).unwrap());
     assert_eq!(x["/subsonic-response[0]/status"], "failed");
     assert_eq!(x["/subsonic-response[0]/error[0]/code"], "10");
     assert!(x["/subsonic-response[0]/error[0]/message"].contains("id"));
-    let (_, body) = render(Format::Json, &Err(e));
+    let (_, body) = render(Format::Json, Err(e));
     let j: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(j["subsonic-response"]["status"], "failed");
     assert_eq!(j["subsonic-response"]["openSubsonic"], true);
     assert_eq!(j["subsonic-response"]["error"]["code"], 10);
     assert_eq!(json_pairs(&j), x);
     let with_help = SubsonicError::token_auth_not_supported().with_help_url("https://clef/help");
-    let (_, body) = render(Format::Json, &Err(with_help));
+    let (_, body) = render(Format::Json, Err(with_help));
     let j: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         j["subsonic-response"]["error"]["helpUrl"],
@@ -136,7 +136,7 @@ fn formats_from_the_f_parameter() {
     assert_eq!(e.code, 0);
     assert!(e.message.contains("jsonp"));
     // The refusal itself is answered in XML, the default.
-    let (ct, body) = render(Format::default(), &Err(e));
+    let (ct, body) = render(Format::default(), Err(e));
     assert!(ct.starts_with("text/xml"));
     assert!(std::str::from_utf8(&body)
         .unwrap()
