@@ -10,19 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-for tool in wrk ffmpeg curl python3; do
-  command -v $tool >/dev/null || { echo "bench needs $tool (apt-get install $tool)"; exit 1; }
-done
-cargo build --release --quiet --bin clef --example make_library -p clef-server -p clef-library
-clef=target/release/clef
-data=target/bench-data
-mkdir -p "$data"
-for n in 2000 10000; do
-  [ -f "$data/lib$n/.done" ] || { rm -rf "$data/lib$n"; target/release/examples/make_library "$data/lib$n" $n >/dev/null; touch "$data/lib$n/.done"; }
-done
-dir=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
-server=
+source bench/common.sh
+need_tools wrk ffmpeg curl python3
+build_with_libraries 2000 10000
+scratch
 
 scan_ms() { # data dir, music dir -> the scan's own duration in ms
   CLEF_LOG=warn CLEF_MUSIC_DIRS="$2" $clef scan --data-dir "$1" | sed -n 's/.* in \([0-9]*\) ms.*/\1/p'
@@ -38,7 +29,6 @@ done
 mkdir -p "$dir/music"
 ffmpeg -loglevel error -y -f lavfi -i "sine=frequency=330:duration=60" -ac 2 -ar 44100 "$dir/music/big.wav"
 cp -r "$data/lib2000" "$dir/music/lib2000"
-port=$((20000 + RANDOM % 20000))
 CLEF_LOG=warn CLEF_MUSIC_DIRS="$dir/music" $clef scan --data-dir "$dir/srv" >/dev/null
 CLEF_LOG=warn CLEF_MUSIC_DIRS="$dir/music" $clef serve --data-dir "$dir/srv" --listen 127.0.0.1:$port >"$dir/server.log" 2>&1 &
 server=$!

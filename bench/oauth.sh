@@ -15,17 +15,8 @@ secs=${2:-10}
 python3 -c 'import requests' 2>/dev/null || { echo "bench needs python3 with requests"; exit 1; }
 cargo build --release --quiet -p clef-server
 clef=target/release/clef
-dir=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-server=
-stop() {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    kill -TERM "$server"
-    wait "$server" 2>/dev/null || true
-  fi
-  rm -rf "$dir"
-}
-trap stop EXIT
+source bench/common.sh
+scratch
 
 CLEF_LOG=warn $clef serve --data-dir "$dir" --listen 127.0.0.1:$port >"$dir/server.log" 2>&1 &
 server=$!

@@ -18,26 +18,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-for tool in wrk ffmpeg curl python3; do
-  command -v $tool >/dev/null || { echo "bench needs $tool (apt-get install $tool)"; exit 1; }
-done
-cargo build --release --quiet --bin clef --example make_library -p clef-server -p clef-library
-clef=target/release/clef
-data=target/bench-data
-mkdir -p "$data"
-[ -f "$data/lib2000/.done" ] || { rm -rf "$data/lib2000"; target/release/examples/make_library "$data/lib2000" 2000 >/dev/null; touch "$data/lib2000/.done"; }
-dir=$(mktemp -d)
-server=
-stop() {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    kill -TERM "$server"
-    wait "$server" 2>/dev/null || true
-  fi
-  rm -rf "$dir"
-}
-trap stop EXIT
+source bench/common.sh
+need_tools wrk ffmpeg curl python3
+build_with_libraries 2000
+scratch
 
-port=$((20000 + RANDOM % 20000))
 base=http://127.0.0.1:$port
 CLEF_LOG=warn CLEF_MUSIC_DIRS="$data/lib2000" $clef scan --data-dir "$dir/srv" >/dev/null
 CLEF_LOG=warn CLEF_MUSIC_DIRS="$data/lib2000" $clef serve --data-dir "$dir/srv" --listen 127.0.0.1:$port >"$dir/server.log" 2>&1 &

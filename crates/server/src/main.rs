@@ -6,10 +6,11 @@ use std::time::Duration;
 /// this long before the process exits without it.
 const BLOCKING_GRACE: Duration = Duration::from_secs(2);
 
-/// A server answers many small requests from many threads: mimalloc keeps their allocations
-/// apart instead of contending in the system allocator (`bench/subsonic.sh` measures it).
+/// A server answers many small requests from many threads: jemalloc keeps their allocations
+/// apart instead of contending in the system allocator, and gives memory back as the system one
+/// does (`bench/subsonic.sh` and `bench/library.sh` measure both).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = clef_server::cli::Cli::parse_checked();
