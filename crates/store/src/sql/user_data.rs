@@ -26,6 +26,37 @@ fn annotation(r: &AnyRow) -> StoreResult<Annotation> {
     })
 }
 
+impl SqlStore {
+    /// In one transaction: gives each item a row if it has none, then changes it with `set`, an
+    /// assignment whose one parameter, `$1`, is `value`.
+    async fn change_each(
+        &self,
+        user: &UserId,
+        items: &[ItemRef<'_>],
+        set: &str,
+        value: Option<i64>,
+    ) -> StoreResult<()> {
+        let update = format!("UPDATE annotations SET {set} WHERE user_id = $2 AND item_id = $3");
+        let mut tx = self.write.begin().await?;
+        for item in items {
+            sqlx::query(ENSURE)
+                .bind(user.as_str())
+                .bind(item.id)
+                .bind(item.kind.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(&update)
+                .bind(value)
+                .bind(user.as_str())
+                .bind(item.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl UserDataStore for SqlStore {
     async fn set_starred(
@@ -34,43 +65,13 @@ impl UserDataStore for SqlStore {
         items: &[ItemRef<'_>],
         at: Option<Timestamp>,
     ) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
-        for item in items {
-            sqlx::query(ENSURE)
-                .bind(user.as_str())
-                .bind(item.id)
-                .bind(item.kind.as_str())
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE annotations SET starred_at = $1 WHERE user_id = $2 AND item_id = $3",
-            )
-            .bind(at.map(|t| t.0))
-            .bind(user.as_str())
-            .bind(item.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.change_each(user, items, "starred_at = $1", at.map(|t| t.0))
+            .await
     }
 
     async fn set_rating(&self, user: &UserId, item: ItemRef<'_>, rating: i64) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(ENSURE)
-            .bind(user.as_str())
-            .bind(item.id)
-            .bind(item.kind.as_str())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE annotations SET rating = $1 WHERE user_id = $2 AND item_id = $3")
-            .bind(rating)
-            .bind(user.as_str())
-            .bind(item.id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.change_each(user, &[item], "rating = $1", Some(rating))
+            .await
     }
 
     async fn record_plays(
@@ -79,29 +80,11 @@ impl UserDataStore for SqlStore {
         items: &[ItemRef<'_>],
         at: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
-        for item in items {
-            sqlx::query(ENSURE)
-                .bind(user.as_str())
-                .bind(item.id)
-                .bind(item.kind.as_str())
-                .execute(&mut *tx)
-                .await?;
-            // One statement: concurrent plays each add one, and the latest time wins.
-            sqlx::query(
-                "UPDATE annotations SET play_count = play_count + 1, \
-                 played_at = CASE WHEN played_at IS NULL OR played_at < $1 THEN $1 \
-                 ELSE played_at END \
-                 WHERE user_id = $2 AND item_id = $3",
-            )
-            .bind(at.0)
-            .bind(user.as_str())
-            .bind(item.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        // One statement: concurrent plays each add one, and the latest time wins.
+        let set = "play_count = play_count + 1, \
+                   played_at = CASE WHEN played_at IS NULL OR played_at < $1 THEN $1 \
+                   ELSE played_at END";
+        self.change_each(user, items, set, Some(at.0)).await
     }
 
     async fn annotations(&self, user: &UserId) -> StoreResult<Vec<Annotation>> {
