@@ -52,6 +52,9 @@ impl Accounts {
             max_streams: self.cfg.default_max_streams,
             created_at: self.clock.now(),
             must_change_password: false,
+            email: None,
+            notify_new_device: true,
+            totp_enabled_at: None,
         };
         match self.store.create_user(&user).await {
             Err(StoreError::Conflict(_)) => return Err(AccountsError::Conflict("username")),

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod credential_model;
+mod email_model;
 mod export_model;
 mod library_model;
 mod migrations;
@@ -13,13 +14,14 @@ mod sql;
 mod user_data_model;
 
 pub use credential_model::*;
+pub use email_model::*;
 pub use export_model::*;
 pub use library_model::*;
 pub use model::*;
 pub use oauth_model::*;
 pub use repo::{
-    AccountStore, CredentialStore, ExportStore, LibraryStore, OAuthStore, PlaylistStore, Store,
-    StreamStore, SubsonicStore, UserDataStore,
+    AccountStore, CredentialStore, EmailStore, ExportStore, LibraryStore, OAuthStore, PlaylistStore, Store,
+    StreamStore, SubsonicStore, TwoStepStore, UserDataStore,
 };
 pub use sql::{Backend, SqlStore};
 pub use user_data_model::*;

@@ -320,6 +320,41 @@ const COMMON_V9: &[&str] = &[
         changed_by TEXT NOT NULL)",
 ];
 
+/// E-mail addresses, the links mailed to them (password reset, address confirmation), the
+/// new-device notice setting, and two-step sign-in: the authenticator key (sealed), its last
+/// accepted time step, recovery codes and the challenge between the password and the code.
+const COMMON_V10: &[&str] = &[
+    "ALTER TABLE users ADD COLUMN email TEXT",
+    "ALTER TABLE users ADD COLUMN notify_new_device BIGINT NOT NULL DEFAULT 1",
+    "ALTER TABLE users ADD COLUMN totp_sealed TEXT",
+    "ALTER TABLE users ADD COLUMN totp_enabled_at BIGINT",
+    "ALTER TABLE users ADD COLUMN totp_last_step BIGINT",
+    "CREATE UNIQUE INDEX users_by_email ON users (lower(email))",
+    "CREATE TABLE email_links (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        purpose TEXT NOT NULL,
+        email TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT)",
+    "CREATE INDEX email_links_by_user ON email_links (user_id, purpose)",
+    "CREATE TABLE recovery_codes (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        code_hash TEXT NOT NULL,
+        used_at BIGINT,
+        PRIMARY KEY (user_id, code_hash))",
+    "CREATE TABLE sign_in_challenges (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        device_type TEXT NOT NULL,
+        client TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        failures BIGINT NOT NULL DEFAULT 0)",
+];
+
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -366,10 +401,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: COMMON_V9,
         postgres: COMMON_V9,
     },
+    Migration {
+        version: 10,
+        sqlite: COMMON_V10,
+        postgres: COMMON_V10,
+    },
 ];
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Applies every migration newer than the database's version, up to `target`.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend, target: i64) -> StoreResult<()> {

@@ -18,6 +18,12 @@ pub struct User {
     /// Set when an admin gave a temporary password: the user chooses a new one before anything
     /// else.
     pub must_change_password: bool,
+    /// The confirmed e-mail address, where reset links and notices go.
+    pub email: Option<String>,
+    /// Whether a sign-in from a new device is e-mailed (the security notices always are).
+    pub notify_new_device: bool,
+    /// When two-step sign-in with an authenticator app was turned on; `None` when it is off.
+    pub totp_enabled_at: Option<Timestamp>,
 }
 
 /// A change to a user that could leave Clef without an enabled admin, made only when it does not.

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use clef_core::{DeviceId, Timestamp, TokenHash, UserId};
 
 use crate::credential_model::*;
+use crate::email_model::*;
 use crate::export_model::*;
 use crate::library_model::*;
 use crate::model::*;
@@ -326,9 +327,98 @@ pub trait UserDataStore: Send + Sync + 'static {
     async fn play_queue(&self, user: &UserId) -> StoreResult<Option<PlayQueue>>;
 }
 
+/// E-mail addresses and the single-use links mailed to them.
+#[async_trait]
+pub trait EmailStore: Send + Sync + 'static {
+    /// Sets or clears a user's address; `Conflict("email")` when another user has it (letter
+    /// case aside).
+    async fn set_email(&self, user: &UserId, email: Option<&str>) -> StoreResult<()>;
+    /// The user with this address, letter case aside.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    async fn set_notify_new_device(&self, user: &UserId, on: bool) -> StoreResult<()>;
+    /// Stores a link and, in the same transaction, forgets every other unused link of the same
+    /// user and purpose: a newer link supersedes the older ones.
+    async fn put_email_link(&self, link: &EmailLink) -> StoreResult<()>;
+    /// The link with this hash and purpose if it is unused and unexpired (it stays unused).
+    async fn email_link(
+        &self,
+        hash: &TokenHash,
+        purpose: LinkPurpose,
+        now: Timestamp,
+    ) -> StoreResult<Option<EmailLink>>;
+    /// Uses a confirmation link and makes its address the user's, in one transaction; `None`
+    /// when the link is not valid, `Conflict("email")` (and the link unused) when another user
+    /// took the address meanwhile.
+    async fn confirm_email(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<EmailLink>>;
+    /// Uses a reset link, sets the password hash (clearing `must_change_password`) and revokes
+    /// every device, credential and app grant of the user with the reason `password_reset`, all
+    /// in one transaction; `None` when the link is used, expired, superseded or unknown. Of two
+    /// concurrent uses, one wins.
+    async fn reset_password_by_link(
+        &self,
+        hash: &TokenHash,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(EmailLink, Revoked)>>;
+}
+
+/// Two-step sign-in: the authenticator key, recovery codes and sign-in challenges.
+#[async_trait]
+pub trait TwoStepStore: Send + Sync + 'static {
+    async fn totp_state(&self, user: &UserId) -> StoreResult<Option<TotpState>>;
+    /// Stores a new key waiting for its first code (two-step sign-in stays as it was until then:
+    /// a key already enabled is not replaced).
+    async fn begin_totp(&self, user: &UserId, sealed: &str) -> StoreResult<bool>;
+    /// Turns two-step sign-in on with the waiting key, the step its first code matched, and
+    /// these recovery codes (replacing any), in one transaction; false when no key is waiting.
+    async fn enable_totp(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> StoreResult<bool>;
+    /// Turns two-step sign-in off: the key and the recovery codes are deleted.
+    async fn disable_totp(&self, user: &UserId) -> StoreResult<()>;
+    /// Records that a code of `step` was accepted, only if no code of that step or a later one
+    /// was: true for the one caller that may accept it, on one node or many.
+    async fn use_totp_step(&self, user: &UserId, step: i64) -> StoreResult<bool>;
+    /// Uses a recovery code once: true for the one caller that used it.
+    async fn use_recovery_code(
+        &self,
+        user: &UserId,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn recovery_codes_left(&self, user: &UserId) -> StoreResult<i64>;
+    /// Replaces the recovery codes (when two-step sign-in is on).
+    async fn replace_recovery_codes(&self, user: &UserId, hashes: &[String]) -> StoreResult<()>;
+    async fn put_challenge(&self, challenge: &SignInChallenge) -> StoreResult<()>;
+    /// The unexpired challenge with this hash.
+    async fn challenge(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<SignInChallenge>>;
+    /// Counts a wrong code against the challenge; returns the failures so far.
+    async fn fail_challenge(&self, hash: &TokenHash) -> StoreResult<i64>;
+    /// Removes and returns an unexpired challenge (single use).
+    async fn take_challenge(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<SignInChallenge>>;
+}
+
 pub trait Store:
     AccountStore
     + CredentialStore
+    + EmailStore
+    + TwoStepStore
     + OAuthStore
     + SubsonicStore
     + UserDataStore
@@ -341,6 +431,8 @@ pub trait Store:
 impl<T> Store for T where
     T: AccountStore
         + CredentialStore
+        + EmailStore
+        + TwoStepStore
         + OAuthStore
         + SubsonicStore
         + UserDataStore

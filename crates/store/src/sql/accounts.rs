@@ -12,7 +12,7 @@ use crate::model::*;
 use crate::repo::AccountStore;
 use crate::{StoreError, StoreResult};
 
-pub(super) const USER_COLS: &str = "u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.max_devices, u.max_streams, u.created_at, u.must_change_password";
+pub(super) const USER_COLS: &str = "u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.max_devices, u.max_streams, u.created_at, u.must_change_password, u.email, u.notify_new_device, u.totp_enabled_at";
 pub(super) const DEVICE_COLS: &str = "d.id, d.user_id, d.name, d.device_type, d.client, d.origin, d.grant_id, d.ip, d.first_seen, d.last_seen, d.expires_at, d.revoked_at, d.revoked_reason, d.revoked_by";
 /// The condition for a live device that holds a slot (app seats do not); binds `$2` = now and
 /// `$3` = idle cutoff.
@@ -29,6 +29,11 @@ pub(super) fn user_from(r: &AnyRow) -> Result<User, sqlx::Error> {
         max_devices: r.try_get("max_devices")?,
         max_streams: r.try_get("max_streams")?,
         must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
+        email: r.try_get("email")?,
+        notify_new_device: r.try_get::<i64, _>("notify_new_device")? != 0,
+        totp_enabled_at: r
+            .try_get::<Option<i64>, _>("totp_enabled_at")?
+            .map(Timestamp),
         created_at: Timestamp(r.try_get("created_at")?),
     })
 }
@@ -64,11 +69,22 @@ fn event_from(r: &AnyRow) -> Result<SecurityEvent, sqlx::Error> {
     })
 }
 
-fn conflict(e: sqlx::Error, what: &'static str) -> StoreError {
+pub(super) fn conflict(e: sqlx::Error, what: &'static str) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
         _ => StoreError::Database(e),
     }
+}
+
+/// Which of a user's unique rules a write broke: the address's index, or the name.
+pub(super) fn user_conflict(e: sqlx::Error) -> StoreError {
+    let on_email = match &e {
+        sqlx::Error::Database(d) => {
+            d.constraint() == Some("users_by_email") || d.message().contains("users_by_email")
+        }
+        _ => false,
+    };
+    conflict(e, if on_email { "email" } else { "username" })
 }
 
 async fn live_devices_on(
@@ -179,8 +195,8 @@ impl AccountStore for SqlStore {
 
     async fn create_user(&self, u: &User) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO users (id, username, password_hash, is_admin, disabled, max_devices, max_streams, created_at, must_change_password) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO users (id, username, password_hash, is_admin, disabled, max_devices, max_streams, created_at, must_change_password, email, notify_new_device) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(u.id.as_str())
         .bind(&u.username)
@@ -191,9 +207,11 @@ impl AccountStore for SqlStore {
         .bind(u.max_streams)
         .bind(u.created_at.0)
         .bind(bool_int(u.must_change_password))
+        .bind(u.email.as_deref())
+        .bind(bool_int(u.notify_new_device))
         .execute(&self.write)
         .await
-        .map_err(|e| conflict(e, "username"))?;
+        .map_err(user_conflict)?;
         Ok(())
     }
 

@@ -6,11 +6,13 @@ mod accounts;
 mod attempts;
 mod credentials;
 mod device_codes;
+mod email;
 mod exports;
 mod library;
 mod oauth;
 mod streams;
 mod subsonic;
+mod two_step;
 mod user_data;
 
 use std::path::Path;

@@ -71,6 +71,9 @@ pub fn user(name: &str) -> User {
         max_streams: 6,
         created_at: T0,
         must_change_password: false,
+        email: None,
+        notify_new_device: true,
+        totp_enabled_at: None,
     }
 }
 
