@@ -1,6 +1,6 @@
 //! Managing users: from the admin pages and API, and from the command line on the server.
 
-use clef_core::{Password, UserId, Username};
+use clef_core::{EmailAddress, Password, UserId, Username};
 use clef_store::{Device, GuardedChange, Liveness, RevokeScope, SignOutReason, StoreError, User};
 
 use crate::error::{AccountsError, AccountsResult};
@@ -39,8 +39,27 @@ impl Accounts {
         password: String,
         is_admin: bool,
     ) -> AccountsResult<User> {
+        self.create_user_with_email(actor, username, password, is_admin, None)
+            .await
+    }
+
+    /// Creates a user with the default limits and, when given, an e-mail address (taken as
+    /// confirmed: the admin vouches for it).
+    pub async fn create_user_with_email(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        password: String,
+        is_admin: bool,
+        email: Option<&str>,
+    ) -> AccountsResult<User> {
         actor.check()?;
         let username = Username::parse(username)?;
+        let email = email
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(EmailAddress::parse)
+            .transpose()?;
         let password = Password::new_password(password)?;
         let user = User {
             id: UserId(self.rng.id()),
@@ -52,12 +71,12 @@ impl Accounts {
             max_streams: self.cfg.default_max_streams,
             created_at: self.clock.now(),
             must_change_password: false,
-            email: None,
+            email: email.map(|e| e.as_str().to_owned()),
             notify_new_device: true,
             totp_enabled_at: None,
         };
         match self.store.create_user(&user).await {
-            Err(StoreError::Conflict(_)) => return Err(AccountsError::Conflict("username")),
+            Err(StoreError::Conflict(what)) => return Err(AccountsError::Conflict(what)),
             r => r?,
         }
         tracing::info!(username = %user.username, is_admin, "user created");

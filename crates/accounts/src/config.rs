@@ -22,6 +22,28 @@ pub struct AccountsConfig {
     pub playback: crate::playback::PlaybackTiming,
     /// The key app passwords are sealed with (kept outside the database).
     pub subsonic_key: crate::subsonic::SealKey,
+    /// How people reach the server: mailed links are built from it, never from a request.
+    pub public_url: String,
+    /// How many password-reset e-mails may be asked for, per typed account and per address.
+    pub reset_limits: RequestLimits,
+}
+
+/// A cap on requests in a window, per typed account and per source address.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    pub per_account: i64,
+    pub per_address: i64,
+    pub window_secs: i64,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            per_account: 5,
+            per_address: 20,
+            window_secs: 15 * 60,
+        }
+    }
 }
 
 impl std::fmt::Debug for AccountsConfig {
@@ -53,6 +75,8 @@ impl AccountsConfig {
             playback: crate::playback::PlaybackTiming::default(),
             // A key for this process only; the server reads its own from the key file.
             subsonic_key: crate::subsonic::SealKey::generate(&clef_core::OsRandom),
+            public_url: "http://127.0.0.1:4533".into(),
+            reset_limits: RequestLimits::default(),
         }
     }
 }

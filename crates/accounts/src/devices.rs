@@ -1,7 +1,7 @@
 //! What a signed-in user does with their devices and password.
 
 use clef_core::{DeviceId, Password};
-use clef_store::{RevokeScope, SignOutReason};
+use clef_store::{RevokeScope, SignOutReason, User};
 
 use crate::error::{AccountsError, AccountsResult};
 use crate::events::EventKind;
@@ -137,14 +137,15 @@ impl Accounts {
         Ok(revoked.devices.len())
     }
 
-    /// Changes the password after checking the current one; every other device is signed out.
-    #[tracing::instrument(skip_all, fields(user = %ctx.user.username))]
-    pub async fn change_password(
+    /// Asks for the password again before a change to how the account is reached (password,
+    /// address, two-step sign-in): throttled like a sign-in; `WrongCurrentPassword` (403)
+    /// when it is wrong. Returns the user as stored now.
+    pub(crate) async fn confirm_password(
         &self,
         ctx: &AuthContext,
-        current: Password,
-        new: String,
-    ) -> AccountsResult<()> {
+        current: &Password,
+    ) -> AccountsResult<User> {
+        ctx.require_account()?;
         let reserved = self
             .throttle
             .reserve(&self.store, &self.clock, &ctx.user.username, &ctx.device.ip)
@@ -156,13 +157,28 @@ impl Accounts {
             .ok_or(AccountsError::Unauthenticated)?;
         if !self
             .hasher
-            .verify(current.expose().to_owned(), Some(stored.password_hash))
+            .verify(
+                current.expose().to_owned(),
+                Some(stored.password_hash.clone()),
+            )
             .await?
         {
             reserved.failed().await;
             return Err(AccountsError::WrongCurrentPassword);
         }
         reserved.succeeded().await;
+        Ok(stored)
+    }
+
+    /// Changes the password after checking the current one; every other device is signed out.
+    #[tracing::instrument(skip_all, fields(user = %ctx.user.username))]
+    pub async fn change_password(
+        &self,
+        ctx: &AuthContext,
+        current: Password,
+        new: String,
+    ) -> AccountsResult<()> {
+        let stored = self.confirm_password(ctx, &current).await?;
         let new = Password::new_password(new)?;
         let hash = self.hasher.hash(new.expose().to_owned()).await?;
         self.store.set_password_hash(&ctx.user.id, &hash).await?;

@@ -65,6 +65,12 @@ pub enum AccountsError {
     /// Its message names the field ("password: must be at least 8 characters").
     #[error(transparent)]
     Invalid(#[from] InputError),
+    /// A mailed link that expired, was used, or was replaced by a newer one.
+    #[error("this link has expired, was already used, or a newer one was sent")]
+    LinkInvalid,
+    /// The account has no e-mail address to send a link to.
+    #[error("the account has no e-mail address")]
+    NoEmailAddress,
     #[error("the setup link is invalid or was already used")]
     SetupUnavailable,
     /// Refused: it would leave no enabled admin.

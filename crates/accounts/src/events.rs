@@ -23,6 +23,12 @@ pub enum EventKind {
     AppDeleted,
     AppPasswordCreated,
     ApiKeyCreated,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailChanged,
+    TwoStepEnabled,
+    TwoStepDisabled,
+    RecoveryCodeUsed,
 }
 
 impl EventKind {
@@ -48,7 +54,64 @@ impl EventKind {
             EventKind::AppDeleted => "app_deleted",
             EventKind::AppPasswordCreated => "app_password_created",
             EventKind::ApiKeyCreated => "api_key_created",
+            EventKind::PasswordResetRequested => "password_reset_requested",
+            EventKind::PasswordReset => "password_reset",
+            EventKind::EmailChanged => "email_changed",
+            EventKind::TwoStepEnabled => "two_step_enabled",
+            EventKind::TwoStepDisabled => "two_step_disabled",
+            EventKind::RecoveryCodeUsed => "recovery_code_used",
         }
+    }
+
+    const ALL: &'static [EventKind] = &[
+        EventKind::SignedIn,
+        EventKind::NewDevice,
+        EventKind::FailedSignIn,
+        EventKind::SignedOut,
+        EventKind::SignedOutEverywhere,
+        EventKind::PasswordChanged,
+        EventKind::AccountDisabled,
+        EventKind::AccountEnabled,
+        EventKind::DeviceLimitRefused,
+        EventKind::LimitsChanged,
+        EventKind::AdminChanged,
+        EventKind::UserDeleted,
+        EventKind::AppAuthorized,
+        EventKind::AppAccessRemoved,
+        EventKind::RefreshTokenReused,
+        EventKind::DeviceAuthorized,
+        EventKind::AppRegistered,
+        EventKind::AppDeleted,
+        EventKind::AppPasswordCreated,
+        EventKind::ApiKeyCreated,
+        EventKind::PasswordResetRequested,
+        EventKind::PasswordReset,
+        EventKind::EmailChanged,
+        EventKind::TwoStepEnabled,
+        EventKind::TwoStepDisabled,
+        EventKind::RecoveryCodeUsed,
+    ];
+
+    /// The kind stored as `s`.
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// Whether the user is e-mailed when it happens. The address change is told to the old
+    /// address directly, as the event's notice would reach the new one.
+    pub fn has_notice(self) -> bool {
+        matches!(
+            self,
+            EventKind::NewDevice
+                | EventKind::PasswordChanged
+                | EventKind::PasswordReset
+                | EventKind::TwoStepEnabled
+                | EventKind::TwoStepDisabled
+                | EventKind::AppAuthorized
+                | EventKind::DeviceAuthorized
+                | EventKind::AppPasswordCreated
+                | EventKind::ApiKeyCreated
+        )
     }
 
     /// A short description for people.
@@ -74,7 +137,27 @@ impl EventKind {
             "app_deleted" => "App deleted",
             "app_password_created" => "App password created for a Subsonic app",
             "api_key_created" => "API key created for a Subsonic app",
+            "password_reset_requested" => "Password reset link requested",
+            "password_reset" => "Password reset by e-mailed link",
+            "email_changed" => "E-mail address changed",
+            "two_step_enabled" => "Two-step sign-in turned on",
+            "two_step_disabled" => "Two-step sign-in turned off",
+            "recovery_code_used" => "Signed in with a recovery code",
             _ => "Event",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    #[test]
+    fn every_kind_reads_back_and_is_described() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(*k));
+            assert_ne!(EventKind::describe(k.as_str()), "Event", "{k:?}");
+        }
+        assert_eq!(EventKind::parse("nothing"), None);
     }
 }

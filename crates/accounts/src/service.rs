@@ -98,6 +98,8 @@ pub struct Accounts {
     pub(crate) setup: Arc<Mutex<Option<TokenHash>>>,
     pub(crate) streams: Arc<crate::playback::StreamRegistry>,
     pub(crate) timing: crate::playback::PlaybackTiming,
+    /// Where notices and links go; `None` sends nothing (console commands).
+    pub(crate) mailer: Option<clef_mail::Mailer>,
     event_seq: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -121,8 +123,19 @@ impl Accounts {
             setup: Arc::new(Mutex::new(None)),
             streams: Arc::default(),
             timing,
+            mailer: None,
             event_seq: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
+    }
+
+    /// Sends notices and mailed links through `mailer`.
+    pub fn with_mailer(mut self, mailer: clef_mail::Mailer) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    pub fn mailer(&self) -> Option<&clef_mail::Mailer> {
+        self.mailer.as_ref()
     }
 
     pub fn config(&self) -> &AccountsConfig {
@@ -273,6 +286,7 @@ impl Accounts {
             detail,
         };
         self.store.add_event(&event).await?;
+        self.notify(&event);
         Ok(())
     }
 

@@ -25,11 +25,12 @@ pub async fn create_user(
 ) -> Result<(StatusCode, Json<UserDto>), ApiError> {
     let user = st
         .accounts
-        .create_user(
+        .create_user_with_email(
             Actor::Admin(&ctx),
             &req.username,
             req.password,
             req.is_admin,
+            req.email.as_deref(),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(UserDto::from(&user))))
@@ -71,17 +72,26 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v1/admin/users/{username}/password-reset`: a temporary password, every device
-/// signed out, a new password to choose at the next sign-in.
+/// `POST /api/v1/admin/users/{username}/password-reset`: with a temporary password, every
+/// device signed out and a new password to choose at the next sign-in; without one, the user is
+/// e-mailed the same reset link "Forgot password" sends (409 `no_email_address` without one).
 pub async fn reset_password(
     State(st): State<AppState>,
     Auth(ctx): Auth,
     Path(username): Path<String>,
     ApiJson(req): ApiJson<PasswordResetRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let actor = Actor::Admin(&ctx);
+    let Some(password) = req.password else {
+        let to = st
+            .accounts
+            .send_reset_link_by_admin(actor, &username)
+            .await?;
+        return Ok(Json(serde_json::json!({ "link_sent_to": to })));
+    };
     let n = st
         .accounts
-        .reset_password_by_admin(Actor::Admin(&ctx), &username, req.password)
+        .reset_password_by_admin(actor, &username, password)
         .await?;
     Ok(Json(serde_json::json!({ "devices_signed_out": n })))
 }

@@ -95,6 +95,12 @@ pub struct UserDto {
     pub created_at: String,
     /// An admin gave a temporary password: a new one must be chosen before anything else.
     pub must_change_password: bool,
+    /// The confirmed address, where reset links and notices go.
+    pub email: Option<String>,
+    /// Whether a sign-in from a new device is e-mailed.
+    pub notify_new_device: bool,
+    /// Whether two-step sign-in is on.
+    pub two_step: bool,
 }
 
 impl From<&User> for UserDto {
@@ -107,6 +113,9 @@ impl From<&User> for UserDto {
             max_devices: u.max_devices,
             max_streams: u.max_streams,
             must_change_password: u.must_change_password,
+            email: u.email.clone(),
+            notify_new_device: u.notify_new_device,
+            two_step: u.totp_enabled_at.is_some(),
             created_at: u.created_at.to_rfc3339(),
         }
     }
@@ -161,6 +170,9 @@ pub struct CreateUserRequest {
     pub password: String,
     #[serde(default)]
     pub is_admin: bool,
+    /// Where reset links and notices go (taken as confirmed).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +187,47 @@ pub struct UpdateUserRequest {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
-    /// The temporary password; the user must choose a new one at the next sign-in.
-    pub password: String,
+    /// The temporary password; the user must choose a new one at the next sign-in. Without
+    /// one, the user is e-mailed a reset link.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// `POST /api/v1/password-resets`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// A user name or an e-mail address.
+    pub login: String,
+}
+
+/// `POST /api/v1/password-resets/complete`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetComplete {
+    pub token: String,
+    pub new_password: String,
+}
+
+/// `PUT /api/v1/me/email`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmailRequest {
+    pub current_password: String,
+    /// The new address; `null` or empty removes it.
+    pub email: Option<String>,
+}
+
+/// `POST /api/v1/email-confirmations`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmEmailRequest {
+    pub token: String,
+}
+
+/// `PUT /api/v1/me/notices`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticesRequest {
+    pub new_device: bool,
 }

@@ -301,6 +301,10 @@ fn accounts_error(e: AccountsError) -> Response {
         AccountsError::SetupUnavailable => {
             body(StatusCode::FORBIDDEN, "setup_unavailable", &msg, none)
         }
+        AccountsError::LinkInvalid => body(StatusCode::GONE, "link_invalid", &msg, none),
+        AccountsError::NoEmailAddress => {
+            body(StatusCode::CONFLICT, "no_email_address", &msg, none)
+        }
         AccountsError::LastAdmin => body(
             StatusCode::CONFLICT,
             "last_admin",

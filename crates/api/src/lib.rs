@@ -16,6 +16,7 @@ mod openapi_apps;
 mod openapi_exports;
 mod openapi_library;
 mod playlists;
+mod recovery;
 pub mod scopes;
 mod sessions;
 mod stream;
@@ -47,6 +48,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/devices/{id}", delete(sessions::sign_out_device))
         .route("/api/v1/me", get(sessions::me))
         .route("/api/v1/me/password", put(sessions::change_password))
+        .route("/api/v1/me/email", put(recovery::change_email))
+        .route("/api/v1/me/notices", put(recovery::notices))
+        .route("/api/v1/email-confirmations", post(recovery::confirm_email))
+        .route("/api/v1/password-resets", post(recovery::request))
+        .route("/api/v1/password-resets/complete", post(recovery::complete))
         .route("/api/v1/security-events", get(sessions::security_events))
         .route("/api/v1/apps", get(apps::list).post(apps::register))
         .route("/api/v1/apps/{client_id}", delete(apps::delete))

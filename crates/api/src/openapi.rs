@@ -97,13 +97,23 @@ fn accounts_document() -> Value {
                 "User": { "type": "object", "properties": {
                     "id": { "type": "string" }, "username": { "type": "string" }, "is_admin": { "type": "boolean" }, "disabled": { "type": "boolean" },
                     "max_devices": { "type": "integer" }, "max_streams": { "type": "integer" }, "created_at": { "type": "string" },
-                    "must_change_password": { "type": "boolean", "description": "An admin set a temporary password: until a new one is chosen (PUT /api/v1/me/password), every other request answers 403 password_change_required." } } },
+                    "must_change_password": { "type": "boolean", "description": "An admin set a temporary password: until a new one is chosen (PUT /api/v1/me/password), every other request answers 403 password_change_required." },
+                    "email": { "type": ["string", "null"], "description": "The confirmed address: reset links and notices go there." },
+                    "notify_new_device": { "type": "boolean" }, "two_step": { "type": "boolean" } } },
                 "CreateUser": { "type": "object", "additionalProperties": false, "required": ["username", "password"], "properties": {
-                    "username": { "type": "string" }, "password": { "type": "string" }, "is_admin": { "type": "boolean" } } },
+                    "username": { "type": "string" }, "password": { "type": "string" }, "is_admin": { "type": "boolean" }, "email": { "type": ["string", "null"] } } },
+                "ResetRequest": { "type": "object", "additionalProperties": false, "required": ["login"], "properties": {
+                    "login": { "type": "string", "description": "A user name or an e-mail address." } } },
+                "ResetComplete": { "type": "object", "additionalProperties": false, "required": ["token", "new_password"], "properties": {
+                    "token": { "type": "string", "description": "The token of the mailed link." }, "new_password": { "type": "string", "minLength": 8, "maxLength": 128 } } },
+                "ChangeEmail": { "type": "object", "additionalProperties": false, "required": ["current_password"], "properties": {
+                    "current_password": { "type": "string" }, "email": { "type": ["string", "null"], "description": "The new address; null or empty removes it." } } },
+                "ConfirmEmail": { "type": "object", "additionalProperties": false, "required": ["token"], "properties": { "token": { "type": "string" } } },
+                "Notices": { "type": "object", "additionalProperties": false, "required": ["new_device"], "properties": { "new_device": { "type": "boolean" } } },
                 "UpdateUser": { "type": "object", "additionalProperties": false, "properties": {
                     "max_devices": { "type": "integer", "minimum": 1, "maximum": 1000 }, "max_streams": { "type": "integer", "minimum": 1, "maximum": 1000 }, "disabled": { "type": "boolean" }, "is_admin": { "type": "boolean" } } },
-                "PasswordReset": { "type": "object", "additionalProperties": false, "required": ["password"], "properties": {
-                    "password": { "type": "string", "minLength": 8, "maxLength": 128, "description": "A temporary password, to be replaced at the next sign-in." } } },
+                "PasswordReset": { "type": "object", "additionalProperties": false, "properties": {
+                    "password": { "type": "string", "minLength": 8, "maxLength": 128, "description": "A temporary password, to be replaced at the next sign-in. Without it, the user is e-mailed a reset link." } } },
                 "Event": { "type": "object", "properties": {
                     "id": { "type": "string" }, "user_id": { "type": "string" }, "at": { "type": "string" }, "kind": { "type": "string" }, "description": { "type": "string" },
                     "device_id": { "type": ["string", "null"] }, "device_name": { "type": ["string", "null"] }, "ip": { "type": ["string", "null"] }, "detail": { "type": ["string", "null"] } } }
@@ -121,6 +131,16 @@ fn accounts_document() -> Value {
             "/api/v1/me": { "get": { "summary": "The signed-in user", "responses": { "200": ok(r("User")), "401": err } } },
             "/api/v1/me/password": { "put": { "summary": "Change the password; signs out every other device", "requestBody": body("ChangePassword"),
                 "responses": { "204": { "description": "changed" }, "401": err, "403": err, "422": err } } },
+            "/api/v1/me/email": { "put": { "summary": "Change or remove the e-mail address (needs the current password; a new address is confirmed by a mailed link)", "requestBody": body("ChangeEmail"),
+                "responses": { "200": { "description": "removed or unchanged" }, "202": { "description": "confirmation link sent" }, "401": err, "403": err, "422": err, "429": err } } },
+            "/api/v1/me/notices": { "put": { "summary": "Turn the new-device e-mail on or off (security notices always go)", "requestBody": body("Notices"),
+                "responses": { "204": { "description": "saved" }, "401": err } } },
+            "/api/v1/email-confirmations": { "post": { "summary": "Use the link mailed to a new address", "security": [], "requestBody": body("ConfirmEmail"),
+                "responses": { "200": { "description": "the address now in use" }, "409": err, "410": err } } },
+            "/api/v1/password-resets": { "post": { "summary": "Forgot password: e-mail a reset link (the same answer whether or not an account matches)", "security": [], "requestBody": body("ResetRequest"),
+                "responses": { "202": { "description": "if an account matches, a link is on its way" }, "400": err, "429": err } } },
+            "/api/v1/password-resets/complete": { "post": { "summary": "Set a new password with a mailed link: every device, app and player is signed out (reason password_reset)", "security": [], "requestBody": body("ResetComplete"),
+                "responses": { "204": { "description": "changed" }, "410": err, "422": err } } },
             "/api/v1/security-events": { "get": { "summary": "This account's security log", "parameters": limit_param.clone(), "responses": { "200": ok(list("Event")), "401": err } } },
             "/api/v1/admin/users": {
                 "get": { "summary": "All users", "responses": { "200": ok(list("User")), "401": err, "403": err } },
@@ -130,8 +150,8 @@ fn accounts_document() -> Value {
                     "responses": { "200": ok(r("User")), "403": err, "404": err, "409": err, "422": err } },
                 "delete": { "summary": "Delete a user with their devices, playlists and export history (their exported files stay)", "parameters": user_param,
                     "responses": { "204": { "description": "deleted" }, "403": err, "404": err, "409": err, "422": err } } },
-            "/api/v1/admin/users/{username}/password-reset": { "post": { "summary": "Give a temporary password: every device is signed out and the user chooses a new password at the next sign-in", "parameters": user_param, "requestBody": body("PasswordReset"),
-                "responses": { "200": { "description": "devices_signed_out" }, "403": err, "404": err, "422": err } } },
+            "/api/v1/admin/users/{username}/password-reset": { "post": { "summary": "With a temporary password: every device is signed out and the user chooses a new password at the next sign-in. Without one: the user is e-mailed a reset link (409 no_email_address when they have no address)", "parameters": user_param, "requestBody": body("PasswordReset"),
+                "responses": { "200": { "description": "devices_signed_out, or link_sent_to" }, "403": err, "404": err, "409": err, "422": err } } },
             "/api/v1/admin/security-events": { "get": { "summary": "Every user's security log", "parameters": limit_param, "responses": { "200": ok(list("Event")), "403": err } } },
             "/healthz": { "get": { "summary": "Liveness", "security": [], "responses": { "200": { "description": "ok" } } } }
         }

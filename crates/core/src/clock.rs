@@ -30,6 +30,21 @@ impl Timestamp {
     pub fn minus_secs(self, secs: i64) -> Timestamp {
         Timestamp(self.0.saturating_sub(secs.saturating_mul(1000)))
     }
+    /// "2026-11-22 06:30 UTC": the minute, for pages and e-mails.
+    pub fn for_people(self) -> String {
+        match time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000) {
+            Ok(t) => format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            ),
+            Err(_) => self.to_rfc3339(),
+        }
+    }
+
     /// RFC 3339 in UTC, as shown to people and API clients.
     pub fn to_rfc3339(self) -> String {
         let nanos = i128::from(self.0) * 1_000_000;

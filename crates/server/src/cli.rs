@@ -43,6 +43,27 @@ pub enum Command {
         /// A music folder (repeatable).
         #[arg(long = "music")]
         music: Vec<PathBuf>,
+        /// The SMTP relay Clef's e-mail goes through, such as smtp.example.org. Without one,
+        /// messages are written into the outbox folder in the data folder.
+        #[arg(long, value_name = "HOST")]
+        smtp_host: Option<String>,
+        /// The relay's port. Default 587 for starttls, 465 for tls, 25 for none.
+        #[arg(long, value_name = "PORT")]
+        smtp_port: Option<u16>,
+        /// How the connection to the relay is secured: starttls (the default), tls, or none (only
+        /// for a relay on this machine).
+        #[arg(long, value_name = "MODE")]
+        smtp_tls: Option<clef_mail::SmtpTls>,
+        /// The name Clef signs in to the relay with (needs --smtp-password-file).
+        #[arg(long, value_name = "NAME")]
+        smtp_username: Option<String>,
+        /// A file holding the relay's password (a trailing newline is ignored).
+        #[arg(long, value_name = "FILE")]
+        smtp_password_file: Option<PathBuf>,
+        /// The sender of Clef's e-mail, such as "Clef <clef@example.org>". Default: Clef at the
+        /// public URL's host name.
+        #[arg(long, value_name = "ADDRESS")]
+        mail_from: Option<String>,
     },
     /// Manage users.
     #[command(subcommand)]
@@ -193,11 +214,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         listen,
         public_url,
         music,
+        smtp_host,
+        smtp_port,
+        smtp_tls,
+        smtp_username,
+        smtp_password_file,
+        mail_from,
     } = &cli.command
     {
         flags.listen = *listen;
         flags.public_url = public_url.clone();
         flags.music_dirs = music.clone();
+        flags.smtp_host = smtp_host.clone();
+        flags.smtp_port = *smtp_port;
+        flags.smtp_tls = *smtp_tls;
+        flags.smtp_username = smtp_username.clone();
+        flags.smtp_password_file = smtp_password_file.clone();
+        flags.mail_from = mail_from.clone();
     }
     let cfg = Config::from_process(&flags)?;
     if let Command::Serve { .. } = cli.command {

@@ -63,6 +63,7 @@ pub async fn open_services_with(
     acfg.absolute_lifetime_secs = cfg.absolute_lifetime_days * 86_400;
     acfg.default_max_devices = cfg.default_max_devices;
     acfg.default_max_streams = cfg.default_max_streams;
+    acfg.public_url = cfg.public_url();
     tweak(&mut acfg);
     let accounts = Accounts::new(store.clone(), clock, rng, acfg)?;
     Ok((store, accounts))
@@ -140,6 +141,9 @@ pub async fn build_app_with(
     tweak_exports: impl FnOnce(&mut clef_export::ExportsConfig),
 ) -> anyhow::Result<App> {
     let (store, accounts) = open_services_with(cfg, clock.clone(), rng.clone(), tweak).await?;
+    let mailer = clef_mail::Mailer::start(cfg.mail_config()?).context("starting the mailer")?;
+    tracing::info!(to = %mailer.describe(), "e-mail goes to");
+    let accounts = accounts.with_mailer(mailer);
     let library = open_library(cfg, store.clone(), clock.clone(), rng.clone()).await?;
     let mut export_cfg = clef_export::ExportsConfig {
         quota_bytes: cfg.export_quota_mb.map(|mb| mb.saturating_mul(1_000_000)),
@@ -223,9 +227,17 @@ pub async fn serve_until(
         }
         let _ = stopping.send(());
     };
+    let mailer = app.accounts.mailer().cloned();
     let exports_stop = async move {
         if stopped.await.is_ok() {
-            exports.stop(EXPORT_GRACE).await;
+            let mail = async {
+                if let Some(m) = &mailer {
+                    if !m.flush(EXPORT_GRACE).await {
+                        tracing::warn!("mail still queued at the stop was not sent");
+                    }
+                }
+            };
+            tokio::join!(exports.stop(EXPORT_GRACE), mail);
         }
     };
     tokio::join!(

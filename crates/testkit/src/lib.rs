@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod smtp;
 mod third_party;
+pub use smtp::{Mail, SmtpSink};
 pub use third_party::scipy_wavs;
 
 use std::io::Write;
@@ -37,6 +39,9 @@ pub struct Options {
     pub public_url: Option<String>,
     /// Changes to the export settings (a quota, a fixed free space).
     pub exports: Option<fn(&mut clef_export::ExportsConfig)>,
+    /// Send mail over SMTP to a real SMTP server started for the test (`TestServer::mail`);
+    /// without it, mail goes to the outbox folder in the data folder.
+    pub smtp: bool,
 }
 
 /// The music a test server scans before it answers.
@@ -61,6 +66,8 @@ pub struct TestServer {
     pub clock: ManualClock,
     pub config: Config,
     pub dir: tempfile::TempDir,
+    /// The SMTP server the mail went to, with `Options::smtp`.
+    pub mail: Option<SmtpSink>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -151,7 +158,15 @@ impl TestServer {
             std::fs::create_dir_all(&root).unwrap();
             vec![root]
         };
+        let mail = if opts.smtp {
+            Some(SmtpSink::start().await)
+        } else {
+            None
+        };
         let config = Config {
+            smtp_host: mail.as_ref().map(|_| "127.0.0.1".to_owned()),
+            smtp_port: mail.as_ref().map(|m| m.port),
+            smtp_tls: clef_mail::SmtpTls::None,
             music_dirs,
             export_roots,
             data_dir: dir.path().join("data"),
@@ -199,8 +214,22 @@ impl TestServer {
             clock,
             config,
             dir,
+            mail,
             task,
         }
+    }
+
+    /// The SMTP server of `Options::smtp`.
+    pub fn smtp(&self) -> &SmtpSink {
+        self.mail
+            .as_ref()
+            .expect("started with Options { smtp: true }")
+    }
+
+    /// Gives a user an e-mail address, as the admin would when creating them.
+    pub async fn set_email(&self, user: &User, email: &str) {
+        use clef_store::EmailStore;
+        self.store.set_email(&user.id, Some(email)).await.unwrap();
     }
 
     pub fn url(&self, path: &str) -> String {

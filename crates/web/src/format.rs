@@ -1,21 +1,10 @@
 //! Values formatted for people: times in UTC to the minute, lengths, counts and sizes.
 
 use clef_core::Timestamp;
-use time::OffsetDateTime;
 
 /// "2026-11-22 06:30 UTC".
 pub fn when(ts: Timestamp) -> String {
-    match OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts.millis()) * 1_000_000) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute()
-        ),
-        Err(_) => ts.to_rfc3339(),
-    }
+    ts.for_people()
 }
 
 /// A track's length: "3:07", "1:02:05".

@@ -46,6 +46,8 @@ enum Action {
     EverywhereWithApps,
     PasswordChange,
     PasswordReset,
+    /// "Forgot password": the link mailed over SMTP, used through the API.
+    EmailedReset,
     AdminDisable,
     RemoveAppAccess,
     AppRevokesItsRefreshToken,
@@ -62,6 +64,7 @@ impl Action {
             Action::EverywhereWithApps => (&[Web, Tv, App, Pass, Key], "signed_out_everywhere"),
             Action::PasswordChange => (&[Web, Tv, Pass, Key], "password_changed"),
             Action::PasswordReset => (&[Web, Api, Tv, Pass, Key], "password_reset"),
+            Action::EmailedReset => (&[Web, Api, App, Tv, Pass, Key], "password_reset"),
             Action::AdminDisable => (&[Web, Api, App, Tv, Pass, Key], "account_disabled"),
             Action::RemoveAppAccess => (&[App], "access_removed"),
             Action::AppRevokesItsRefreshToken => (&[App], "token_revoked"),
@@ -125,15 +128,17 @@ async fn web_session(s: &TestServer) -> String {
         .to_owned()
 }
 
-async fn world() -> World {
+async fn world(smtp: bool) -> World {
     let music = tempfile::tempdir().unwrap();
     write_wav(&music.path().join("long.wav"), 120, "Long");
     let s = TestServer::start_with(Options {
         music: Music::Dirs(vec![music.path().to_path_buf()]),
+        smtp,
         ..Options::default()
     })
     .await;
-    s.create_user("anna", PW, false).await;
+    let anna = s.create_user("anna", PW, false).await;
+    s.set_email(&anna, "anna@example.org").await;
     s.create_user("bob", PW, false).await;
     s.create_user("root", PW, true).await;
     let api = s.token("anna", PW, "anna's laptop").await;
@@ -342,6 +347,30 @@ impl World {
                     .unwrap();
                 StatusCode::OK
             }
+            Action::EmailedReset => {
+                let asked = s
+                    .client()
+                    .post(s.url("/api/v1/password-resets"))
+                    .json(&json!({ "login": "anna@example.org" }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(asked.status(), StatusCode::ACCEPTED);
+                // Anna was told of each device and app set up before; the link comes after.
+                let mut mail = s.smtp().next_for("anna@example.org").await;
+                while mail.subject != "Reset your Clef password" {
+                    mail = s.smtp().next_for("anna@example.org").await;
+                }
+                let link = mail.links().into_iter().find(|l| l.contains("token=")).unwrap();
+                let token = link.split("token=").nth(1).unwrap().to_owned();
+                s.client()
+                    .post(s.url("/api/v1/password-resets/complete"))
+                    .json(&json!({ "token": token, "new_password": "a brand new passphrase" }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
             Action::AdminDisable => {
                 s.call(
                     Method::PATCH,
@@ -380,7 +409,7 @@ impl World {
 }
 
 async fn check(action: Action) {
-    let w = world().await;
+    let w = world(matches!(action, Action::EmailedReset)).await;
     let mut readers = Vec::new();
     for who in [Who::Web, Who::Api, Who::App, Who::Tv, Who::Pass, Who::Key] {
         let (_, task) = bitrate_reader::open(
@@ -447,6 +476,7 @@ async fn each_action_kills_exactly_its_credentials_and_streams() {
         Action::EverywhereWithApps,
         Action::PasswordChange,
         Action::PasswordReset,
+        Action::EmailedReset,
         Action::AdminDisable,
         Action::RemoveAppAccess,
         Action::AppRevokesItsRefreshToken,
