@@ -65,6 +65,16 @@ pub enum AccountsError {
     /// Its message names the field ("password: must be at least 8 characters").
     #[error(transparent)]
     Invalid(#[from] InputError),
+    /// The password was right; the account wants a code from its authenticator app (or a
+    /// recovery code) for this challenge.
+    #[error("a code from the authenticator app is needed")]
+    SecondFactorRequired { challenge: String, expires_in: i64 },
+    /// A wrong, reused or malformed two-step code.
+    #[error("that code is not right (or was already used)")]
+    InvalidCode,
+    /// The challenge expired, was used, or took too many wrong codes: sign in again.
+    #[error("this sign-in expired; sign in again")]
+    ChallengeInvalid,
     /// A mailed link that expired, was used, or was replaced by a newer one.
     #[error("this link has expired, was already used, or a newer one was sent")]
     LinkInvalid,

@@ -102,6 +102,11 @@ impl Accounts {
             tracing::info!(outcome = "disabled", "sign-in refused: account disabled");
             return Err(AccountsError::AccountDisabled);
         }
+        if user.totp_enabled_at.is_some() {
+            return Err(self
+                .challenge_for(&user, &attempt.device, &attempt.ip)
+                .await?);
+        }
         let want_ticket = attempt.credential == CredentialKind::WebSession;
         let issue = self.sign_in_credential(attempt.credential);
         self.admit(
@@ -150,7 +155,7 @@ impl Accounts {
     }
 
     /// A sign-in's credential: a new random token with full access, for the absolute lifetime.
-    fn sign_in_credential(&self, kind: CredentialKind) -> Issue {
+    pub(crate) fn sign_in_credential(&self, kind: CredentialKind) -> Issue {
         Issue {
             id: self.rng.id(),
             kind,

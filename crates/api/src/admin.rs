@@ -96,6 +96,18 @@ pub async fn reset_password(
     Ok(Json(serde_json::json!({ "devices_signed_out": n })))
 }
 
+/// `DELETE /api/v1/admin/users/{username}/two-step`: for a user who lost their phone.
+pub async fn disable_two_step(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.accounts
+        .disable_two_step_by_admin(Actor::Admin(&ctx), &username)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub async fn security_events(
     State(st): State<AppState>,
     Auth(ctx): Auth,

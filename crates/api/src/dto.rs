@@ -7,11 +7,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
+    #[serde(default)]
     pub username: String,
+    #[serde(default)]
     pub password: String,
     #[serde(default)]
     pub device: DeviceRequest,
     pub replace_device_id: Option<String>,
+    /// The second step: the challenge a `second_factor_required` answer gave, with `code` or
+    /// `recovery_code`.
+    pub challenge: Option<String>,
+    pub code: Option<String>,
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -230,4 +237,27 @@ pub struct ConfirmEmailRequest {
 #[serde(deny_unknown_fields)]
 pub struct NoticesRequest {
     pub new_device: bool,
+}
+
+/// `POST /api/v1/me/two-step`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeginTwoStepRequest {
+    pub current_password: String,
+}
+
+/// `POST /api/v1/me/two-step/confirm`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmTwoStepRequest {
+    pub code: String,
+}
+
+/// `POST /api/v1/me/two-step/disable`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisableTwoStepRequest {
+    pub current_password: String,
+    /// A code from the app, or a recovery code.
+    pub code: String,
 }

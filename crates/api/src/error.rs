@@ -301,6 +301,19 @@ fn accounts_error(e: AccountsError) -> Response {
         AccountsError::SetupUnavailable => {
             body(StatusCode::FORBIDDEN, "setup_unavailable", &msg, none)
         }
+        AccountsError::SecondFactorRequired {
+            challenge,
+            expires_in,
+        } => body(
+            StatusCode::UNAUTHORIZED,
+            "second_factor_required",
+            "enter the code from your authenticator app (or a recovery code)",
+            json!({ "challenge": challenge, "expires_in": expires_in, "methods": ["totp", "recovery_code"] }),
+        ),
+        AccountsError::InvalidCode => body(StatusCode::UNAUTHORIZED, "invalid_code", &msg, none),
+        AccountsError::ChallengeInvalid => {
+            body(StatusCode::UNAUTHORIZED, "challenge_invalid", &msg, none)
+        }
         AccountsError::LinkInvalid => body(StatusCode::GONE, "link_invalid", &msg, none),
         AccountsError::NoEmailAddress => {
             body(StatusCode::CONFLICT, "no_email_address", &msg, none)

@@ -50,6 +50,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me/password", put(sessions::change_password))
         .route("/api/v1/me/email", put(recovery::change_email))
         .route("/api/v1/me/notices", put(recovery::notices))
+        .route("/api/v1/me/two-step", post(recovery::begin_two_step))
+        .route(
+            "/api/v1/me/two-step/confirm",
+            post(recovery::confirm_two_step),
+        )
+        .route(
+            "/api/v1/me/two-step/disable",
+            post(recovery::disable_two_step),
+        )
         .route("/api/v1/email-confirmations", post(recovery::confirm_email))
         .route("/api/v1/password-resets", post(recovery::request))
         .route("/api/v1/password-resets/complete", post(recovery::complete))
@@ -81,6 +90,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/admin/users/{username}/password-reset",
             post(admin::reset_password),
+        )
+        .route(
+            "/api/v1/admin/users/{username}/two-step",
+            delete(admin::disable_two_step),
         )
         .route("/api/v1/admin/security-events", get(admin::security_events))
         .route(

@@ -77,7 +77,10 @@ fn accounts_document() -> Value {
                     "devices": { "type": "array", "items": { "$ref": "#/components/schemas/Device" } },
                     "retry_after": { "type": "integer" }
                 } },
-                "SignIn": { "type": "object", "additionalProperties": false, "required": ["username", "password"], "properties": {
+                "SignIn": { "type": "object", "additionalProperties": false, "description": "username and password; or, after 401 second_factor_required, challenge with code or recovery_code", "properties": {
+                    "challenge": { "type": "string", "description": "From the second_factor_required answer (5 minutes, single use)." },
+                    "code": { "type": "string", "description": "6 digits from the authenticator app." },
+                    "recovery_code": { "type": "string" },
                     "username": { "type": "string" },
                     "password": { "type": "string", "minLength": 1, "maxLength": 1024 },
                     "device": { "type": "object", "additionalProperties": false, "properties": {
@@ -109,6 +112,10 @@ fn accounts_document() -> Value {
                 "ChangeEmail": { "type": "object", "additionalProperties": false, "required": ["current_password"], "properties": {
                     "current_password": { "type": "string" }, "email": { "type": ["string", "null"], "description": "The new address; null or empty removes it." } } },
                 "ConfirmEmail": { "type": "object", "additionalProperties": false, "required": ["token"], "properties": { "token": { "type": "string" } } },
+                "BeginTwoStep": { "type": "object", "additionalProperties": false, "required": ["current_password"], "properties": { "current_password": { "type": "string" } } },
+                "ConfirmTwoStep": { "type": "object", "additionalProperties": false, "required": ["code"], "properties": { "code": { "type": "string" } } },
+                "DisableTwoStep": { "type": "object", "additionalProperties": false, "required": ["current_password", "code"], "properties": {
+                    "current_password": { "type": "string" }, "code": { "type": "string", "description": "From the app, or a recovery code." } } },
                 "Notices": { "type": "object", "additionalProperties": false, "required": ["new_device"], "properties": { "new_device": { "type": "boolean" } } },
                 "UpdateUser": { "type": "object", "additionalProperties": false, "properties": {
                     "max_devices": { "type": "integer", "minimum": 1, "maximum": 1000 }, "max_streams": { "type": "integer", "minimum": 1, "maximum": 1000 }, "disabled": { "type": "boolean" }, "is_admin": { "type": "boolean" } } },
@@ -141,6 +148,14 @@ fn accounts_document() -> Value {
                 "responses": { "202": { "description": "if an account matches, a link is on its way" }, "400": err, "429": err } } },
             "/api/v1/password-resets/complete": { "post": { "summary": "Set a new password with a mailed link: every device, app and player is signed out (reason password_reset)", "security": [], "requestBody": body("ResetComplete"),
                 "responses": { "204": { "description": "changed" }, "410": err, "422": err } } },
+            "/api/v1/me/two-step": { "post": { "summary": "Start two-step sign-in: a new authenticator key, its otpauth URI and QR code (needs the password)", "requestBody": body("BeginTwoStep"),
+                "responses": { "201": { "description": "key, otpauth_uri, qr_svg" }, "401": err, "403": err, "409": err } } },
+            "/api/v1/me/two-step/confirm": { "post": { "summary": "Turn two-step sign-in on with the first code; the answer holds the ten recovery codes, once", "requestBody": body("ConfirmTwoStep"),
+                "responses": { "200": { "description": "recovery_codes" }, "401": err, "404": err, "409": err } } },
+            "/api/v1/me/two-step/disable": { "post": { "summary": "Turn two-step sign-in off (needs the password and a code or a recovery code)", "requestBody": body("DisableTwoStep"),
+                "responses": { "204": { "description": "off" }, "401": err, "403": err } } },
+            "/api/v1/admin/users/{username}/two-step": { "delete": { "summary": "Turn a user's two-step sign-in off (they lost their phone); logged and mailed", "parameters": user_param.clone(),
+                "responses": { "204": { "description": "off" }, "403": err, "404": err } } },
             "/api/v1/security-events": { "get": { "summary": "This account's security log", "parameters": limit_param.clone(), "responses": { "200": ok(list("Event")), "401": err } } },
             "/api/v1/admin/users": {
                 "get": { "summary": "All users", "responses": { "200": ok(list("User")), "401": err, "403": err } },

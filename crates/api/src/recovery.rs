@@ -87,3 +87,42 @@ pub async fn notices(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `POST /api/v1/me/two-step`: a new authenticator key (needs the password).
+pub async fn begin_two_step(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    ApiJson(req): ApiJson<BeginTwoStepRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let e = st
+        .accounts
+        .begin_two_step(&ctx, Password::presented(req.current_password))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "key": e.key, "otpauth_uri": e.otpauth_uri, "qr_svg": e.qr_svg })),
+    ))
+}
+
+/// `POST /api/v1/me/two-step/confirm`: the first code turns it on; the recovery codes are
+/// in this answer only.
+pub async fn confirm_two_step(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    ApiJson(req): ApiJson<ConfirmTwoStepRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let codes = st.accounts.confirm_two_step(&ctx, &req.code).await?;
+    Ok(Json(json!({ "recovery_codes": codes })))
+}
+
+/// `POST /api/v1/me/two-step/disable`: needs the password and a code.
+pub async fn disable_two_step(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    ApiJson(req): ApiJson<DisableTwoStepRequest>,
+) -> Result<StatusCode, ApiError> {
+    st.accounts
+        .disable_two_step(&ctx, Password::presented(req.current_password), &req.code)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use clef_accounts::{AccountsError, DeviceInfo, SignIn};
+use clef_accounts::{AccountsError, DeviceInfo, SecondStep, SignIn, SignedIn};
 use clef_core::{DeviceId, DeviceName, DeviceType, InputError, Password};
 use clef_store::CredentialKind;
 
@@ -59,27 +59,26 @@ pub async fn sign_in(
     headers: HeaderMap,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if req.password.is_empty() {
-        return Err(invalid("password", "must not be empty"));
-    }
-    if req.password.len() > MAX_PRESENTED_PASSWORD {
-        return Err(invalid("password", "is too long"));
-    }
     let replace = match &req.replace_device_id {
         Some(id) => {
             Some(DeviceId::parse(id).ok_or(ApiError::Accounts(AccountsError::NotFound("device")))?)
         }
         None => None,
     };
-    let attempt = SignIn {
-        username: req.username,
-        password: Password::presented(req.password),
-        device: device_info(&req.device, &headers)?,
-        credential: CredentialKind::ApiToken,
-        ip,
-        replace,
+    let done = match req.challenge {
+        Some(challenge) => {
+            let step = SecondStep {
+                challenge,
+                code: req.code,
+                recovery_code: req.recovery_code,
+                credential: CredentialKind::ApiToken,
+                ip,
+                replace,
+            };
+            st.accounts.sign_in_second_step(step).await?
+        }
+        None => first_step(&st, ip, &headers, req, replace).await?,
     };
-    let done = st.accounts.sign_in(attempt).await?;
     Ok((
         StatusCode::CREATED,
         Json(SignInResponse {
@@ -87,6 +86,37 @@ pub async fn sign_in(
             device_id: done.device_id.to_string(),
         }),
     ))
+}
+
+/// The password step; an account with two-step sign-in answers `second_factor_required`.
+async fn first_step(
+    st: &AppState,
+    ip: String,
+    headers: &HeaderMap,
+    req: SignInRequest,
+    replace: Option<DeviceId>,
+) -> Result<SignedIn, ApiError> {
+    if req.code.is_some() || req.recovery_code.is_some() {
+        return Err(invalid(
+            "challenge",
+            "a code goes with the challenge it answers",
+        ));
+    }
+    if req.password.is_empty() {
+        return Err(invalid("password", "must not be empty"));
+    }
+    if req.password.len() > MAX_PRESENTED_PASSWORD {
+        return Err(invalid("password", "is too long"));
+    }
+    let attempt = SignIn {
+        username: req.username,
+        password: Password::presented(req.password),
+        device: device_info(&req.device, headers)?,
+        credential: CredentialKind::ApiToken,
+        ip,
+        replace,
+    };
+    Ok(st.accounts.sign_in(attempt).await?)
 }
 
 pub async fn sign_out_current(

@@ -48,4 +48,7 @@ pub struct SignInChallenge {
     pub expires_at: Timestamp,
     /// Wrong codes given for this challenge so far.
     pub failures: i64,
+    /// The second factor was given, but the device limit stopped the sign-in: a repeat that
+    /// frees a slot needs no second code.
+    pub passed: bool,
 }

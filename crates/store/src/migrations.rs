@@ -352,7 +352,8 @@ const COMMON_V10: &[&str] = &[
         client TEXT NOT NULL,
         ip TEXT NOT NULL,
         expires_at BIGINT NOT NULL,
-        failures BIGINT NOT NULL DEFAULT 0)",
+        failures BIGINT NOT NULL DEFAULT 0,
+        passed BIGINT NOT NULL DEFAULT 0)",
 ];
 
 const MIGRATIONS: &[Migration] = &[

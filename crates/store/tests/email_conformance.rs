@@ -405,6 +405,7 @@ async fn a_challenge_counts_failures_and_is_taken_once(s: SqlStore) {
         ip: "10.0.0.9".into(),
         expires_at: T0.plus_secs(300),
         failures: 0,
+        passed: false,
     };
     s.put_challenge(&c).await.unwrap();
     assert_eq!(
@@ -413,6 +414,7 @@ async fn a_challenge_counts_failures_and_is_taken_once(s: SqlStore) {
     );
     assert_eq!(s.fail_challenge(&c.token_hash).await.unwrap(), 1);
     assert_eq!(s.fail_challenge(&c.token_hash).await.unwrap(), 2);
+
     assert_eq!(
         s.challenge(&c.token_hash, c.expires_at).await.unwrap(),
         None
@@ -434,6 +436,20 @@ async fn a_challenge_counts_failures_and_is_taken_once(s: SqlStore) {
     }
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].failures, 2);
+    // Put back marked as passed (the device limit stopped the sign-in), it reads back so.
+    let passed = SignInChallenge {
+        passed: true,
+        ..taken[0].clone()
+    };
+    s.put_challenge(&passed).await.unwrap();
+    assert_eq!(
+        s.challenge(&c.token_hash, T0).await.unwrap(),
+        Some(passed.clone())
+    );
+    assert_eq!(
+        s.take_challenge(&c.token_hash, T0).await.unwrap(),
+        Some(passed)
+    );
     assert_eq!(s.challenge(&c.token_hash, T0).await.unwrap(), None);
 }
 

@@ -11,7 +11,7 @@ use crate::repo::TwoStepStore;
 use crate::StoreResult;
 
 const CHALLENGE_COLS: &str =
-    "token_hash, user_id, name, device_type, client, ip, expires_at, failures";
+    "token_hash, user_id, name, device_type, client, ip, expires_at, failures, passed";
 
 fn challenge_from(r: &AnyRow) -> StoreResult<SignInChallenge> {
     Ok(SignInChallenge {
@@ -23,6 +23,7 @@ fn challenge_from(r: &AnyRow) -> StoreResult<SignInChallenge> {
         ip: r.try_get("ip")?,
         expires_at: Timestamp(r.try_get("expires_at")?),
         failures: r.try_get("failures")?,
+        passed: r.try_get::<i64, _>("passed")? != 0,
     })
 }
 
@@ -169,7 +170,7 @@ impl TwoStepStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         sqlx::query(&format!(
-            "INSERT INTO sign_in_challenges ({CHALLENGE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO sign_in_challenges ({CHALLENGE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .bind(c.token_hash.as_str())
         .bind(c.user_id.as_str())
@@ -179,6 +180,7 @@ impl TwoStepStore for SqlStore {
         .bind(&c.ip)
         .bind(c.expires_at.0)
         .bind(c.failures)
+        .bind(i64::from(c.passed))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
