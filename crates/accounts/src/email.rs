@@ -41,7 +41,7 @@ impl Accounts {
                 EventKind::EmailChanged,
                 Some(&ctx.device),
                 Some(&ctx.device.ip),
-                Some(format!("{} removed", clef_core::mask_email(&old))),
+                Some(format!("{old} removed")),
             )
             .await?;
             self.mail_address_changed(&user, &old, None, now);
@@ -118,10 +118,10 @@ impl Accounts {
             Err(StoreError::Conflict(_)) => return Err(AccountsError::Conflict("email")),
             Err(e) => return Err(e.into()),
         };
-        let masked = clef_core::mask_email(&link.email);
+        // The owner's own log: the addresses in full, so two alike ones can be told apart.
         let detail = match &before.email {
-            Some(old) => format!("from {} to {masked}", clef_core::mask_email(old)),
-            None => format!("set to {masked}"),
+            Some(old) => format!("from {old} to {}", link.email),
+            None => format!("set to {}", link.email),
         };
         self.record(
             &before.id,

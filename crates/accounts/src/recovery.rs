@@ -168,15 +168,15 @@ impl Accounts {
             return Err(AccountsError::LinkInvalid);
         };
         self.wake_streams();
-        let detail = format!(
-            "{}, {}",
-            signed_out_count(revoked.devices.len()),
-            crate::users::count(
+        let mut detail = signed_out_count(revoked.devices.len());
+        if !revoked.grants.is_empty() {
+            let apps = crate::users::count(
                 revoked.grants.len(),
                 "app's access ended",
-                "apps' access ended"
-            )
-        );
+                "apps' access ended",
+            );
+            detail.push_str(&format!(", {apps}"));
+        }
         self.record(
             &link.user_id,
             EventKind::PasswordReset,

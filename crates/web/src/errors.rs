@@ -112,6 +112,10 @@ pub fn describe(e: &AccountsError) -> Problem {
         AccountsError::NotFound(what) => {
             Problem::new(StatusCode::NOT_FOUND, format!("No such {what}."))
         }
+        AccountsError::Conflict("email") => Problem::new(
+            StatusCode::CONFLICT,
+            "Another account already uses that e-mail address.",
+        ),
         AccountsError::Conflict(what) => Problem::new(
             StatusCode::CONFLICT,
             format!("That {what} is already taken."),
@@ -119,6 +123,27 @@ pub fn describe(e: &AccountsError) -> Problem {
         AccountsError::Invalid(input) => {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, input_message(input))
         }
+        // The web sign-in has no two-step step yet: it says what is missing.
+        AccountsError::SecondFactorRequired { .. } => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "Enter the code from your authenticator app (or a recovery code).",
+        ),
+        AccountsError::InvalidCode => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "That code is not right, or was already used.",
+        ),
+        AccountsError::ChallengeInvalid => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "This sign-in expired. Sign in again.",
+        ),
+        AccountsError::LinkInvalid => Problem::new(
+            StatusCode::GONE,
+            "This link has expired, was already used, or a newer one was sent.",
+        ),
+        AccountsError::NoEmailAddress => Problem::new(
+            StatusCode::CONFLICT,
+            "This account has no e-mail address, so no link can be sent.",
+        ),
         AccountsError::SetupUnavailable => Problem::new(
             StatusCode::FORBIDDEN,
             "This setup link is invalid or was already used.",
@@ -218,6 +243,7 @@ fn input_message(i: &InputError) -> String {
         "password" => Some("Password"),
         "new_password" => Some("The new password"),
         "current_password" => Some("The current password"),
+        "email" => Some("The e-mail address"),
         "device.name" => Some("Device name"),
         "device.type" => Some("Device type"),
         "max_devices" => Some("Max devices"),

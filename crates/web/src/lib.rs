@@ -3,7 +3,10 @@
 //!
 //! Pages are plain HTML forms with no inline script or style (the server's CSP forbids both). Every
 //! form carries a double-submit CSRF token and is checked for a same-origin request before
-//! anything happens; every successful POST answers 303 See Other.
+//! anything happens; every successful POST answers 303 See Other, but for the two whose page
+//! names an e-mail address (a confirmation link sent, an address confirmed), which is never put
+//! in a URL. Pages whose address carries a mailed token (setup, password reset, address
+//! confirmation) send no referrer.
 
 mod agent;
 mod assets;
@@ -22,9 +25,9 @@ use axum::Router;
 use clef_http::{AppState, MAX_BODY_BYTES};
 
 use pages::{
-    account, admin, admin_users, app_passwords, apps, apps_registered, consent, converted,
-    device_code, devices, export, kept, library, library_admin, limit, missing, new_password,
-    playlist_add, playlists, security, setup, signin,
+    account, account_email, admin, admin_users, app_passwords, apps, apps_registered, consent,
+    converted, device_code, devices, export, kept, library, library_admin, limit, missing,
+    new_password, password_reset, playlist_add, playlists, security, setup, signin,
 };
 
 /// The web pages' routes.
@@ -36,6 +39,11 @@ pub fn router(state: AppState) -> Router {
         .route(assets::EXPORT_SCRIPT_PATH, get(assets::export_script))
         .route(assets::MENU_SCRIPT_PATH, get(assets::menu_script))
         .route("/signin", get(signin::show).post(signin::submit))
+        .route(
+            password_reset::PATH,
+            get(password_reset::show).post(password_reset::request),
+        )
+        .route("/password-reset/new", post(password_reset::choose))
         .route("/oauth/authorize", get(consent::show).post(consent::answer))
         .route("/device", get(device_code::show).post(device_code::answer))
         .route("/signin/continue", post(limit::continue_sign_in))
@@ -53,6 +61,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))
+        .route("/account/email", post(account_email::change))
+        .route("/account/notices", post(account_email::set_notices))
+        .route(
+            account_email::CONFIRM_PATH,
+            get(account_email::show_confirm).post(account_email::confirm),
+        )
         .route(
             auth::NEW_PASSWORD_PATH,
             get(new_password::show).post(new_password::submit),
@@ -70,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/users/{name}/password",
             post(admin_users::reset_password),
+        )
+        .route(
+            "/admin/users/{name}/reset-link",
+            post(admin_users::send_reset_link),
         )
         .route("/admin/users/{name}/delete", post(admin_users::delete))
         .route("/admin/security", get(admin::security))

@@ -1,6 +1,6 @@
 //! Building responses: HTML pages, 303 redirects, and cookies added to either.
 
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, REFERRER_POLICY, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use maud::Markup;
@@ -34,5 +34,14 @@ pub fn with_cookie(mut res: Response, cookie: &str) -> Response {
         }
         Err(_) => tracing::error!("a cookie value was not a valid header value"),
     }
+    res
+}
+
+/// Sends no referrer: for the pages whose address carries a token (the setup link, mailed
+/// links), so the token never leaves in a `Referer`. Their forms are then posted with
+/// `Origin: null`, which `same_origin` accepts only with `Sec-Fetch-Site: same-origin`.
+pub fn no_referrer(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     res
 }

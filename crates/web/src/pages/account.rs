@@ -1,4 +1,5 @@
-//! The Account page: who is signed in, changing the password, and signing out everywhere.
+//! The Account page: who is signed in, the e-mail address (`account_email.rs`), changing the
+//! password, and signing out everywhere.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,17 +15,22 @@ use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
 use crate::errors::{self, Problem};
 use crate::format::when;
 use crate::layout::{csrf_field, Flash, Section};
+use crate::pages::account_email;
 use crate::pages::confirm::{self, Question};
 use crate::pages::signed_in_page;
 use crate::reply;
 
 /// The longest current password the form will check.
-const MAX_PRESENTED_PASSWORD: usize = 1024;
+pub(crate) const MAX_PRESENTED_PASSWORD: usize = 1024;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct AccountQuery {
     password_changed: Option<u32>,
+    /// After an address change: `removed` or `unchanged`.
+    email: Option<String>,
+    /// After the notice setting changed: `on` or `off`.
+    notices: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +84,17 @@ fn render(
     status: StatusCode,
     flash: Option<Flash>,
 ) -> Response {
+    render_with(ctx, csrf, status, flash, "")
+}
+
+/// The page, with `typed_email` kept in the address field after a failed change.
+pub(crate) fn render_with(
+    ctx: &AuthContext,
+    csrf: &CsrfToken,
+    status: StatusCode,
+    flash: Option<Flash>,
+    typed_email: &str,
+) -> Response {
     let u = &ctx.user;
     let body = html! {
         h1 { "Account" }
@@ -90,6 +107,7 @@ fn render(
                 dt { "Member since" } dd { (when(u.created_at)) }
             }
         }
+        (account_email::section(ctx, csrf, typed_email))
         section.panel #change-password {
             h2 { "Change password" }
             p.hint { "8 to 128 characters. Every other device is signed out when it changes." }
@@ -130,12 +148,15 @@ pub async fn show(
     csrf: CsrfToken,
     Query(q): Query<AccountQuery>,
 ) -> Response {
-    let flash = q.password_changed.and_then(|n| match n {
-        1 => Flash::notice("Password changed. 1 other device was signed out."),
-        n => Flash::notice(format!(
-            "Password changed. {n} other devices were signed out."
-        )),
-    });
+    let flash = q
+        .password_changed
+        .and_then(|n| match n {
+            1 => Flash::notice("Password changed. 1 other device was signed out."),
+            n => Flash::notice(format!(
+                "Password changed. {n} other devices were signed out."
+            )),
+        })
+        .or_else(|| account_email::flash(&ctx, q.email.as_deref(), q.notices.as_deref()));
     render(&ctx, &csrf, StatusCode::OK, flash)
 }
 
@@ -228,6 +249,7 @@ pub async fn sign_out_everywhere(
                 cancel: "/account",
                 carry,
                 fields: None,
+                before: None,
                 section: Section::Account,
             },
         );

@@ -28,6 +28,8 @@ const SHOWN: i64 = 500;
 #[serde(default)]
 pub struct UsersQuery {
     notice: Option<String>,
+    /// Whom a reset link was sent to (`notice=reset_link`).
+    user: Option<String>,
 }
 
 impl UsersQuery {
@@ -51,6 +53,7 @@ impl UsersQuery {
 pub struct CreateForm {
     username: String,
     password: String,
+    email: String,
     is_admin: Option<String>,
     csrf: String,
 }
@@ -107,7 +110,10 @@ fn user_row(u: &User, me: &AuthContext, csrf: &str) -> Markup {
     };
     html! {
         tr data-username=(name) {
-            td.username { (name) @if u.id == me.user.id { " " span.badge.this-device { "You" } } }
+            td.username {
+                (name) @if u.id == me.user.id { " " span.badge.this-device { "You" } }
+                @if let Some(address) = &u.email { div.hint.email { (address) } }
+            }
             td.admin data-label="Admin" { @if u.is_admin { span.badge { "Admin" } } @else { "—" } }
             td.state data-label="State" {
                 @if u.disabled { span.badge.disabled { "Disabled" } } @else { "Active" }
@@ -175,6 +181,10 @@ async fn render_users(
                     label for="new-password" { "Password" }
                     input #new-password type="password" name="password" autocomplete="new-password" minlength="8" maxlength="128" required;
                 }
+                div.field {
+                    label for="new-email" { "E-mail " span.hint { "(optional)" } }
+                    input #new-email type="email" name="email" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="254";
+                }
                 label.check {
                     input #new-is-admin type="checkbox" name="is_admin" value="on";
                     " Administrator"
@@ -209,7 +219,23 @@ pub async fn users(
     if let Some(r) = refuse_non_admin(&ctx, &csrf) {
         return r;
     }
-    render_users(&st, &ctx, &csrf, StatusCode::OK, q.flash()).await
+    let flash = match (q.notice.as_deref(), q.user.as_deref()) {
+        // Where the link went, masked, as the admin may not read the whole address.
+        (Some("reset_link"), Some(name)) => st
+            .accounts
+            .user(Actor::Admin(&ctx), name)
+            .await
+            .ok()
+            .and_then(|u| u.email)
+            .and_then(|to| {
+                Flash::notice(format!(
+                    "A reset link was sent to {}.",
+                    clef_core::mask_email(&to)
+                ))
+            }),
+        _ => q.flash(),
+    };
+    render_users(&st, &ctx, &csrf, StatusCode::OK, flash).await
 }
 
 /// Signs in the admin behind a posted form; anyone else gets the 403 page.
@@ -251,11 +277,12 @@ pub async fn create_user(
     };
     match st
         .accounts
-        .create_user(
+        .create_user_with_email(
             Actor::Admin(&ctx),
             &form.username,
             form.password,
             form.is_admin.is_some(),
+            Some(&form.email),
         )
         .await
     {

@@ -1,16 +1,17 @@
-//! The admin's actions on one user beyond limits: make or remove an admin, give a temporary
-//! password, disable, delete. Each that takes something away asks first (`confirm.rs`).
+//! The admin's actions on one user beyond limits: make or remove an admin, reset a password (a
+//! link e-mailed to the user's address, or a temporary password), disable, delete. Each that
+//! takes something away asks first (`confirm.rs`).
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use clef_accounts::Actor;
+use clef_accounts::{Actor, RESET_LINK_MINUTES};
 use clef_http::{AppState, ClientIp};
 use maud::html;
 use serde::Deserialize;
 
-use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
-use crate::layout::Section;
+use crate::csrf::{Bare, CsrfForm, CsrfToken, HasCsrf};
+use crate::layout::{csrf_field, Section};
 use crate::pages::admin::{failed, posting_admin};
 use crate::pages::confirm::{self, is_yes, Confirmed, Question};
 use crate::reply;
@@ -62,12 +63,34 @@ pub(crate) async fn ask(
             "Remove admin rights".to_owned(),
             "admin",
         ),
-        Ask::ResetPassword => (
-            format!("Give {n} a temporary password?"),
-            format!("{n} is signed out on every device at once. Tell them the temporary password: at their next sign-in they must choose a new one before anything else."),
+        Ask::ResetPassword if user.email.is_some() => (
+            format!("Reset the password of {n}?"),
+            format!("{n} has an e-mail address: send them a link to choose a new password themselves. Nothing changes until they use it."),
             "Set the temporary password".to_owned(),
             "password",
         ),
+        Ask::ResetPassword => (
+            format!("Give {n} a temporary password?"),
+            temporary_consequence(n),
+            "Set the temporary password".to_owned(),
+            "password",
+        ),
+    };
+    // With an address, the link comes first; the temporary password stays, below it.
+    let before = match (&user.email, ask) {
+        (Some(address), Ask::ResetPassword) => Some(html! {
+            form.stacked #reset-link-form method="post" action={ "/admin/users/" (n) "/reset-link" } {
+                (csrf_field(csrf.value()))
+                p.hint {
+                    "The link goes to " (clef_core::mask_email(address)) ". It works once, for "
+                    (RESET_LINK_MINUTES) " minutes, and choosing the new password signs them out everywhere."
+                }
+                button.primary #send-reset-link type="submit" { "E-mail a reset link" }
+            }
+            h2 #temporary-password-heading { "Or give a temporary password" }
+            p { (temporary_consequence(n)) }
+        }),
+        _ => None,
     };
     let fields = (ask == Ask::ResetPassword).then(|| {
         html! {
@@ -90,10 +113,41 @@ pub(crate) async fn ask(
             yes,
             cancel: "/admin/users",
             carry,
+            before,
             fields,
             section: Section::Admin,
         },
     )
+}
+
+fn temporary_consequence(n: &str) -> String {
+    format!("{n} is signed out on every device at once. Tell them the temporary password: at their next sign-in they must choose a new one before anything else.")
+}
+
+/// `POST /admin/users/{name}/reset-link`: mails the user a link to choose a new password (nothing
+/// changes until they use it, so nothing is asked first).
+pub async fn send_reset_link(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    CsrfForm { csrf, .. }: CsrfForm<Bare>,
+) -> Response {
+    let ctx = match posting_admin(&st, &headers, &ip, &csrf).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match st
+        .accounts
+        .send_reset_link_by_admin(Actor::Admin(&ctx), &name)
+        .await
+    {
+        Ok(_) => reply::see_other(&format!(
+            "/admin/users?notice=reset_link&user={}",
+            crate::format::query_value(&name)
+        )),
+        Err(e) => failed(&st, &ctx, &csrf, &e).await,
+    }
 }
 
 /// `POST /admin/users/{name}/delete`, after a confirmation.

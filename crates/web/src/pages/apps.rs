@@ -215,6 +215,7 @@ pub async fn remove(
                 cancel: "/apps",
                 carry: vec![],
                 fields: None,
+                before: None,
                 section: Section::Apps,
             },
         );

@@ -313,6 +313,7 @@ pub async fn delete(
                 cancel: "/apps",
                 carry: vec![],
                 fields: None,
+                before: None,
                 section: Section::Apps,
             },
         );

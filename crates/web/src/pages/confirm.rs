@@ -53,6 +53,8 @@ pub(crate) struct Question<'a> {
     pub cancel: &'a str,
     /// Fields the first post carried, posted again.
     pub carry: Vec<(&'static str, String)>,
+    /// Something to offer before the confirmed form (another way to do it).
+    pub before: Option<Markup>,
     /// Fields to fill in on this page (a temporary password).
     pub fields: Option<Markup>,
     pub section: Section,
@@ -63,6 +65,7 @@ pub(crate) fn page(ctx: &AuthContext, csrf: &CsrfToken, q: Question<'_>) -> Resp
     let body = html! {
         h1 #confirm-title { (q.title) }
         p #confirm-consequence { (q.consequence) }
+        @if let Some(b) = &q.before { (b) }
         form.stacked.confirm method="post" action=(q.action) {
             (csrf_field(csrf.value()))
             input type="hidden" name="confirm" value="yes";

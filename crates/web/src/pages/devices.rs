@@ -175,6 +175,7 @@ pub async fn sign_out(
                 cancel: "/devices",
                 carry: vec![],
                 fields: None,
+                before: None,
                 section: Section::Devices,
             },
         );

@@ -1,6 +1,7 @@
 //! One module per page (or small group of pages), each with its GET view and its form handlers.
 
 pub mod account;
+pub mod account_email;
 pub mod admin;
 pub mod admin_users;
 pub mod app_passwords;
@@ -18,6 +19,7 @@ pub mod library_admin;
 pub mod limit;
 pub mod missing;
 pub mod new_password;
+pub mod password_reset;
 pub mod playlist_add;
 pub mod playlists;
 pub mod security;

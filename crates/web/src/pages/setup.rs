@@ -1,8 +1,7 @@
 //! First run: the one-time setup link's page, which creates the admin account.
 
 use axum::extract::{Query, State};
-use axum::http::header::REFERRER_POLICY;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use clef_accounts::AccountsError;
 use clef_http::AppState;
@@ -12,7 +11,7 @@ use serde::Deserialize;
 use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
 use crate::errors;
 use crate::layout::{self, csrf_field, Flash};
-use crate::reply;
+use crate::reply::{self, no_referrer};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -33,13 +32,6 @@ impl HasCsrf for SetupForm {
     fn csrf(&self) -> &str {
         &self.csrf
     }
-}
-
-/// The link's token is in the URL, so these pages never send a referrer.
-fn no_referrer(mut res: Response) -> Response {
-    res.headers_mut()
-        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    res
 }
 
 fn form(

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
 use crate::errors::{self, Problem};
 use crate::layout::{self, csrf_field, Flash};
-use crate::pages::limit;
+use crate::pages::{limit, password_reset};
 use crate::{agent, auth, cookies, reply};
 
 /// The longest password sign-in will look at; anything longer cannot be right.
@@ -128,6 +128,7 @@ pub(crate) fn render(csrf: &CsrfToken, status: StatusCode, view: SigninView<'_>)
             input #device_name type="text" name="device_name" value=(view.device_name) maxlength="64" placeholder="such as Kitchen laptop";
             button.primary type="submit" { "Sign in" }
         }
+        p.signin-help { a #forgot-password href=(password_reset::PATH) { "Forgot password?" } }
     };
     csrf.attach(reply::html(
         status,
