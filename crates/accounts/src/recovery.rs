@@ -40,7 +40,14 @@ impl Accounts {
         }
         counted?;
         let (this, login, ip) = (self.clone(), login.trim().to_owned(), ip.to_owned());
+        // The work for a real account (a link stored, a log entry, a message) starts a random
+        // 100-355 ms after the answer, so it never competes with the answer it follows: what
+        // it costs lands on whatever requests come later, of either kind.
+        let mut jitter = [0u8; 1];
+        self.rng.fill(&mut jitter);
+        let delay = std::time::Duration::from_millis(100 + u64::from(jitter[0]));
         tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
             if let Err(e) = this.mail_reset_for(&login, &ip).await {
                 tracing::error!(error = %e, "could not send a password reset link");
             }

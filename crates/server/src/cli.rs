@@ -88,6 +88,9 @@ pub enum UserCommand {
         /// Make the user an admin.
         #[arg(long)]
         admin: bool,
+        /// The user's e-mail address, for "forgot password" links and security notices.
+        #[arg(long)]
+        email: Option<String>,
         /// Read the password from the first line of standard input instead of asking.
         #[arg(long)]
         password_stdin: bool,
@@ -252,10 +255,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::Add {
             name,
             admin,
+            email,
             password_stdin,
         }) => {
+            let password = read_password(password_stdin)?;
             let u = accounts
-                .create_user(c, &name, read_password(password_stdin)?, admin)
+                .create_user_with_email(c, &name, password, admin, email.as_deref())
                 .await?;
             println!(
                 "created {}{}",

@@ -185,6 +185,20 @@ async fn user_and_device_commands_work_on_the_data_folder() {
         Some("short\n"),
     );
     assert!(!ok && err.contains("at least 8"), "{err}");
+    // An address for reset links: checked, and one account's only.
+    let add = |name: &'static str, email: &'static str| {
+        clef(
+            d,
+            &["user", "add", name, "--email", email, "--password-stdin"],
+            Some("a good long password\n"),
+        )
+    };
+    let (ok, out, err) = add("bob", "bob@example.org");
+    assert!(ok && out.contains("created bob"), "{err}");
+    let (ok, _, err) = add("carl", "not an address");
+    assert!(!ok && err.contains("email"), "{err}");
+    let (ok, _, err) = add("dora", "BOB@example.org");
+    assert!(!ok && err.contains("email already exists"), "{err}");
     let (ok, out, _) = clef(d, &["user", "limits", "anna", "--devices", "3"], None);
     assert!(ok && out.contains("up to 3 devices"), "{out}");
     let (ok, out, _) = clef(d, &["user", "list"], None);
