@@ -87,6 +87,20 @@ async fn a_reset_link_works_once_while_newest_and_fresh_and_names_the_configured
     // Asked through the server's address, the link still names the configured host.
     assert_eq!(ask(&s, "anna").await.status(), StatusCode::ACCEPTED);
     let first = next_link(&s).await;
+    // S1: 256 random bits, and only their hash is stored.
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&first)
+        .unwrap();
+    assert_eq!(raw.len(), 32);
+    let stored = s
+        .store
+        .raw_strings("SELECT token_hash || ' ' || email FROM email_links")
+        .await
+        .unwrap()
+        .join("\n");
+    assert!(!stored.contains(&first), "a raw reset token is in the database");
+    assert!(stored.contains(&clef_core::SecretToken::from_presented(&first).hash().0));
     let page = s
         .client()
         .get(s.url(&format!("/password-reset?token={first}")))
