@@ -75,6 +75,13 @@ pub enum AccountsError {
     /// The challenge expired, was used, or took too many wrong codes: sign in again.
     #[error("this sign-in expired; sign in again")]
     ChallengeInvalid,
+    /// A passkey's answer that was not accepted: an unknown or removed passkey, one of another
+    /// account, a signature that does not verify, or a ceremony expired or already used.
+    #[error("that passkey was not accepted")]
+    PasskeyRefused,
+    /// Passkeys need the server to be reached by a host name (`public_url`), not an address.
+    #[error("passkeys need public_url to name the server by a host name")]
+    PasskeysUnavailable,
     /// A mailed link that expired, was used, or was replaced by a newer one.
     #[error("this link has expired, was already used, or a newer one was sent")]
     LinkInvalid,

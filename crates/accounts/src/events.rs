@@ -29,6 +29,9 @@ pub enum EventKind {
     TwoStepEnabled,
     TwoStepDisabled,
     RecoveryCodeUsed,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeySignIn,
 }
 
 impl EventKind {
@@ -60,6 +63,9 @@ impl EventKind {
             EventKind::TwoStepEnabled => "two_step_enabled",
             EventKind::TwoStepDisabled => "two_step_disabled",
             EventKind::RecoveryCodeUsed => "recovery_code_used",
+            EventKind::PasskeyAdded => "passkey_added",
+            EventKind::PasskeyRemoved => "passkey_removed",
+            EventKind::PasskeySignIn => "passkey_sign_in",
         }
     }
 
@@ -90,6 +96,9 @@ impl EventKind {
         EventKind::TwoStepEnabled,
         EventKind::TwoStepDisabled,
         EventKind::RecoveryCodeUsed,
+        EventKind::PasskeyAdded,
+        EventKind::PasskeyRemoved,
+        EventKind::PasskeySignIn,
     ];
 
     /// The kind stored as `s`.
@@ -107,6 +116,8 @@ impl EventKind {
                 | EventKind::PasswordReset
                 | EventKind::TwoStepEnabled
                 | EventKind::TwoStepDisabled
+                | EventKind::PasskeyAdded
+                | EventKind::PasskeyRemoved
                 | EventKind::AppAuthorized
                 | EventKind::DeviceAuthorized
                 | EventKind::AppPasswordCreated
@@ -143,6 +154,9 @@ impl EventKind {
             "two_step_enabled" => "Two-step sign-in turned on",
             "two_step_disabled" => "Two-step sign-in turned off",
             "recovery_code_used" => "Signed in with a recovery code",
+            "passkey_added" => "Passkey added",
+            "passkey_removed" => "Passkey removed",
+            "passkey_sign_in" => "Signed in with a passkey",
             _ => "Event",
         }
     }

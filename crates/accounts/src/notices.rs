@@ -108,7 +108,7 @@ impl Accounts {
                 subject: "New sign-in to your Clef account".into(),
                 paragraphs: vec![
                     format!("A new device signed in to your Clef account: {device}, {ip}, {when}."),
-                    format!("It said it is {detail}."),
+                    format!("Client and type: {detail}."),
                     "You can turn these notices off on your Account page.".into(),
                 ],
                 action: review("See your devices", "/devices"),
@@ -192,6 +192,30 @@ impl Accounts {
                     "If this was not you, sign that device out on the Devices page. {secure}"
                 )),
             },
+            EventKind::PasskeyAdded | EventKind::PasskeyRemoved => {
+                let added = kind == EventKind::PasskeyAdded;
+                Message {
+                    subject: if added {
+                        "A passkey was added to your Clef account".into()
+                    } else {
+                        "A passkey was removed from your Clef account".into()
+                    },
+                    paragraphs: vec![format!(
+                        "The passkey {detail} was {} your Clef account at {when}, from {device} \
+                         ({ip}).",
+                        if added { "added to" } else { "removed from" }
+                    )],
+                    action: review("See your account", "/account"),
+                    not_you: Some(if added {
+                        format!(
+                            "If this was not you, remove the passkey on your Account page: it \
+                             signs in without your password. {secure}"
+                        )
+                    } else {
+                        secure
+                    }),
+                }
+            }
             _ => return None,
         };
         Some(m)

@@ -13,7 +13,7 @@ use crate::two_step::{self, RecoveryCode, TotpSecret};
 /// How long the step between the password and the code lasts.
 const CHALLENGE_SECS: i64 = 5 * 60;
 /// Wrong codes a challenge survives; then the password must be typed again.
-const CHALLENGE_TRIES: i64 = 5;
+pub(crate) const CHALLENGE_TRIES: i64 = 5;
 const ISSUER: &str = "Clef";
 
 /// What the Account page shows to enrol an authenticator app.
@@ -196,6 +196,31 @@ impl Accounts {
             Some(actor.label()),
         )
         .await
+    }
+
+    /// Ten new recovery codes in place of the old ones, used or not (needs the password); shown
+    /// once.
+    pub async fn new_recovery_codes(
+        &self,
+        ctx: &AuthContext,
+        current: Password,
+    ) -> AccountsResult<Vec<String>> {
+        let user = self.confirm_password(ctx, &current).await?;
+        if user.totp_enabled_at.is_none() {
+            return Err(AccountsError::NotFound("two-step sign-in"));
+        }
+        let codes = two_step::generate_recovery_codes(self.rng.as_ref());
+        let hashes: Vec<String> = codes.iter().map(|c| c.hash(&self.cfg.pepper)).collect();
+        self.store.replace_recovery_codes(&user.id, &hashes).await?;
+        self.record(
+            &user.id,
+            EventKind::TwoStepEnabled,
+            Some(&ctx.device),
+            Some(&ctx.device.ip),
+            Some("new recovery codes made; the old ones no longer work".into()),
+        )
+        .await?;
+        Ok(codes.iter().map(RecoveryCode::display).collect())
     }
 
     /// How many unused recovery codes the caller has.

@@ -284,6 +284,50 @@ fn settle(p: &ThrottlePolicy, c: &mut [AttemptCount], now: Timestamp, ok: bool) 
     }
 }
 
+/// Counts one request of `kind` (a password-reset e-mail) for `account` as typed and from
+/// `address`, refusing it when either has had its share of the window. Keyed, like sign-in, by
+/// what was typed, so the answer is the same whether or not the account exists.
+pub(crate) async fn count_request(
+    store: &Arc<dyn Store>,
+    now: Timestamp,
+    kind: &str,
+    account: &str,
+    address: &str,
+    limits: crate::config::RequestLimits,
+) -> AccountsResult<()> {
+    let keys = [
+        digest(&format!("{kind}-account"), &account.trim().to_lowercase()),
+        digest(&format!("{kind}-address"), address),
+    ];
+    let caps = [limits.per_account, limits.per_address];
+    let mut wait = None;
+    store
+        .update_attempts(&[&keys[0], &keys[1]], &mut |counts| {
+            // `failures` counts requests; `last_failure` is when the window began.
+            for c in counts.iter_mut() {
+                if c.last_failure <= now.minus_secs(limits.window_secs) {
+                    c.failures = 0;
+                }
+            }
+            if let Some(full) = counts.iter().zip(caps).find(|(c, cap)| c.failures >= *cap) {
+                let ends = full.0.last_failure.plus_secs(limits.window_secs);
+                wait = Some(((ends.0 - now.0) / 1000).max(1));
+                return;
+            }
+            for c in counts.iter_mut() {
+                if c.failures == 0 {
+                    c.last_failure = now;
+                }
+                c.failures += 1;
+            }
+        })
+        .await?;
+    match wait {
+        Some(retry_after_secs) => Err(AccountsError::Throttled { retry_after_secs }),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,49 +399,5 @@ mod tests {
         let later = now.plus_secs(PENDING_TTL_SECS);
         assert_eq!(reserve(&p, &mut stuck, later), Verdict::Go);
         assert_eq!((stuck[0].failures, stuck[0].pending), (5, 1));
-    }
-}
-
-/// Counts one request of `kind` (a password-reset e-mail) for `account` as typed and from
-/// `address`, refusing it when either has had its share of the window. Keyed, like sign-in, by
-/// what was typed, so the answer is the same whether or not the account exists.
-pub(crate) async fn count_request(
-    store: &Arc<dyn Store>,
-    now: Timestamp,
-    kind: &str,
-    account: &str,
-    address: &str,
-    limits: crate::config::RequestLimits,
-) -> AccountsResult<()> {
-    let keys = [
-        digest(&format!("{kind}-account"), &account.trim().to_lowercase()),
-        digest(&format!("{kind}-address"), address),
-    ];
-    let caps = [limits.per_account, limits.per_address];
-    let mut wait = None;
-    store
-        .update_attempts(&[&keys[0], &keys[1]], &mut |counts| {
-            // `failures` counts requests; `last_failure` is when the window began.
-            for c in counts.iter_mut() {
-                if c.last_failure <= now.minus_secs(limits.window_secs) {
-                    c.failures = 0;
-                }
-            }
-            if let Some(full) = counts.iter().zip(caps).find(|(c, cap)| c.failures >= *cap) {
-                let ends = full.0.last_failure.plus_secs(limits.window_secs);
-                wait = Some(((ends.0 - now.0) / 1000).max(1));
-                return;
-            }
-            for c in counts.iter_mut() {
-                if c.failures == 0 {
-                    c.last_failure = now;
-                }
-                c.failures += 1;
-            }
-        })
-        .await?;
-    match wait {
-        Some(retry_after_secs) => Err(AccountsError::Throttled { retry_after_secs }),
-        None => Ok(()),
     }
 }

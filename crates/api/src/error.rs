@@ -314,6 +314,12 @@ fn accounts_error(e: AccountsError) -> Response {
         AccountsError::ChallengeInvalid => {
             body(StatusCode::UNAUTHORIZED, "challenge_invalid", &msg, none)
         }
+        AccountsError::PasskeyRefused => {
+            body(StatusCode::UNAUTHORIZED, "passkey_refused", &msg, none)
+        }
+        AccountsError::PasskeysUnavailable => {
+            body(StatusCode::NOT_IMPLEMENTED, "passkeys_unavailable", &msg, none)
+        }
         AccountsError::LinkInvalid => body(StatusCode::GONE, "link_invalid", &msg, none),
         AccountsError::NoEmailAddress => {
             body(StatusCode::CONFLICT, "no_email_address", &msg, none)

@@ -59,6 +59,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/me/two-step/disable",
             post(recovery::disable_two_step),
         )
+        .route(
+            "/api/v1/me/two-step/recovery-codes",
+            post(recovery::new_recovery_codes),
+        )
         .route("/api/v1/email-confirmations", post(recovery::confirm_email))
         .route("/api/v1/password-resets", post(recovery::request))
         .route("/api/v1/password-resets/complete", post(recovery::complete))

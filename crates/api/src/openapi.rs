@@ -154,6 +154,8 @@ fn accounts_document() -> Value {
                 "responses": { "200": { "description": "recovery_codes" }, "401": err, "404": err, "409": err } } },
             "/api/v1/me/two-step/disable": { "post": { "summary": "Turn two-step sign-in off (needs the password and a code or a recovery code)", "requestBody": body("DisableTwoStep"),
                 "responses": { "204": { "description": "off" }, "401": err, "403": err } } },
+            "/api/v1/me/two-step/recovery-codes": { "post": { "summary": "Ten new recovery codes in place of the old ones (needs the password); in this answer only", "requestBody": body("BeginTwoStep"),
+                "responses": { "200": { "description": "recovery_codes" }, "401": err, "403": err, "404": err } } },
             "/api/v1/admin/users/{username}/two-step": { "delete": { "summary": "Turn a user's two-step sign-in off (they lost their phone); logged and mailed", "parameters": user_param.clone(),
                 "responses": { "204": { "description": "off" }, "403": err, "404": err } } },
             "/api/v1/security-events": { "get": { "summary": "This account's security log", "parameters": limit_param.clone(), "responses": { "200": ok(list("Event")), "401": err } } },

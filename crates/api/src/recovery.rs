@@ -126,3 +126,17 @@ pub async fn disable_two_step(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `POST /api/v1/me/two-step/recovery-codes`: ten new codes in place of the old (needs the
+/// password); in this answer only.
+pub async fn new_recovery_codes(
+    State(st): State<AppState>,
+    Auth(ctx): Auth,
+    ApiJson(req): ApiJson<BeginTwoStepRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let codes = st
+        .accounts
+        .new_recovery_codes(&ctx, Password::presented(req.current_password))
+        .await?;
+    Ok(Json(json!({ "recovery_codes": codes })))
+}

@@ -9,6 +9,7 @@ mod library_model;
 mod migrations;
 mod model;
 mod oauth_model;
+mod passkey_model;
 mod repo;
 mod sql;
 mod user_data_model;
@@ -19,9 +20,10 @@ pub use export_model::*;
 pub use library_model::*;
 pub use model::*;
 pub use oauth_model::*;
+pub use passkey_model::*;
 pub use repo::{
-    AccountStore, CredentialStore, EmailStore, ExportStore, LibraryStore, OAuthStore, PlaylistStore, Store,
-    StreamStore, SubsonicStore, TwoStepStore, UserDataStore,
+    AccountStore, CredentialStore, EmailStore, ExportStore, LibraryStore, OAuthStore, PasskeyStore,
+    PlaylistStore, Store, StreamStore, SubsonicStore, TwoStepStore, UserDataStore,
 };
 pub use sql::{Backend, SqlStore};
 pub use user_data_model::*;

@@ -322,7 +322,8 @@ const COMMON_V9: &[&str] = &[
 
 /// E-mail addresses, the links mailed to them (password reset, address confirmation), the
 /// new-device notice setting, and two-step sign-in: the authenticator key (sealed), its last
-/// accepted time step, recovery codes and the challenge between the password and the code.
+/// accepted time step, recovery codes and the challenge between the password and the code;
+/// passkeys (WebAuthn credentials, as JSON) and the ceremonies under way.
 const COMMON_V10: &[&str] = &[
     "ALTER TABLE users ADD COLUMN email TEXT",
     "ALTER TABLE users ADD COLUMN notify_new_device BIGINT NOT NULL DEFAULT 1",
@@ -354,6 +355,22 @@ const COMMON_V10: &[&str] = &[
         expires_at BIGINT NOT NULL,
         failures BIGINT NOT NULL DEFAULT 0,
         passed BIGINT NOT NULL DEFAULT 0)",
+    "CREATE TABLE passkeys (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        credential_id TEXT NOT NULL UNIQUE,
+        passkey TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_used_at BIGINT)",
+    "CREATE INDEX passkeys_by_user ON passkeys (user_id)",
+    "CREATE TABLE webauthn_ceremonies (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        expires_at BIGINT NOT NULL)",
+    "CREATE INDEX webauthn_ceremonies_by_expiry ON webauthn_ceremonies (expires_at)",
 ];
 
 const MIGRATIONS: &[Migration] = &[

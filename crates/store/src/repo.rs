@@ -10,6 +10,7 @@ use crate::export_model::*;
 use crate::library_model::*;
 use crate::model::*;
 use crate::oauth_model::*;
+use crate::passkey_model::*;
 use crate::user_data_model::*;
 use crate::StoreResult;
 
@@ -354,9 +355,9 @@ pub trait EmailStore: Send + Sync + 'static {
         hash: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<Option<EmailLink>>;
-    /// Uses a reset link, sets the password hash (clearing `must_change_password`) and revokes
-    /// every device, credential and app grant of the user with the reason `password_reset`, all
-    /// in one transaction; `None` when the link is used, expired, superseded or unknown. Of two
+    /// Uses a reset link, sets the password hash (clearing `must_change_password`), revokes
+    /// every device, credential and app grant of the user with the reason `password_reset` and
+    /// deletes their passkeys and waiting sign-ins, all in one transaction; `None` when the link is used, expired, superseded or unknown. Of two
     /// concurrent uses, one wins.
     async fn reset_password_by_link(
         &self,
@@ -414,11 +415,41 @@ pub trait TwoStepStore: Send + Sync + 'static {
     ) -> StoreResult<Option<SignInChallenge>>;
 }
 
+/// Passkeys, and the WebAuthn ceremonies that make and use them.
+#[async_trait]
+pub trait PasskeyStore: Send + Sync + 'static {
+    /// Adds a passkey; `Conflict("passkey")` when its credential id is registered already (to
+    /// this account or another).
+    async fn add_passkey(&self, passkey: &StoredPasskey) -> StoreResult<()>;
+    /// A user's passkeys, oldest first.
+    async fn passkeys(&self, user: &UserId) -> StoreResult<Vec<StoredPasskey>>;
+    /// The passkey with this credential id, whoever's it is.
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> StoreResult<Option<StoredPasskey>>;
+    /// Removes a passkey of `user` and returns it; `None` when `user` has no passkey `id`.
+    async fn remove_passkey(&self, user: &UserId, id: &str) -> StoreResult<Option<StoredPasskey>>;
+    /// Records a use: the credential as the use updated it (its counter) and when. False when
+    /// the passkey is gone.
+    async fn use_passkey(&self, id: &str, passkey: &str, at: Timestamp) -> StoreResult<bool>;
+    /// Stores a ceremony (and forgets those long expired).
+    async fn put_ceremony(&self, ceremony: &WebauthnCeremony) -> StoreResult<()>;
+    /// Removes and returns an unexpired ceremony: single use, and of concurrent takes, on one
+    /// node or many, exactly one gets it.
+    async fn take_ceremony(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<WebauthnCeremony>>;
+}
+
 pub trait Store:
     AccountStore
     + CredentialStore
     + EmailStore
     + TwoStepStore
+    + PasskeyStore
     + OAuthStore
     + SubsonicStore
     + UserDataStore
@@ -433,6 +464,7 @@ impl<T> Store for T where
         + CredentialStore
         + EmailStore
         + TwoStepStore
+        + PasskeyStore
         + OAuthStore
         + SubsonicStore
         + UserDataStore

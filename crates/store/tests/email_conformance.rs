@@ -201,6 +201,19 @@ async fn a_reset_ends_every_device_credential_and_waiting_sign_in(s: SqlStore) {
     s.put_pending(&pending).await.unwrap();
     let (l, t) = link(&a, LinkPurpose::PasswordReset, T0);
     s.put_email_link(&l).await.unwrap();
+    for (u, id) in [(&a, "anna's key"), (&bob, "bob's key")] {
+        s.add_passkey(&StoredPasskey {
+            id: id.into(),
+            user_id: u.id.clone(),
+            name: "Laptop".into(),
+            credential_id: format!("cred-{id}"),
+            passkey: "{}".into(),
+            created_at: T0,
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+    }
 
     let (_, revoked) = s
         .reset_password_by_link(&t.hash(), "new-hash", T0.plus_secs(5))
@@ -226,6 +239,11 @@ async fn a_reset_ends_every_device_credential_and_waiting_sign_in(s: SqlStore) {
     let user = s.user_by_id(&a.id).await.unwrap().unwrap();
     assert_eq!(user.password_hash, "new-hash");
     assert!(!user.must_change_password);
+    assert!(
+        s.passkeys(&a.id).await.unwrap().is_empty(),
+        "passkeys end with the reset"
+    );
+    assert_eq!(s.passkeys(&bob.id).await.unwrap().len(), 1);
     assert!(s
         .take_pending(&pending.token_hash, T0.plus_secs(6))
         .await

@@ -37,6 +37,9 @@ pub struct Options {
     pub listen: Option<fn(&mut clef_server::ListenLimits)>,
     /// The public URL (default: `http(s)://` and the test address).
     pub public_url: Option<String>,
+    /// Name the server `http(s)://localhost:PORT` (a host name, which passkeys need: an IP
+    /// address cannot be a WebAuthn relying party) unless `public_url` is given.
+    pub localhost: bool,
     /// Changes to the export settings (a quota, a fixed free space).
     pub exports: Option<fn(&mut clef_export::ExportsConfig)>,
     /// Send mail over SMTP to a real SMTP server started for the test (`TestServer::mail`);
@@ -174,7 +177,10 @@ impl TestServer {
             public_url: Some(
                 opts.public_url
                     .clone()
-                    .unwrap_or_else(|| format!("{scheme}://{addr}")),
+                    .unwrap_or_else(|| match opts.localhost {
+                        true => format!("{scheme}://localhost:{}", addr.port()),
+                        false => format!("{scheme}://{addr}"),
+                    }),
             ),
             database_url: opts.database_url.clone(),
             trusted_proxies: opts.trusted_proxies.clone(),

@@ -29,6 +29,11 @@ pub const EXPORT_SCRIPT_PATH: &str = "/static/export.js";
 
 const EXPORT_SCRIPT: &str = include_str!("../static/export.js");
 
+/// Where the passkeys script is served (the Account, sign-in and two-step code pages).
+pub const PASSKEYS_SCRIPT_PATH: &str = "/static/passkeys.js";
+
+const PASSKEYS_SCRIPT: &str = include_str!("../static/passkeys.js");
+
 /// 64-bit FNV-1a: enough to tell versions of a file apart.
 fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -52,6 +57,10 @@ pub static MENU_SCRIPT_URL: LazyLock<String> =
 pub static EXPORT_SCRIPT_URL: LazyLock<String> =
     LazyLock::new(|| format!("{EXPORT_SCRIPT_PATH}?v={:016x}", fnv1a(EXPORT_SCRIPT)));
 
+/// The passkeys script's URL as pages link it.
+pub static PASSKEYS_SCRIPT_URL: LazyLock<String> =
+    LazyLock::new(|| format!("{PASSKEYS_SCRIPT_PATH}?v={:016x}", fnv1a(PASSKEYS_SCRIPT)));
+
 pub async fn stylesheet() -> impl IntoResponse {
     (
         [
@@ -72,6 +81,10 @@ pub async fn menu_script() -> impl IntoResponse {
 
 pub async fn export_script() -> impl IntoResponse {
     script(EXPORT_SCRIPT)
+}
+
+pub async fn passkeys_script() -> impl IntoResponse {
+    script(PASSKEYS_SCRIPT)
 }
 
 fn script(body: &'static str) -> impl IntoResponse {
@@ -95,5 +108,6 @@ mod tests {
         assert!(PLAYER_SCRIPT_URL.starts_with("/static/player.js?v="));
         assert!(EXPORT_SCRIPT_URL.starts_with("/static/export.js?v="));
         assert!(MENU_SCRIPT_URL.starts_with("/static/menu.js?v="));
+        assert!(PASSKEYS_SCRIPT_URL.starts_with("/static/passkeys.js?v="));
     }
 }

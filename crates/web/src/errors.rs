@@ -116,6 +116,13 @@ pub fn describe(e: &AccountsError) -> Problem {
             StatusCode::CONFLICT,
             "Another account already uses that e-mail address.",
         ),
+        AccountsError::Conflict("passkey") => Problem::new(
+            StatusCode::CONFLICT,
+            "That passkey is already added to an account.",
+        ),
+        AccountsError::Conflict("two_step") => {
+            Problem::new(StatusCode::CONFLICT, "Two-step sign-in is already on.")
+        }
         AccountsError::Conflict(what) => Problem::new(
             StatusCode::CONFLICT,
             format!("That {what} is already taken."),
@@ -123,7 +130,8 @@ pub fn describe(e: &AccountsError) -> Problem {
         AccountsError::Invalid(input) => {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, input_message(input))
         }
-        // The web sign-in has no two-step step yet: it says what is missing.
+        // The sign-in page answers it with the code page (`signin_code.rs`); elsewhere it says
+        // what is missing.
         AccountsError::SecondFactorRequired { .. } => Problem::new(
             StatusCode::UNAUTHORIZED,
             "Enter the code from your authenticator app (or a recovery code).",
@@ -134,7 +142,16 @@ pub fn describe(e: &AccountsError) -> Problem {
         ),
         AccountsError::ChallengeInvalid => Problem::new(
             StatusCode::UNAUTHORIZED,
-            "This sign-in expired. Sign in again.",
+            "This sign-in expired; please sign in again.",
+        ),
+        AccountsError::PasskeyRefused => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "That passkey was not accepted. Try again, or sign in with your password.",
+        ),
+        AccountsError::PasskeysUnavailable => Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "Passkeys need this server to be reached by a name such as music.example.org \
+             (its public_url), not by an IP address.",
         ),
         AccountsError::LinkInvalid => Problem::new(
             StatusCode::GONE,

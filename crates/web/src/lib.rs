@@ -5,8 +5,8 @@
 //! form carries a double-submit CSRF token and is checked for a same-origin request before
 //! anything happens; every successful POST answers 303 See Other, but for the two whose page
 //! names an e-mail address (a confirmation link sent, an address confirmed), which is never put
-//! in a URL. Pages whose address carries a mailed token (setup, password reset, address
-//! confirmation) send no referrer.
+//! in a URL, and for the two-step sign-in's recovery codes, shown once. Pages whose address
+//! carries a mailed token (setup, password reset, address confirmation) send no referrer.
 
 mod agent;
 mod assets;
@@ -27,7 +27,7 @@ use clef_http::{AppState, MAX_BODY_BYTES};
 use pages::{
     account, account_email, admin, admin_users, app_passwords, apps, apps_registered, consent,
     converted, device_code, devices, export, kept, library, library_admin, limit, missing,
-    new_password, password_reset, playlist_add, playlists, security, setup, signin,
+    new_password, passkeys, password_reset, playlist_add, playlists, security, setup, signin,
 };
 
 /// The web pages' routes.
@@ -38,7 +38,12 @@ pub fn router(state: AppState) -> Router {
         .route(assets::PLAYER_SCRIPT_PATH, get(assets::player_script))
         .route(assets::EXPORT_SCRIPT_PATH, get(assets::export_script))
         .route(assets::MENU_SCRIPT_PATH, get(assets::menu_script))
+        .route(assets::PASSKEYS_SCRIPT_PATH, get(assets::passkeys_script))
         .route("/signin", get(signin::show).post(signin::submit))
+        .route(
+            pages::signin_code::PATH,
+            get(pages::signin_code::show).post(pages::signin_code::submit),
+        )
         .route(
             password_reset::PATH,
             get(password_reset::show).post(password_reset::request),
@@ -60,7 +65,41 @@ pub fn router(state: AppState) -> Router {
             post(apps_registered::delete),
         )
         .route("/account", get(account::show))
+        .route(passkeys::ADD_OPTIONS_PATH, post(passkeys::add_options))
+        .route(passkeys::ADD_PATH, post(passkeys::add))
+        .route("/account/passkeys/{id}/remove", post(passkeys::remove))
+        .route(passkeys::AVAILABLE_PATH, get(passkeys::available))
+        .route(
+            passkeys::SIGNIN_OPTIONS_PATH,
+            post(passkeys::signin_options),
+        )
+        .route(passkeys::SIGNIN_PATH, post(passkeys::signin))
+        .route(
+            passkeys::SECOND_STEP_AVAILABLE_PATH,
+            post(passkeys::second_step_available),
+        )
+        .route(
+            passkeys::SECOND_STEP_OPTIONS_PATH,
+            post(passkeys::second_step_options),
+        )
+        .route(passkeys::SECOND_STEP_PATH, post(passkeys::second_step))
         .route("/account/password", post(account::change_password))
+        .route(
+            pages::two_step::ENROL_PATH,
+            get(pages::two_step::show).post(pages::two_step::begin),
+        )
+        .route(
+            pages::two_step::CONFIRM_PATH,
+            post(pages::two_step::confirm),
+        )
+        .route(
+            pages::two_step::DISABLE_PATH,
+            post(pages::two_step::disable),
+        )
+        .route(
+            pages::two_step::CODES_PATH,
+            post(pages::two_step::new_codes),
+        )
         .route("/account/email", post(account_email::change))
         .route("/account/notices", post(account_email::set_notices))
         .route(
@@ -90,6 +129,10 @@ pub fn router(state: AppState) -> Router {
             post(admin_users::send_reset_link),
         )
         .route("/admin/users/{name}/delete", post(admin_users::delete))
+        .route(
+            "/admin/users/{name}/two-step",
+            post(pages::two_step::admin_turn_off),
+        )
         .route("/admin/security", get(admin::security))
         .route("/admin/library", get(library_admin::show))
         .route("/admin/library/scan", post(library_admin::scan))

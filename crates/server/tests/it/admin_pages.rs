@@ -8,13 +8,9 @@ use clef_accounts::Actor;
 use clef_testkit::TestServer;
 use futures::FutureExt;
 
-use crate::chromium::{finish, Browser, Driver};
+use crate::chromium::{click, finish, Driver};
 
 const PASSWORD: &str = "correct horse battery staple";
-
-async fn click(b: &Browser, css: &str) {
-    b.find(css).await.click().await.unwrap();
-}
 
 #[tokio::test]
 async fn a_temporary_password_from_the_admin_page_is_replaced_at_the_next_sign_in() {

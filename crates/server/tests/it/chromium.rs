@@ -124,9 +124,7 @@ impl Browser {
     }
 
     pub async fn wait(&self, css: &str) -> Element {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
+        self.wait_for(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
     }
@@ -134,11 +132,23 @@ impl Browser {
     /// Waits for an element with exactly this text (so a stale page's element never matches).
     pub async fn wait_text(&self, id: &str, text: &str) -> Element {
         let xpath = format!("//*[@id='{id}' and normalize-space(.)='{text}']");
-        self.client
-            .wait()
-            .for_element(Locator::XPath(&xpath))
+        self.wait_for(Locator::XPath(&xpath))
             .await
             .unwrap_or_else(|e| panic!("waiting for #{id} saying {text:?}: {e}"))
+    }
+
+    /// fantoccini's wait, asked again when a navigation under way aborted the look-up (Chromium
+    /// answers "aborted by navigation" while a form's answer replaces the page).
+    async fn wait_for(&self, locator: Locator<'_>) -> Result<Element, fantoccini::error::CmdError> {
+        let mut tries = 0;
+        loop {
+            match self.client.wait().for_element(locator).await {
+                Err(e) if tries < 20 && e.to_string().contains("aborted by navigation") => {
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     pub async fn find(&self, css: &str) -> Element {
@@ -307,4 +317,26 @@ pub async fn finish(outcome: std::thread::Result<()>, browsers: Vec<Browser>) {
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
+}
+
+/// The HTTP status the page shown now was answered with.
+pub async fn status(b: &Browser) -> u64 {
+    b.js("return performance.getEntriesByType('navigation')[0].responseStatus;")
+        .await
+        .as_u64()
+        .unwrap()
+}
+
+pub async fn click(b: &Browser, css: &str) {
+    b.find(css).await.click().await.unwrap();
+}
+
+/// The `value` attribute of the element `css` finds ("" when it has none).
+pub async fn value(b: &Browser, css: &str) -> String {
+    b.find(css)
+        .await
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
 }

@@ -22,20 +22,11 @@ use serde_json::Value;
 use crate::chromium::{finish, Browser, Driver};
 use crate::device_grant;
 use crate::oauth::{self, authorize_path, param, pkce, register, token_request, PW};
-use crate::viewport::{fit, screenshot, set_viewport, DESKTOP, PHONE};
+use crate::viewport::{at_both_sizes, set_viewport, PHONE};
 
 /// Where the app waits for the browser: a loopback address (any port may stand in for the
 /// registered one), here our own server, whose "not found" page the browser lands on.
 const CALLBACK_PATH: &str = "/oauth-callback-test";
-
-/// Checks the page shown now at both sizes, saving `{name}-phone.png` and `{name}-desktop.png`.
-async fn at_both_sizes(b: &Browser, name: &str, problems: &mut Vec<String>) {
-    for v in [PHONE, DESKTOP] {
-        set_viewport(b, v).await;
-        problems.extend(fit(b, &format!("{name} ({})", v.name)).await);
-        screenshot(b, v, &format!("{name}-{}", v.name)).await;
-    }
-}
 
 /// Fills the sign-in form shown now as anna on "Chromium" with `password`, and sends it.
 async fn sign_in_form(b: &Browser, password: &str) {

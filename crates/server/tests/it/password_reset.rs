@@ -99,7 +99,10 @@ async fn a_reset_link_works_once_while_newest_and_fresh_and_names_the_configured
         .await
         .unwrap()
         .join("\n");
-    assert!(!stored.contains(&first), "a raw reset token is in the database");
+    assert!(
+        !stored.contains(&first),
+        "a raw reset token is in the database"
+    );
     assert!(stored.contains(&clef_core::SecretToken::from_presented(&first).hash().0));
     let page = s
         .client()

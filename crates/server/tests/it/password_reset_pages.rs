@@ -23,35 +23,14 @@ use futures::FutureExt;
 use reqwest::header::{COOKIE, LOCATION, REFERRER_POLICY, SET_COOKIE};
 use reqwest::StatusCode;
 
-use crate::chromium::{finish, Browser, Driver};
-use crate::viewport::{fit, screenshot, set_viewport, DESKTOP, PHONE};
+use crate::chromium::{click, finish, status, Driver};
+use crate::viewport::{at_both_sizes, set_viewport, PHONE};
 
 const PW: &str = "anna's first password";
 const NEW_PW: &str = "a brand new passphrase for anna";
 const ADDRESS: &str = "anna@example.org";
 const NEW_ADDRESS: &str = "anna.new@example.org";
 const SENT: &str = "If an account with an e-mail address matches, a link to choose a new password is on its way. It works once, for 30 minutes.";
-
-/// Checks the page shown now at both sizes, saving `{name}-phone.png` and `{name}-desktop.png`.
-async fn at_both_sizes(b: &Browser, name: &str, problems: &mut Vec<String>) {
-    for v in [PHONE, DESKTOP] {
-        set_viewport(b, v).await;
-        problems.extend(fit(b, &format!("{name} ({})", v.name)).await);
-        screenshot(b, v, &format!("{name}-{}", v.name)).await;
-    }
-}
-
-/// The HTTP status the page shown now was answered with.
-async fn status(b: &Browser) -> u64 {
-    b.js("return performance.getEntriesByType('navigation')[0].responseStatus;")
-        .await
-        .as_u64()
-        .unwrap()
-}
-
-async fn click(b: &Browser, css: &str) {
-    b.find(css).await.click().await.unwrap();
-}
 
 /// The next mail to `to` with this subject, passing over others to `to` (new-device notices).
 async fn mail_titled(s: &TestServer, to: &str, subject: &str) -> Mail {

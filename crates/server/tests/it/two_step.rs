@@ -177,6 +177,39 @@ async fn codes_from_an_authenticator_app_are_the_second_step_and_count_once() {
         .unwrap();
     assert_eq!(ping["subsonic-response"]["status"], "ok", "{ping}");
 
+    // New recovery codes replace the old ones, used or not. (A quarter of an hour first: the
+    // wrong codes above count in the sign-in throttle, as they should.)
+    s.clock.advance_secs(15 * 60);
+    let (status, _) = s
+        .call(
+            Method::POST,
+            &laptop,
+            "/api/v1/me/two-step/recovery-codes",
+            Some(json!({ "current_password": "nope nope" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, fresh_codes) = s
+        .call(
+            Method::POST,
+            &laptop,
+            "/api/v1/me/two-step/recovery-codes",
+            Some(json!({ "current_password": PW })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let fresh_codes = fresh_codes["recovery_codes"].as_array().unwrap().clone();
+    assert_eq!(fresh_codes.len(), 10);
+    let c4 = challenge(&s, "tv").await;
+    let (_, body) = sign_in(&s, json!({ "challenge": c4, "recovery_code": recovery[1] })).await;
+    assert_eq!(body["error"], "invalid_code", "an old code");
+    let (status, _) = sign_in(
+        &s,
+        json!({ "challenge": c4, "recovery_code": fresh_codes[0] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
     // Turning it off needs the password and a code.
     let off = |pw: &str, code: &str| json!({ "current_password": pw, "code": code });
     s.clock.advance_secs(30);

@@ -251,3 +251,13 @@ pub(crate) fn luminance(css: &str) -> f64 {
     assert_eq!(c.len(), 3, "a colour: {css}");
     0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
 }
+
+/// Checks the page shown now at both sizes, saving `{name}-phone.png` and `{name}-desktop.png`;
+/// ends at the desktop's size, where the navigation (and Sign out) is in view.
+pub async fn at_both_sizes(b: &Browser, name: &str, problems: &mut Vec<String>) {
+    for v in [PHONE, DESKTOP] {
+        set_viewport(b, v).await;
+        problems.extend(fit(b, &format!("{name} ({})", v.name)).await);
+        screenshot(b, v, &format!("{name}-{}", v.name)).await;
+    }
+}

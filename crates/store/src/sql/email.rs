@@ -180,8 +180,15 @@ impl EmailStore for SqlStore {
             apps: true,
         };
         let revoked = revoke_in(&mut tx, scope, &why).await?;
-        // Sign-ins waiting at the device limit or for a second factor end with the password.
-        for table in ["pending_signins", "sign_in_challenges"] {
+        // Sign-ins waiting at the device limit or for a second factor end with the password, and
+        // so do passkeys, which sign in without it: one added by whoever had the account must
+        // not outlive the reset (the owner adds theirs again).
+        for table in [
+            "pending_signins",
+            "sign_in_challenges",
+            "webauthn_ceremonies",
+            "passkeys",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(link.user_id.as_str())
                 .execute(&mut *tx)

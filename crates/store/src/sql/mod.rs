@@ -10,6 +10,7 @@ mod email;
 mod exports;
 mod library;
 mod oauth;
+mod passkeys;
 mod streams;
 mod subsonic;
 mod two_step;

@@ -18,6 +18,7 @@ use crate::layout::{csrf_field, Flash, Section};
 use crate::pages::account_email;
 use crate::pages::confirm::{self, Question};
 use crate::pages::signed_in_page;
+use crate::pages::two_step;
 use crate::reply;
 
 /// The longest current password the form will check.
@@ -31,6 +32,10 @@ pub struct AccountQuery {
     email: Option<String>,
     /// After the notice setting changed: `on` or `off`.
     notices: Option<String>,
+    /// After two-step sign-in was turned off: `off`.
+    two_step: Option<String>,
+    /// After a passkey was added or removed: `added` or `removed`.
+    passkey: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,17 +83,19 @@ impl HasCsrf for EverywhereForm {
     }
 }
 
-fn render(
+async fn render(
+    st: &AppState,
     ctx: &AuthContext,
     csrf: &CsrfToken,
     status: StatusCode,
     flash: Option<Flash>,
 ) -> Response {
-    render_with(ctx, csrf, status, flash, "")
+    render_with(st, ctx, csrf, status, flash, "").await
 }
 
 /// The page, with `typed_email` kept in the address field after a failed change.
-pub(crate) fn render_with(
+pub(crate) async fn render_with(
+    st: &AppState,
     ctx: &AuthContext,
     csrf: &CsrfToken,
     status: StatusCode,
@@ -96,6 +103,8 @@ pub(crate) fn render_with(
     typed_email: &str,
 ) -> Response {
     let u = &ctx.user;
+    let two_step = two_step::section(st, ctx, csrf).await;
+    let passkeys = crate::pages::passkeys::section(st, ctx, csrf).await;
     let body = html! {
         h1 { "Account" }
         section.panel {
@@ -122,6 +131,8 @@ pub(crate) fn render_with(
                 button.primary type="submit" { "Change password" }
             }
         }
+        (two_step)
+        (passkeys)
         section.panel #sign-out-everywhere {
             h2 { "Sign out everywhere" }
             p.hint { "Signs out every browser, player, TV and speaker on this account, for example after losing a phone." }
@@ -144,6 +155,7 @@ pub(crate) fn render_with(
 
 /// `GET /account`.
 pub async fn show(
+    State(st): State<AppState>,
     WebAuth(ctx): WebAuth,
     csrf: CsrfToken,
     Query(q): Query<AccountQuery>,
@@ -156,12 +168,14 @@ pub async fn show(
                 "Password changed. {n} other devices were signed out."
             )),
         })
-        .or_else(|| account_email::flash(&ctx, q.email.as_deref(), q.notices.as_deref()));
-    render(&ctx, &csrf, StatusCode::OK, flash)
+        .or_else(|| account_email::flash(&ctx, q.email.as_deref(), q.notices.as_deref()))
+        .or_else(|| two_step::flash(q.two_step.as_deref()))
+        .or_else(|| crate::pages::passkeys::flash(q.passkey.as_deref()));
+    render(&st, &ctx, &csrf, StatusCode::OK, flash).await
 }
 
-fn problem(ctx: &AuthContext, csrf: &CsrfToken, p: &Problem) -> Response {
-    p.decorate(render(ctx, csrf, p.status, Flash::error(p.message.clone())))
+async fn problem(st: &AppState, ctx: &AuthContext, csrf: &CsrfToken, p: &Problem) -> Response {
+    p.decorate(render(st, ctx, csrf, p.status, Flash::error(p.message.clone())).await)
 }
 
 /// `POST /account/password`.
@@ -176,12 +190,12 @@ pub async fn change_password(
         Err(r) => return r,
     };
     if let Some(p) = form.problem() {
-        return problem(&ctx, &csrf, &p);
+        return problem(&st, &ctx, &csrf, &p).await;
     }
     // Every other live device is signed out by the change; count them first to say so.
     let others = match st.accounts.devices(&ctx).await {
         Ok(d) => d.iter().filter(|v| !v.current).count(),
-        Err(e) => return problem(&ctx, &csrf, &errors::describe(&e)),
+        Err(e) => return problem(&st, &ctx, &csrf, &errors::describe(&e)).await,
     };
     match st
         .accounts
@@ -197,12 +211,14 @@ pub async fn change_password(
         Err(AccountsError::Invalid(mut input)) => {
             input.field = "new_password";
             problem(
+                &st,
                 &ctx,
                 &csrf,
                 &errors::describe(&AccountsError::Invalid(input)),
             )
+            .await
         }
-        Err(e) => problem(&ctx, &csrf, &errors::describe(&e)),
+        Err(e) => problem(&st, &ctx, &csrf, &errors::describe(&e)).await,
     }
 }
 
@@ -259,6 +275,6 @@ pub async fn sign_out_everywhere(
         Ok(_) => {
             auth::signed_out_redirect(&st, &auth::signin_url(SignOutReason::SignedOutEverywhere))
         }
-        Err(e) => problem(&ctx, &csrf, &errors::describe(&e)),
+        Err(e) => problem(&st, &ctx, &csrf, &errors::describe(&e)).await,
     }
 }

@@ -117,37 +117,37 @@ pub async fn change(
         Err(r) => return r,
     };
     let typed = form.email.trim();
-    let problem = |p: Problem| {
-        p.decorate(account::render_with(
-            &ctx,
-            &csrf,
-            p.status,
-            Flash::error(p.message.clone()),
-            typed,
-        ))
+    let (st, ctx, csrf) = (&st, &ctx, &csrf);
+    let problem = |p: Problem| async move {
+        let flash = Flash::error(p.message.clone());
+        p.decorate(account::render_with(st, ctx, csrf, p.status, flash, typed).await)
     };
     if form.current_password.len() > MAX_PRESENTED_PASSWORD {
-        return problem(errors::describe(&AccountsError::WrongCurrentPassword));
+        return problem(errors::describe(&AccountsError::WrongCurrentPassword)).await;
     }
     let address = (!typed.is_empty()).then_some(typed);
     match st
         .accounts
-        .change_email(&ctx, Password::presented(form.current_password), address)
+        .change_email(ctx, Password::presented(form.current_password), address)
         .await
     {
         // The address is named on the page, not in a URL: this page is the answer.
-        Ok(EmailChange::Pending(to)) => account::render_with(
-            &ctx,
-            &csrf,
-            StatusCode::OK,
-            Flash::notice(format!(
-                "We sent a confirmation link to {to}; your address changes when you follow it."
-            )),
-            "",
-        ),
+        Ok(EmailChange::Pending(to)) => {
+            account::render_with(
+                st,
+                ctx,
+                csrf,
+                StatusCode::OK,
+                Flash::notice(format!(
+                    "We sent a confirmation link to {to}; your address changes when you follow it."
+                )),
+                "",
+            )
+            .await
+        }
         Ok(EmailChange::Removed) => reply::see_other("/account?email=removed"),
         Ok(EmailChange::Unchanged) => reply::see_other("/account?email=unchanged"),
-        Err(e) => problem(errors::describe(&e)),
+        Err(e) => problem(errors::describe(&e)).await,
     }
 }
 
@@ -181,13 +181,17 @@ pub async fn set_notices(
         Ok(()) => reply::see_other("/account?notices=off"),
         Err(e) => {
             let p = errors::describe(&e);
-            p.decorate(account::render_with(
-                &ctx,
-                &csrf,
-                p.status,
-                Flash::error(p.message.clone()),
-                "",
-            ))
+            p.decorate(
+                account::render_with(
+                    &st,
+                    &ctx,
+                    &csrf,
+                    p.status,
+                    Flash::error(p.message.clone()),
+                    "",
+                )
+                .await,
+            )
         }
     }
 }

@@ -43,6 +43,7 @@ impl UsersQuery {
             "admin_off" => Flash::notice("The user is no longer an admin."),
             "deleted" => Flash::notice("User deleted, with their devices, playlists and export history. Their exported files stay."),
             "password" => Flash::notice("Temporary password set and every device of theirs signed out. They choose a new password at their next sign-in."),
+            "two_step_off" => Flash::notice("Two-step sign-in turned off. They sign in with their password alone until they turn it on again."),
             _ => None,
         }
     }
@@ -118,6 +119,7 @@ fn user_row(u: &User, me: &AuthContext, csrf: &str) -> Markup {
             td.state data-label="State" {
                 @if u.disabled { span.badge.disabled { "Disabled" } } @else { "Active" }
                 @if u.must_change_password { div.hint { "Must choose a new password" } }
+                @if u.totp_enabled_at.is_some() { div.hint.two-step { "Two-step sign-in on" } }
             }
             td.max-devices data-label="Max devices" { (u.max_devices) }
             td.max-streams data-label="Max streams" { (u.max_streams) }
@@ -142,6 +144,9 @@ fn user_row(u: &User, me: &AuthContext, csrf: &str) -> Markup {
                             (action("admin", "Make admin", "subtle make-admin", html! { input type="hidden" name="is_admin" value="on"; }))
                         }
                         (action("password", "Reset password", "subtle reset-password", html! {}))
+                        @if u.totp_enabled_at.is_some() {
+                            (action("two-step", "Turn off two-step sign-in", "subtle turn-off-two-step", html! {}))
+                        }
                         @if u.disabled {
                             (action("enable", "Enable", "subtle enable", html! {}))
                         } @else {

@@ -19,12 +19,15 @@ pub mod library_admin;
 pub mod limit;
 pub mod missing;
 pub mod new_password;
+pub mod passkeys;
 pub mod password_reset;
 pub mod playlist_add;
 pub mod playlists;
 pub mod security;
 pub mod setup;
 pub mod signin;
+pub mod signin_code;
+pub mod two_step;
 
 use axum::http::StatusCode;
 use axum::response::Response;

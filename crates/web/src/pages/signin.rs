@@ -128,6 +128,7 @@ pub(crate) fn render(csrf: &CsrfToken, status: StatusCode, view: SigninView<'_>)
             input #device_name type="text" name="device_name" value=(view.device_name) maxlength="64" placeholder="such as Kitchen laptop";
             button.primary type="submit" { "Sign in" }
         }
+        (crate::pages::passkeys::signin_button(csrf, view.next))
         p.signin-help { a #forgot-password href=(password_reset::PATH) { "Forgot password?" } }
     };
     csrf.attach(reply::html(
@@ -244,6 +245,16 @@ pub async fn submit(
             continue_token.as_deref(),
             &form.next,
         ),
+        // Two-step sign-in: the code page, carrying the challenge the password earned.
+        Err(AccountsError::SecondFactorRequired { challenge, .. }) => {
+            crate::pages::signin_code::ask(
+                &csrf,
+                &challenge,
+                &form.username,
+                &form.device_name,
+                &form.next,
+            )
+        }
         Err(e) => problem(e),
     }
 }
