@@ -358,9 +358,17 @@ impl World {
                 assert_eq!(asked.status(), StatusCode::ACCEPTED);
                 // Anna was told of each device and app set up before; the link comes after.
                 let mut mail = s.smtp().next_for("anna@example.org").await;
+                let mut before = Vec::new();
                 while mail.subject != "Reset your Clef password" {
+                    before.push(mail.subject);
                     mail = s.smtp().next_for("anna@example.org").await;
                 }
+                // Among them, the app's and the TV's access were each told of.
+                let apps = before
+                    .iter()
+                    .filter(|s| *s == "An app was given access to your Clef account")
+                    .count();
+                assert_eq!(apps, 2, "{before:?}");
                 let link = mail.links().into_iter().find(|l| l.contains("token=")).unwrap();
                 let token = link.split("token=").nth(1).unwrap().to_owned();
                 s.client()
