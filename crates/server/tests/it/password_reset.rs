@@ -323,6 +323,17 @@ async fn without_smtp_the_message_is_written_to_the_outbox() {
     assert!(text.contains("To: anna@example.org"), "{text}");
     assert!(text.contains("Subject: Reset your Clef password"), "{text}");
     assert!(text.contains("multipart/alternative"), "{text}");
+    // A person reading the file finds the link whole on its line, to open in a browser.
+    let link = text
+        .lines()
+        .find(|l| l.starts_with("http") && l.contains("/password-reset?token="))
+        .unwrap_or_else(|| panic!("no whole link in: {text}"));
+    assert_eq!(link.split("token=").nth(1).unwrap().len(), 43, "{link}");
+    let page = s.client().get(link).send().await.unwrap();
+    assert!(
+        page.text().await.unwrap().contains("new password"),
+        "the link opens the form"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
