@@ -30,9 +30,9 @@ use crate::format::when;
 use crate::layout::{csrf_field, Flash, Section};
 use crate::pages::account::{self, MAX_PRESENTED_PASSWORD};
 use crate::pages::confirm::{self, Confirmed, Question};
-use crate::pages::signin::{self, safe_next, LANDING};
+use crate::pages::signed_in_error;
+use crate::pages::signin::{self, safe_next};
 use crate::pages::signin_code::{self, CodeView};
-use crate::pages::{limit, signed_in_error};
 use crate::{agent, reply};
 
 /// Where the Account page's Add asks for a ceremony.
@@ -390,21 +390,9 @@ pub async fn signin(
         credential: CredentialKind::WebSession,
         ip,
     };
-    match st.accounts.sign_in_with_passkey(attempt).await {
-        Ok(done) => {
-            signin::completed_to(&st, &done, safe_next(Some(&form.next)).unwrap_or(LANDING))
-        }
-        Err(AccountsError::DeviceLimitReached {
-            limit,
-            devices,
-            continue_token,
-        }) => limit::render(
-            &csrf,
-            limit,
-            &devices,
-            continue_token.as_deref(),
-            &form.next,
-        ),
+    let result = st.accounts.sign_in_with_passkey(attempt).await;
+    match signin::finish(&st, &csrf, result, &form.next) {
+        Ok(r) => r,
         Err(e) => problem(e),
     }
 }
@@ -535,21 +523,9 @@ pub async fn second_step(
         ip,
         replace: None,
     };
-    match st.accounts.sign_in_second_step_with_passkey(step).await {
-        Ok(done) => {
-            signin::completed_to(&st, &done, safe_next(Some(&form.next)).unwrap_or(LANDING))
-        }
-        Err(AccountsError::DeviceLimitReached {
-            limit,
-            devices,
-            continue_token,
-        }) => limit::render(
-            &csrf,
-            limit,
-            &devices,
-            continue_token.as_deref(),
-            &form.next,
-        ),
+    let result = st.accounts.sign_in_second_step_with_passkey(step).await;
+    match signin::finish(&st, &csrf, result, &form.next) {
+        Ok(r) => r,
         Err(e @ AccountsError::PasskeyRefused) => again(&errors::describe(&e)),
         Err(e) => restart(&errors::describe(&e)),
     }

@@ -190,6 +190,36 @@ pub async fn show(
     }
 }
 
+/// Where a sign-in step that may admit a device leads: the session and on to `next`, or the
+/// device-limit page (with its ticket to free a slot); any other error is handed back for the
+/// caller's own page. Password, code, recovery code and passkey sign-ins all end here.
+pub(crate) fn finish(
+    st: &AppState,
+    csrf: &CsrfToken,
+    result: Result<SignedIn, AccountsError>,
+    next: &str,
+) -> Result<Response, AccountsError> {
+    match result {
+        Ok(done) => Ok(completed_to(
+            st,
+            &done,
+            safe_next(Some(next)).unwrap_or(LANDING),
+        )),
+        Err(AccountsError::DeviceLimitReached {
+            limit,
+            devices,
+            continue_token,
+        }) => Ok(limit::render(
+            csrf,
+            limit,
+            &devices,
+            continue_token.as_deref(),
+            next,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
 /// The response to a completed sign-in: the new session cookie, a new CSRF token, and on to
 /// `to`. The session token is new at every sign-in, so a planted cookie never counts.
 pub(crate) fn completed_to(st: &AppState, done: &SignedIn, to: &str) -> Response {
@@ -232,19 +262,9 @@ pub async fn submit(
         ip,
         replace: None,
     };
-    match st.accounts.sign_in(attempt).await {
-        Ok(done) => completed_to(&st, &done, safe_next(Some(&form.next)).unwrap_or(LANDING)),
-        Err(AccountsError::DeviceLimitReached {
-            limit,
-            devices,
-            continue_token,
-        }) => limit::render(
-            &csrf,
-            limit,
-            &devices,
-            continue_token.as_deref(),
-            &form.next,
-        ),
+    let result = st.accounts.sign_in(attempt).await;
+    match finish(&st, &csrf, result, &form.next) {
+        Ok(r) => r,
         // Two-step sign-in: the code page, carrying the challenge the password earned.
         Err(AccountsError::SecondFactorRequired { challenge, .. }) => {
             crate::pages::signin_code::ask(

@@ -20,8 +20,8 @@ use serde::Deserialize;
 use crate::csrf::{CsrfForm, CsrfToken, HasCsrf};
 use crate::errors::{self, Problem};
 use crate::layout::{self, csrf_field, Flash};
-use crate::pages::signin::{self, safe_next, LANDING};
-use crate::pages::{limit, two_step::MAX_PRESENTED_CODE};
+use crate::pages::signin::{self, safe_next};
+use crate::pages::two_step::MAX_PRESENTED_CODE;
 use crate::reply;
 
 /// Where the code is posted.
@@ -193,21 +193,9 @@ pub async fn submit(
         ip,
         replace: None,
     };
-    match st.accounts.sign_in_second_step(step).await {
-        Ok(done) => {
-            signin::completed_to(&st, &done, safe_next(Some(&form.next)).unwrap_or(LANDING))
-        }
-        Err(AccountsError::DeviceLimitReached {
-            limit,
-            devices,
-            continue_token,
-        }) => limit::render(
-            &csrf,
-            limit,
-            &devices,
-            continue_token.as_deref(),
-            &form.next,
-        ),
+    let result = st.accounts.sign_in_second_step(step).await;
+    match signin::finish(&st, &csrf, result, &form.next) {
+        Ok(r) => r,
         Err(e @ (AccountsError::InvalidCode | AccountsError::Throttled { .. })) => {
             again(&errors::describe(&e))
         }
